@@ -1,0 +1,49 @@
+using System.CommandLine;
+using Flotilla.Cli.Infrastructure;
+
+namespace Flotilla.Cli.Commands;
+
+/// <summary>The root of the <c>flotilla</c> command tree. Each component contributes one command group in its
+/// own file under Commands/; add it to <see cref="Build"/>.</summary>
+public static class FlotillaCommand
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("Flotilla: Raft, a replicated key/value store, and MapReduce, for real and in simulation.");
+        root.Options.Add(CliOptions.Verbose);
+        root.Subcommands.Add(VersionCommand.Create());
+        foreach (var group in ExtraCommands) root.Subcommands.Add(group());
+        return root;
+    }
+
+    /// <summary>Command groups contributed by components (kept in a list so adding one is a one-line change).</summary>
+    private static readonly List<Func<Command>> ExtraCommands =
+    [
+    ];
+
+    public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
+    {
+        var root = Build();
+        var parse = root.Parse(args);
+        var config = new InvocationConfiguration
+        {
+            Output = stdout ?? Console.Out,
+            Error = stderr ?? Console.Error,
+            EnableDefaultExceptionHandler = false,
+        };
+        if (parse.Errors.Count > 0 && !parse.Tokens.Any(t => t.Value is "--help" or "-h" or "-?"))
+        {
+            foreach (var error in parse.Errors) config.Error.WriteLine($"flotilla: {error.Message}");
+            config.Error.WriteLine("Run 'flotilla --help' (or the command followed by --help) for usage.");
+            return ExitCodes.Usage;
+        }
+        try
+        {
+            return await parse.InvokeAsync(config);
+        }
+        catch (Exception e)
+        {
+            return CliErrors.Report(e, parse.GetValue(CliOptions.Verbose), config.Error);
+        }
+    }
+}

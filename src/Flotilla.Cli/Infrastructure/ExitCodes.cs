@@ -1,0 +1,18 @@
+namespace Flotilla.Cli.Infrastructure;
+
+/// <summary>
+/// Every exit code the <c>flotilla</c> command uses, in one place so scripts can rely on them.
+/// Documented in docs/cli.md; keep the two in step.
+/// </summary>
+public static class ExitCodes
+{
+    public const int Ok = 0;
+    /// <summary>The command ran and failed (an I/O error, a failed check, a failed test seed).</summary>
+    public const int Failure = 1;
+    /// <summary>The command line was wrong: unknown command or flag, missing or malformed value.</summary>
+    public const int Usage = 2;
+    /// <summary>A server or peer could not be reached in time.</summary>
+    public const int Unavailable = 3;
+    /// <summary>Input data (a file, a history, a log) is malformed or corrupt.</summary>
+    public const int BadInput = 4;
+}

@@ -1,0 +1,70 @@
+using System.Collections.Concurrent;
+
+namespace Flotilla.Runtime.Execution;
+
+/// <summary>
+/// The real runtime's node scheduler: runs posted callbacks one at a time, in the order posted, on thread-pool
+/// threads. Code that awaits while this is current resumes here, so a node's protocol code is single-threaded
+/// in the real runtime exactly as it is in the simulator, and needs no locks.
+/// </summary>
+public sealed class SerialSynchronizationContext : SynchronizationContext
+{
+    private readonly ConcurrentQueue<(SendOrPostCallback Callback, object? State)> _queue = new();
+    private readonly Action<Exception>? _onError;
+    private int _draining;
+
+    public SerialSynchronizationContext(Action<Exception>? onError = null) => _onError = onError;
+
+    public override void Post(SendOrPostCallback d, object? state)
+    {
+        _queue.Enqueue((d, state));
+        if (Interlocked.CompareExchange(ref _draining, 1, 0) == 0)
+            ThreadPool.UnsafeQueueUserWorkItem(static self => self.Drain(), this, preferLocal: false);
+    }
+
+    public override void Send(SendOrPostCallback d, object? state)
+    {
+        if (Current == this)
+        {
+            d(state);
+            return;
+        }
+        using var done = new ManualResetEventSlim();
+        Exception? error = null;
+        Post(_ =>
+        {
+            try { d(state); }
+            catch (Exception e) { error = e; }
+            finally { done.Set(); }
+        }, null);
+        done.Wait();
+        if (error is not null) throw new AggregateException(error);
+    }
+
+    public override SynchronizationContext CreateCopy() => this;
+
+    private void Drain()
+    {
+        var previous = Current;
+        SetSynchronizationContext(this);
+        try
+        {
+            while (true)
+            {
+                while (_queue.TryDequeue(out var item))
+                {
+                    try { item.Callback(item.State); }
+                    catch (Exception e) when (_onError is not null) { _onError(e); }
+                }
+                Volatile.Write(ref _draining, 0);
+                // A post may have slipped in between the last dequeue and the reset; claim it or leave it
+                // to the poster who saw _draining == 0.
+                if (_queue.IsEmpty || Interlocked.CompareExchange(ref _draining, 1, 0) != 0) break;
+            }
+        }
+        finally
+        {
+            SetSynchronizationContext(previous);
+        }
+    }
+}
