@@ -1,0 +1,135 @@
+using System.Net;
+using Flotilla.Runtime;
+using Flotilla.Runtime.Execution;
+using Flotilla.Runtime.Network;
+using Flotilla.Runtime.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Flotilla.Transport.Grpc;
+
+/// <summary>
+/// One real Flotilla process as a node: builds its <see cref="NodeContext"/> (serial scheduler, system clock
+/// delivering timers on the scheduler, real randomness, the data directory, <see cref="GrpcTransport"/>, a
+/// <see cref="RpcRouter"/>) and a Kestrel server (HTTP/2 only) that serves <see cref="PeerService"/>.
+/// <para>Use: construct; register protocol handlers on <c>Context.Router</c>; optionally add services through
+/// <see cref="Builder"/> and <see cref="MapServices"/> (the public KV API); <see cref="StartAsync"/>;
+/// <see cref="DisposeAsync"/> at the end. The <see cref="NodeContext"/>, <see cref="GrpcTransport"/> and
+/// <see cref="PeerDirectory"/> are registered in the web app's services for extra gRPC services to take.</para>
+/// </summary>
+public sealed class RealNodeHost : IAsyncDisposable
+{
+    private readonly RealNodeHostOptions _options;
+    private readonly WebApplicationBuilder _builder;
+    private readonly List<Action<WebApplication>> _extraMaps = [];
+    private readonly ILogger _log;
+    private WebApplication? _app;
+    private bool _disposed;
+
+    public RealNodeHost(RealNodeHostOptions options)
+    {
+        _options = options;
+        var logs = options.Logs ?? NullLoggerFactory.Instance;
+        _log = logs.CreateLogger<RealNodeHost>();
+        var scheduler = new SerialSynchronizationContext(OnSchedulerError);
+        Transport = new GrpcTransport(options.Id, options.Peers, options.Transport, logs);
+        Context = new NodeContext(options.Id, new ContextTimeProvider(TimeProvider.System, scheduler), new Random(),
+            Transport, new RpcRouter(), new PhysicalFileSystem(options.DataDirectory), scheduler, logs);
+        _builder = CreateBuilder(options, Context, Transport);
+    }
+
+    public NodeId Id => _options.Id;
+
+    /// <summary>The node's context: what protocol code running in this process is given.</summary>
+    public NodeContext Context { get; }
+
+    public GrpcTransport Transport { get; }
+
+    public PeerDirectory Peers => _options.Peers;
+
+    /// <summary>The web app under construction: add services (e.g. <c>Builder.Services.AddSingleton</c>) before <see cref="StartAsync"/>.</summary>
+    public WebApplicationBuilder Builder => _app is null ? _builder : throw new InvalidOperationException("the host has started; its builder is closed");
+
+    /// <summary>The address peers and clients dial, known once started (the real port when listening on port 0).</summary>
+    public Uri Address { get; private set; } = null!;
+
+    /// <summary>Adds endpoints (e.g. <c>app.MapGrpcService&lt;KvApi&gt;()</c>) mapped next to <see cref="PeerService"/> at start.</summary>
+    public void MapServices(Action<WebApplication> map)
+    {
+        if (_app is not null) throw new InvalidOperationException("map services before starting the host");
+        _extraMaps.Add(map);
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_app is not null) throw new InvalidOperationException("the host was already started; build a new one to restart a node");
+        _app = _builder.Build();
+        _app.MapGrpcService<PeerService>();
+        foreach (var map in _extraMaps) map(_app);
+        await _app.StartAsync(cancellationToken).ConfigureAwait(false);
+        var bound = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        Address = new Uri(bound);
+    }
+
+    /// <summary>Stops listening: inbound streams end, in-flight inbound calls get until <paramref name="cancellationToken"/>
+    /// (or <see cref="RealNodeHostOptions.ShutdownTimeout"/>) to finish.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (_app is not null) await _app.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        if (_app is not null)
+        {
+            using var limit = new CancellationTokenSource(_options.ShutdownTimeout);
+            try { await _app.StopAsync(limit.Token).ConfigureAwait(false); }
+            catch (OperationCanceledException) { /* forced: remaining requests are aborted by dispose */ }
+        }
+        await Transport.DisposeAsync().ConfigureAwait(false);
+        if (_app is not null) await _app.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private static WebApplicationBuilder CreateBuilder(RealNodeHostOptions options, NodeContext context, GrpcTransport transport)
+    {
+        // Slim: no appsettings or environment-driven URLs; the node's address comes from its options only.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders();
+        if (options.Logs is not null) builder.Services.AddSingleton(options.Logs);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            // HTTP/2 only over cleartext (h2c): gRPC needs HTTP/2 and, without TLS, there is no ALPN to negotiate it.
+            kestrel.Listen(options.Listen, listen => listen.Protocols = HttpProtocols.Http2);
+            // gRPC enforces its own per-message limit (below); a one-way stream's body is unbounded by design.
+            kestrel.Limits.MaxRequestBodySize = null;
+        });
+        builder.Services.AddGrpc(grpc =>
+        {
+            grpc.MaxReceiveMessageSize = options.Transport.MaxMessageBytes;
+            grpc.MaxSendMessageSize = options.Transport.MaxMessageBytes;
+        });
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
+        builder.Services.AddSingleton(context);
+        builder.Services.AddSingleton(transport);
+        builder.Services.AddSingleton(options.Peers);
+        builder.Services.AddSingleton(options.Transport);
+        return builder;
+    }
+
+    private void OnSchedulerError(Exception error) =>
+        // Protocol code threw out of a callback: a bug. Keep the node alive but make it loud.
+        _log.LogCritical(error, "{Node}: unhandled exception on the node's scheduler", _options.Id);
+
+    /// <summary>Parses "host:port" or "[v6]:port" as the listen endpoint ("127.0.0.1:0" for a free loopback port).</summary>
+    public static IPEndPoint ParseEndPoint(string text) => IPEndPoint.Parse(text);
+}

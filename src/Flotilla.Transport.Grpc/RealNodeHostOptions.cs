@@ -1,0 +1,28 @@
+using System.Net;
+using Flotilla.Runtime;
+using Microsoft.Extensions.Logging;
+
+namespace Flotilla.Transport.Grpc;
+
+/// <summary>What one real Flotilla process needs to know to become a node.</summary>
+public sealed record RealNodeHostOptions
+{
+    public required NodeId Id { get; init; }
+
+    /// <summary>Where Kestrel listens (HTTP/2 cleartext). Port 0 picks a free port; read <see cref="RealNodeHost.Address"/> after start.</summary>
+    public required IPEndPoint Listen { get; init; }
+
+    /// <summary>Where the other nodes listen; shared with the node's <see cref="GrpcTransport"/>, updatable at run time.</summary>
+    public required PeerDirectory Peers { get; init; }
+
+    /// <summary>The node's private durable directory (becomes <see cref="NodeContext.Storage"/>).</summary>
+    public required string DataDirectory { get; init; }
+
+    public GrpcTransportOptions Transport { get; init; } = new();
+
+    /// <summary>Logs of the node, the transport and Kestrel; none when null.</summary>
+    public ILoggerFactory? Logs { get; init; }
+
+    /// <summary>How long a stop waits for in-flight inbound calls before cutting them off.</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
+}

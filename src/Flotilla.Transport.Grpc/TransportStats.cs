@@ -1,0 +1,26 @@
+namespace Flotilla.Transport.Grpc;
+
+/// <summary>Counters of the one-way path: every message handed to Send ends in exactly one of these.</summary>
+public readonly record struct TransportStats(
+    long MessagesWritten,
+    long DroppedQueueFull,
+    long DroppedNoAddress,
+    long LostOnBrokenStream,
+    long StreamsOpened);
+
+/// <summary>The mutable, thread-safe counters behind <see cref="TransportStats"/>.</summary>
+internal sealed class TransportCounters
+{
+    public long MessagesWritten;
+    public long DroppedQueueFull;
+    public long DroppedNoAddress;
+    public long LostOnBrokenStream;
+    public long StreamsOpened;
+
+    public TransportStats Snapshot() => new(
+        Interlocked.Read(ref MessagesWritten),
+        Interlocked.Read(ref DroppedQueueFull),
+        Interlocked.Read(ref DroppedNoAddress),
+        Interlocked.Read(ref LostOnBrokenStream),
+        Interlocked.Read(ref StreamsOpened));
+}
