@@ -1,0 +1,110 @@
+using Flotilla.Runtime.Network;
+
+namespace Flotilla.Transport.Grpc.Tests;
+
+public sealed class HandlerFailureTests
+{
+    [Fact]
+    public async Task HandlerThatThrowsIsFailedWithItsMessage()
+    {
+        await using var nodes = new TestNodes();
+        var a = await nodes.StartAsync(1);
+        var b = await nodes.StartAsync(2, beforeStart: h => h.Context.Router.Map("test", new RecordingHandler(h.Context)));
+        using var deadline = new CancellationTokenSource(Wait.Deadline);
+
+        var reply = await a.Transport.CallAsync(b.Id, "test/fail", "boom"u8.ToArray(), deadline.Token);
+
+        Assert.Equal(RpcStatus.Failed, reply.Status);
+        Assert.Equal("handler exploded: boom", reply.Error);
+    }
+
+    [Fact]
+    public async Task UnknownServiceAndUnknownMethodAreFailed()
+    {
+        await using var nodes = new TestNodes();
+        var a = await nodes.StartAsync(1);
+        var b = await nodes.StartAsync(2, beforeStart: h => h.Context.Router.Map("test", new RecordingHandler(h.Context)));
+        using var deadline = new CancellationTokenSource(Wait.Deadline);
+
+        var noService = await a.Transport.CallAsync(b.Id, "nobody/here", new byte[] { 1 }, deadline.Token);
+        var noMethod = await a.Transport.CallAsync(b.Id, "test/nothing", new byte[] { 1 }, deadline.Token);
+
+        Assert.Equal(RpcStatus.Failed, noService.Status);
+        Assert.Contains("unknown method 'nobody/here'", noService.Error);
+        Assert.Equal(RpcStatus.Failed, noMethod.Status);
+        Assert.Contains("unknown method 'test/nothing'", noMethod.Error);
+    }
+
+    [Fact]
+    public async Task MalformedRequestBytesFailTheCallButNotTheServer()
+    {
+        await using var nodes = new TestNodes();
+        var a = await nodes.StartAsync(1);
+        var b = await nodes.StartAsync(2, beforeStart: h => h.Context.Router.Map("test", new RecordingHandler(h.Context)));
+        using var deadline = new CancellationTokenSource(Wait.Deadline);
+
+        var bad = await a.Transport.CallAsync(b.Id, "test/int", new byte[] { 1, 2, 3 }, deadline.Token);
+        var good = await a.Transport.CallAsync(b.Id, "test/int", BitConverter.GetBytes(41), deadline.Token);
+
+        Assert.Equal(RpcStatus.Failed, bad.Status);
+        Assert.Contains("expected 4 bytes", bad.Error);
+        Assert.Equal(RpcStatus.Ok, good.Status);
+        Assert.Equal(42, BitConverter.ToInt32(good.Payload.Span));
+    }
+
+    [Fact]
+    public async Task GarbageOnThePeerEndpointIsRejectedAndTheServerKeepsServing()
+    {
+        await using var nodes = new TestNodes();
+        var a = await nodes.StartAsync(1);
+        var b = await nodes.StartAsync(2, beforeStart: h => h.Context.Router.Map("test", new RecordingHandler(h.Context)));
+        using var deadline = new CancellationTokenSource(Wait.Deadline);
+
+        // A gRPC frame header claiming 5 bytes of protobuf, followed by bytes that are not valid protobuf.
+        using var http = new HttpClient { DefaultRequestVersion = System.Net.HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        var garbage = new ByteArrayContent([0, 0, 0, 0, 5, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]);
+        garbage.Headers.ContentType = new("application/grpc");
+        using var response = await http.PostAsync(new Uri(b.Address, "/flotilla.peer.v1.Peer/Call"), garbage, deadline.Token);
+        await response.Content.ReadAsByteArrayAsync(deadline.Token);
+        var grpcStatus = response.TrailingHeaders.TryGetValues("grpc-status", out var values) ? values.Single()
+            : response.Headers.GetValues("grpc-status").Single();
+
+        Assert.NotEqual("0", grpcStatus);
+        var after = await a.Transport.CallAsync(b.Id, "test/echo", new byte[] { 7 }, deadline.Token);
+        Assert.Equal(RpcStatus.Ok, after.Status);
+    }
+
+    [Fact]
+    public async Task OversizedRequestFailsAndTheLinkKeepsWorking()
+    {
+        var small = TestNodes.FastOptions with { MaxMessageBytes = 64 * 1024 };
+        await using var nodes = new TestNodes();
+        var a = await nodes.StartAsync(1, options: small);
+        var b = await nodes.StartAsync(2, options: small, beforeStart: h => h.Context.Router.Map("test", new RecordingHandler(h.Context)));
+        using var deadline = new CancellationTokenSource(Wait.Deadline);
+
+        var tooBig = await a.Transport.CallAsync(b.Id, "test/echo", new byte[128 * 1024], deadline.Token);
+        var fits = await a.Transport.CallAsync(b.Id, "test/echo", new byte[32 * 1024], deadline.Token);
+
+        Assert.Equal(RpcStatus.Failed, tooBig.Status);
+        Assert.Contains("ResourceExhausted", tooBig.Error);
+        Assert.Equal(RpcStatus.Ok, fits.Status);
+    }
+
+    [Fact]
+    public async Task ReplyLargerThanTheCallersLimitFailsInsteadOfCrashing()
+    {
+        await using var nodes = new TestNodes();
+        var a = await nodes.StartAsync(1, options: TestNodes.FastOptions with { MaxMessageBytes = 64 * 1024 });
+        var b = await nodes.StartAsync(2, beforeStart: h => h.Context.Router.Map("test", new RecordingHandler(h.Context)));
+        using var deadline = new CancellationTokenSource(Wait.Deadline);
+
+        var reply = await a.Transport.CallAsync(b.Id, "test/big", BitConverter.GetBytes(128 * 1024), deadline.Token);
+        var after = await a.Transport.CallAsync(b.Id, "test/big", BitConverter.GetBytes(1024), deadline.Token);
+
+        Assert.Equal(RpcStatus.Failed, reply.Status);
+        Assert.Contains("ResourceExhausted", reply.Error);
+        Assert.Equal(RpcStatus.Ok, after.Status);
+        Assert.Equal(1024, after.Payload.Length);
+    }
+}

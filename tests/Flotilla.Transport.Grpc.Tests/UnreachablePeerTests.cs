@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Flotilla.Runtime;
+using Flotilla.Runtime.Network;
+
+namespace Flotilla.Transport.Grpc.Tests;
+
+public sealed class UnreachablePeerTests
+{
+    private static readonly NodeId Ghost = new(9);
+
+    /// <summary>A loopback port that was free a moment ago and that nothing listens on now.</summary>
+    private static int ClosedPort()
+    {
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
+    }
+
+    [Fact]
+    public async Task CallToAPortNothingListensOnIsUnavailableQuickly()
+    {
+        await using var nodes = new TestNodes();
+        var a = await nodes.StartAsync(1);
+        nodes.Directory.Set(Ghost, new Uri($"http://127.0.0.1:{ClosedPort()}"));
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+
+        var clock = Stopwatch.StartNew();
+        var reply = await a.Transport.CallAsync(Ghost, "test/echo", new byte[] { 1 }, deadline.Token);
+
+        Assert.Equal(RpcStatus.Unavailable, reply.Status);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public async Task CallToANodeWithNoAddressIsUnavailable()
+    {
+        await using var nodes = new TestNodes();
+        var a = await nodes.StartAsync(1);
+
+        var reply = await a.Transport.CallAsync(Ghost, "test/echo", new byte[] { 1 }, CancellationToken.None);
+
+        Assert.Equal(RpcStatus.Unavailable, reply.Status);
+    }
+
+    [Fact]
+    public async Task CallToAPeerThatAcceptsButNeverAnswersTimesOutAtItsDeadline()
+    {
+        await using var nodes = new TestNodes();
+        var a = await nodes.StartAsync(1);
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        // Accept connections and hold them open without ever writing a byte.
+        var held = new List<TcpClient>();
+        var acceptor = Task.Run(async () =>
+        {
+            try { while (true) held.Add(await silent.AcceptTcpClientAsync()); }
+            catch (Exception) { /* listener stopped */ }
+        });
+        nodes.Directory.Set(Ghost, new Uri($"http://127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}"));
+
+        var clock = Stopwatch.StartNew();
+        var reply = await a.Transport.CallAsync(Ghost, "test/echo", new byte[] { 1 }, TimeSpan.FromMilliseconds(500), TimeProvider.System);
+
+        Assert.Equal(RpcStatus.Timeout, reply.Status);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(400), TimeSpan.FromSeconds(3));
+        silent.Stop();
+        await acceptor;
+        foreach (var client in held) client.Dispose();
+    }
+
+    [Fact]
+    public async Task CallWithoutADeadlineStillEndsAsTimeoutAfterTheTransportsMaximum()
+    {
+        await using var nodes = new TestNodes();
+        var a = await nodes.StartAsync(1, options: TestNodes.FastOptions with { CallDeadlineMax = TimeSpan.FromMilliseconds(300) });
+        var b = await nodes.StartAsync(2, beforeStart: h => h.Context.Router.Map("test", new RecordingHandler(h.Context)));
+
+        var clock = Stopwatch.StartNew();
+        var reply = await a.Transport.CallAsync(b.Id, "test/slow", ReadOnlyMemory<byte>.Empty, CancellationToken.None);
+
+        Assert.Equal(RpcStatus.Timeout, reply.Status);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public async Task CallCancelledByTheCallerEndsAsCancelled()
+    {
+        await using var nodes = new TestNodes();
+        var a = await nodes.StartAsync(1);
+        var b = await nodes.StartAsync(2, beforeStart: h => h.Context.Router.Map("test", new RecordingHandler(h.Context)));
+        using var cancel = new CancellationTokenSource();
+
+        var call = a.Transport.CallAsync(b.Id, "test/slow", ReadOnlyMemory<byte>.Empty, cancel.Token);
+        await cancel.CancelAsync();
+        var reply = await call.WaitAsync(Wait.Deadline);
+
+        Assert.Equal(RpcStatus.Cancelled, reply.Status);
+    }
+
+    [Fact]
+    public async Task SendToADeadPeerNeverBlocksAndDropsBeyondTheQueueLimit()
+    {
+        await using var nodes = new TestNodes();
+        var a = await nodes.StartAsync(1, options: TestNodes.FastOptions with { OutboundQueueLength = 100 });
+        nodes.Directory.Set(Ghost, new Uri($"http://127.0.0.1:{ClosedPort()}"));
+
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < 10_000; i++) a.Transport.Send(Ghost, "test/seq", new byte[16]);
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"10k sends took {clock.Elapsed}");
+        var stats = a.Transport.Stats;
+        Assert.True(stats.DroppedQueueFull >= 10_000 - 100 - 1, $"dropped only {stats.DroppedQueueFull}");
+        Assert.Equal(0, stats.MessagesWritten);
+    }
+}
