@@ -22,6 +22,8 @@ public sealed class GrpcTransport : ITransport, IAsyncDisposable
     private readonly TransportCounters _counters = new();
     private readonly ILogger _log;
     private readonly object _replaceLock = new();
+    /// <summary>Protobuf framing of a <see cref="PeerMessage"/> around its payload and method: tags, lengths, sender id.</summary>
+    private const int MessageOverheadBytesMax = 32;
     private bool _disposed;
 
     public GrpcTransport(NodeId self, PeerDirectory directory, GrpcTransportOptions? options = null, ILoggerFactory? logs = null)
@@ -63,6 +65,12 @@ public sealed class GrpcTransport : ITransport, IAsyncDisposable
 
     public void Send(NodeId target, string method, ReadOnlyMemory<byte> message)
     {
+        // Refuse here what the stream would refuse later: an oversized write breaks the stream for everyone queued behind it.
+        if (message.Length > _options.MaxMessageBytes - MessageOverheadBytesMax - method.Length * 3)
+        {
+            Interlocked.Increment(ref _counters.DroppedTooLarge);
+            return;
+        }
         var peer = ConnectionTo(target);
         if (peer is null)
         {

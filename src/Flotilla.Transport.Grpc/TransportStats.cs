@@ -5,6 +5,7 @@ public readonly record struct TransportStats(
     long MessagesWritten,
     long DroppedQueueFull,
     long DroppedNoAddress,
+    long DroppedTooLarge,
     long LostOnBrokenStream,
     long StreamsOpened);
 
@@ -14,6 +15,7 @@ internal sealed class TransportCounters
     public long MessagesWritten;
     public long DroppedQueueFull;
     public long DroppedNoAddress;
+    public long DroppedTooLarge;
     public long LostOnBrokenStream;
     public long StreamsOpened;
 
@@ -21,6 +23,7 @@ internal sealed class TransportCounters
         Interlocked.Read(ref MessagesWritten),
         Interlocked.Read(ref DroppedQueueFull),
         Interlocked.Read(ref DroppedNoAddress),
+        Interlocked.Read(ref DroppedTooLarge),
         Interlocked.Read(ref LostOnBrokenStream),
         Interlocked.Read(ref StreamsOpened));
 }

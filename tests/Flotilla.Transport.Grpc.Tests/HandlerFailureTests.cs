@@ -107,4 +107,23 @@ public sealed class HandlerFailureTests
         Assert.Equal(RpcStatus.Ok, after.Status);
         Assert.Equal(1024, after.Payload.Length);
     }
+
+    [Fact]
+    public async Task OversizedOneWayMessageIsDroppedWithoutBreakingTheStream()
+    {
+        var small = TestNodes.FastOptions with { MaxMessageBytes = 64 * 1024 };
+        await using var nodes = new TestNodes();
+        var a = await nodes.StartAsync(1, options: small);
+        RecordingHandler handler = null!;
+        var b = await nodes.StartAsync(2, options: small, beforeStart: h => h.Context.Router.Map("test", handler = new RecordingHandler(h.Context)));
+
+        a.Transport.Send(b.Id, "test/first", new byte[10]);
+        a.Transport.Send(b.Id, "test/huge", new byte[128 * 1024]);
+        a.Transport.Send(b.Id, "test/last", new byte[10]);
+        await Wait.UntilAsync(() => handler.Messages.Count >= 2, "the two small messages at n2");
+
+        Assert.Equal(["test/first", "test/last"], handler.Messages.Select(m => m.Method));
+        Assert.Equal(1, a.Transport.Stats.DroppedTooLarge);
+        Assert.Equal(1, a.Transport.Stats.StreamsOpened);
+    }
 }
