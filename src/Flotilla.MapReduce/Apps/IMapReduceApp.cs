@@ -1,0 +1,38 @@
+namespace Flotilla.MapReduce.Apps;
+
+/// <summary>One intermediate (or output) record.</summary>
+public readonly record struct KeyValue(string Key, string Value);
+
+/// <summary>
+/// A MapReduce application. Ship your own by compiling a class that implements this interface into an
+/// assembly and passing its path to <c>--app</c>. Both functions must be deterministic in their output for
+/// re-executed tasks to be harmless (they may have side effects, such as the test apps' probe files).
+/// </summary>
+public interface IMapReduceApp
+{
+    /// <summary>Called once, before any task, with the <c>--app-arg key=value</c> pairs given to the worker.</summary>
+    void Configure(IReadOnlyDictionary<string, string> arguments) { }
+
+    /// <summary>Turns one input file into intermediate key/value pairs.</summary>
+    IEnumerable<KeyValue> Map(string fileName, string contents);
+
+    /// <summary>Turns all the values of one key into the output value of that key.</summary>
+    string Reduce(string key, IReadOnlyList<string> values);
+}
+
+/// <summary>
+/// An optional combiner (MapReduce paper §4.3): merges values of one key on the map side to shrink the shuffle.
+/// Its result is fed back to <see cref="IMapReduceApp.Reduce"/> as a single value, so it must be something
+/// Reduce accepts as input (for word count: a partial sum).
+/// </summary>
+public interface ICombiningApp : IMapReduceApp
+{
+    string Combine(string key, IReadOnlyList<string> values);
+}
+
+/// <summary>An optional partitioner chosen with <c>--partitioner app</c>: decides which reduce task gets a key.</summary>
+public interface IPartitioningApp : IMapReduceApp
+{
+    /// <summary>Returns a partition in [0, reduceCount).</summary>
+    int Partition(string key, int reduceCount);
+}

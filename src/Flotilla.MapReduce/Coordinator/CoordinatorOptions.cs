@@ -1,0 +1,22 @@
+using Flotilla.MapReduce.Core;
+using Flotilla.MapReduce.Scheduling;
+
+namespace Flotilla.MapReduce.Coordinator;
+
+public sealed record CoordinatorOptions
+{
+    public required IReadOnlyList<string> InputFiles { get; init; }
+    public int ReduceCount { get; init; } = 10;
+    /// <summary>Loopback port to listen on; 0 picks a free one (see <see cref="MapReduceCoordinator.Address"/>).</summary>
+    public int Port { get; init; }
+    public SchedulerOptions Scheduler { get; init; } = new();
+    /// <summary>Run the app's combiner on the map side (if the app has one).</summary>
+    public bool Combine { get; init; }
+    public string Partitioner { get; init; } = Partitioners.Hash;
+    /// <summary>True: reducers fetch map output from map workers over RPC. False: through a shared directory.</summary>
+    public bool ShuffleOverRpc { get; init; } = true;
+    /// <summary>After the job ends, how long to keep answering "exit" to workers that have not heard it yet.</summary>
+    public TimeSpan ExitGrace { get; init; } = TimeSpan.FromSeconds(5);
+}
+
+public sealed record JobResult(JobState State, string? FailureReason, JobCounters Counters, TimeSpan Elapsed);

@@ -1,0 +1,61 @@
+using Flotilla.MapReduce.Core;
+using Flotilla.MapReduce.Scheduling;
+
+namespace Flotilla.MapReduce.Coordinator;
+
+/// <summary>The scheduler plus who has been told to exit, behind one lock (the gRPC edge is multi-threaded;
+/// the scheduler is not).</summary>
+internal sealed class CoordinatorState(JobScheduler scheduler, CoordinatorOptions options, TimeProvider time)
+{
+    /// <summary>A worker silent for this long is not waited for at the end of the job.</summary>
+    private static readonly TimeSpan WorkerSilenceMax = TimeSpan.FromSeconds(3);
+    private readonly object _gate = new();
+    private readonly Dictionary<string, (DateTimeOffset LastSeen, bool ToldExit)> _workers = [];
+
+    public CoordinatorOptions Options { get; } = options;
+
+    public Assignment NextAssignment(string workerId)
+    {
+        lock (_gate)
+        {
+            var assignment = scheduler.NextAssignment(workerId);
+            _workers[workerId] = (time.GetUtcNow(), assignment is Assignment.Exit);
+            return assignment;
+        }
+    }
+
+    public bool CompleteMap(long attempt, string location, TaskCounters counters)
+    {
+        lock (_gate) return scheduler.CompleteMap(attempt, location, counters);
+    }
+
+    public bool CompleteReduce(long attempt, TaskCounters counters)
+    {
+        lock (_gate) return scheduler.CompleteReduce(attempt, counters);
+    }
+
+    public void Fail(long attempt, IReadOnlyCollection<int> unreachableMaps, string reason)
+    {
+        lock (_gate) scheduler.Fail(attempt, unreachableMaps, reason);
+    }
+
+    public JobProgress Progress()
+    {
+        lock (_gate) return scheduler.Progress();
+    }
+
+    public (JobState State, string? FailureReason, JobCounters Counters) Outcome()
+    {
+        lock (_gate) return (scheduler.State, scheduler.FailureReason, scheduler.Counters with { });
+    }
+
+    /// <summary>True when every recently active worker has been told to exit.</summary>
+    public bool AllActiveWorkersToldToExit()
+    {
+        lock (_gate)
+        {
+            var now = time.GetUtcNow();
+            return _workers.Values.All(w => w.ToldExit || now - w.LastSeen > WorkerSilenceMax);
+        }
+    }
+}

@@ -1,0 +1,61 @@
+using Flotilla.MapReduce.Apps;
+
+namespace Flotilla.MapReduce.Core;
+
+/// <summary>The result of one map task: per reduce partition, records sorted by key (ordinal).</summary>
+public sealed record MapOutput(IReadOnlyList<List<KeyValue>> Partitions, long RecordsIn, long RecordsOut);
+
+/// <summary>Runs an app's Map over one input and partitions (and optionally combines) what it emits.</summary>
+public static class MapTaskRunner
+{
+    // Combine a key's values once this many have piled up, so memory stays bounded for hot keys.
+    private const int CombineBatch = 64;
+
+    public static MapOutput Run(IMapReduceApp app, string fileName, string contents, int reduceCount,
+        Func<string, int, int> partition, bool combine)
+    {
+        var combiner = combine ? app as ICombiningApp : null;
+        return combiner is null
+            ? RunPlain(app, fileName, contents, reduceCount, partition)
+            : RunCombining(combiner, fileName, contents, reduceCount, partition);
+    }
+
+    private static MapOutput RunPlain(IMapReduceApp app, string fileName, string contents, int reduceCount, Func<string, int, int> partition)
+    {
+        var partitions = new List<KeyValue>[reduceCount];
+        for (var r = 0; r < reduceCount; r++) partitions[r] = [];
+        long emitted = 0;
+        foreach (var record in app.Map(fileName, contents))
+        {
+            partitions[partition(record.Key, reduceCount)].Add(record);
+            emitted++;
+        }
+        foreach (var records in partitions) SortByKey(records);
+        return new MapOutput(partitions, 1, emitted);
+    }
+
+    private static MapOutput RunCombining(ICombiningApp app, string fileName, string contents, int reduceCount, Func<string, int, int> partition)
+    {
+        var pending = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var record in app.Map(fileName, contents))
+        {
+            if (!pending.TryGetValue(record.Key, out var values)) pending.Add(record.Key, values = new List<string>(4));
+            values.Add(record.Value);
+            if (values.Count >= CombineBatch)
+            {
+                var combined = app.Combine(record.Key, values);
+                values.Clear();
+                values.Add(combined);
+            }
+        }
+        var partitions = new List<KeyValue>[reduceCount];
+        for (var r = 0; r < reduceCount; r++) partitions[r] = [];
+        foreach (var (key, values) in pending)
+            partitions[partition(key, reduceCount)].Add(new KeyValue(key, values.Count == 1 ? values[0] : app.Combine(key, values)));
+        foreach (var records in partitions) SortByKey(records);
+        return new MapOutput(partitions, 1, pending.Count);
+    }
+
+    internal static void SortByKey(List<KeyValue> records) =>
+        records.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+}

@@ -1,0 +1,33 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Flotilla.MapReduce.Hosting;
+
+/// <summary>A minimal Kestrel gRPC server on loopback (HTTP/2 cleartext only), quiet, with a known address.</summary>
+internal static class GrpcServer
+{
+    /// <summary>Upper bound on one inbound message; task reports and requests are tiny.</summary>
+    private const int ReceiveBytesMax = 4 << 20;
+
+    public static async Task<(WebApplication Server, string Address)> StartAsync(int port, Action<IServiceCollection> addServices,
+        Action<WebApplication> mapServices, CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+            kestrel.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2));
+        builder.Services.AddGrpc(grpc => grpc.MaxReceiveMessageSize = ReceiveBytesMax);
+        addServices(builder.Services);
+        var server = builder.Build();
+        mapServices(server);
+        await server.StartAsync(cancellationToken);
+        var address = server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return (server, address.Replace("[::1]", "127.0.0.1", StringComparison.Ordinal));
+    }
+}
