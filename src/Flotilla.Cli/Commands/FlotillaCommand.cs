@@ -19,6 +19,8 @@ public static class FlotillaCommand
     /// <summary>Command groups contributed by components (kept in a list so adding one is a one-line change).</summary>
     private static readonly List<Func<Command>> ExtraCommands =
     [
+        SimCommand.Create,
+        MapReduceCommand.Create,
     ];
 
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
