@@ -40,7 +40,7 @@ public sealed class PeerService(NodeContext node, GrpcTransportOptions options, 
         }
     }
 
-    public override async Task<StreamClosed> Stream(IAsyncStreamReader<PeerMessage> requestStream, ServerCallContext context)
+    public override async Task<StreamClosed> Stream(IAsyncStreamReader<PeerBatch> requestStream, ServerCallContext context)
     {
         // A sender's stream never ends by itself: end it when this server stops, or shutdown would wait for it.
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
@@ -51,33 +51,35 @@ public sealed class PeerService(NodeContext node, GrpcTransportOptions options, 
         {
             while (await requestStream.MoveNext(ended.Token).ConfigureAwait(false))
             {
-                await pending.WaitAsync(ended.Token).ConfigureAwait(false);
-                var message = requestStream.Current;
-                node.Post(() => Deliver(message, pending));
+                var batch = requestStream.Current;
+                // A batch larger than the whole budget is admitted alone once everything before it is handled.
+                var permits = Math.Min(batch.Messages.Count, options.InboundPendingMax);
+                for (var i = 0; i < permits; i++) await pending.WaitAsync(ended.Token).ConfigureAwait(false);
+                node.Post(() => Deliver(batch, pending, permits));
             }
         }
         catch (Exception e) when (ended.IsCancellationRequested || e is IOException)
         {
-            // The sender went away or we are stopping; messages already posted are still delivered.
+            // The sender went away or we are stopping; batches already posted are still delivered.
         }
         return new StreamClosed();
     }
 
-    private void Deliver(PeerMessage message, SemaphoreSlim pending)
+    private void Deliver(PeerBatch batch, SemaphoreSlim pending, int permits)
     {
-        try
+        foreach (var message in batch.Messages)
         {
-            node.Router.HandleMessage(new NodeId(message.From), message.Method, message.Payload.Memory);
+            try
+            {
+                node.Router.HandleMessage(new NodeId(message.From), message.Method, message.Payload.Memory);
+            }
+            catch (Exception e)
+            {
+                // A one-way message has nobody to report to; a throwing handler must not take the node down.
+                log.LogWarning(e, "{Node}: handler of one-way {Method} from n{From} threw", node.Id, message.Method, message.From);
+            }
         }
-        catch (Exception e)
-        {
-            // A one-way message has nobody to report to; a throwing handler must not take the node down.
-            log.LogWarning(e, "{Node}: handler of one-way {Method} from n{From} threw", node.Id, message.Method, message.From);
-        }
-        finally
-        {
-            try { pending.Release(); }
-            catch (ObjectDisposedException) { /* the stream already ended */ }
-        }
+        try { pending.Release(permits); }
+        catch (ObjectDisposedException) { /* the stream already ended */ }
     }
 }
