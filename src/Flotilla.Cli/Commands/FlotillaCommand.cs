@@ -19,6 +19,7 @@ public static class FlotillaCommand
     /// <summary>Command groups contributed by components (kept in a list so adding one is a one-line change).</summary>
     private static readonly List<Func<Command>> ExtraCommands =
     [
+        CheckCommand.Create,
         SimCommand.Create,
         MapReduceCommand.Create,
     ];
