@@ -81,12 +81,14 @@ public static class MapReduceCommand
         var coordinatorAddress = new Option<string>("--coordinator") { Description = "Coordinator address, e.g. 127.0.0.1:7000.", Required = true };
         var workDir = new Option<string?>("--work-dir") { Description = "Directory for intermediate files (default: current directory)." };
         var outputDir = new Option<string?>("--output") { Description = "Directory for mr-out-* files (default: current directory)." };
+        var connectTimeoutMs = new Option<int>("--connect-timeout-ms") { Description = "Give up if the coordinator cannot be reached for this long.", DefaultValueFactory = _ => 5_000 };
         var command = new Command("worker", "Run tasks for a coordinator until it says the job is done.");
         command.Options.Add(App);
         command.Options.Add(AppArgs);
         command.Options.Add(coordinatorAddress);
         command.Options.Add(workDir);
         command.Options.Add(outputDir);
+        command.Options.Add(connectTimeoutMs);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var app = LoadApp(parse);
@@ -96,6 +98,7 @@ public static class MapReduceCommand
                 App = app,
                 WorkDirectory = parse.GetValue(workDir) ?? Environment.CurrentDirectory,
                 OutputDirectory = parse.GetValue(outputDir) ?? Environment.CurrentDirectory,
+                ConnectTimeout = TimeSpan.FromMilliseconds(parse.GetValue(connectTimeoutMs)),
             };
             await Translate(() => MapReduceWorker.RunAsync(options, cancellationToken));
             return ExitCodes.Ok;
