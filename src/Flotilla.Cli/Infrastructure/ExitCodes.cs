@@ -15,4 +15,6 @@ public static class ExitCodes
     public const int Unavailable = 3;
     /// <summary>Input data (a file, a history, a log) is malformed or corrupt.</summary>
     public const int BadInput = 4;
+    /// <summary>The command could not reach a verdict in time (a linearizability check that timed out).</summary>
+    public const int Unknown = 5;
 }
