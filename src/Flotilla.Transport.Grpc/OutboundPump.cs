@@ -17,9 +17,9 @@ internal sealed class OutboundPump(
     NodeId self, NodeId target, Uri address, Peer.PeerClient client, ChannelReader<PeerMessage> queue,
     GrpcTransportOptions options, TransportCounters counters, ILogger log)
 {
-    /// <summary>Upper bound of one batch's encoded size: large enough to amortise a flush, small enough not to
-    /// delay the messages behind it, and always within the receiver's max message size.</summary>
-    private readonly int _batchBytesMax = Math.Min(options.MaxMessageBytes, 1024 * 1024);
+    /// <summary>Upper bound of one batch's encoded size: large enough to amortise a flush, well inside one HTTP/2
+    /// flow-control window (so a batch never stalls half-sent), and within the receiver's max message size.</summary>
+    private readonly int _batchBytesMax = Math.Min(options.MaxMessageBytes, 256 * 1024);
 
     private const int BatchMessagesMax = 4096;
 

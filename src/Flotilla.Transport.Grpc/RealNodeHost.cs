@@ -112,6 +112,10 @@ public sealed class RealNodeHost : IAsyncDisposable
             kestrel.Listen(options.Listen, listen => listen.Protocols = HttpProtocols.Http2);
             // gRPC enforces its own per-message limit (below); a one-way stream's body is unbounded by design.
             kestrel.Limits.MaxRequestBodySize = null;
+            // Larger HTTP/2 receive windows than Kestrel's defaults (1 MiB / 768 KiB): a busy one-way stream then
+            // keeps several batches in flight instead of waiting a round trip for each WINDOW_UPDATE.
+            kestrel.Limits.Http2.InitialConnectionWindowSize = 4 * 1024 * 1024;
+            kestrel.Limits.Http2.InitialStreamWindowSize = 2 * 1024 * 1024;
         });
         builder.Services.AddGrpc(grpc =>
         {
