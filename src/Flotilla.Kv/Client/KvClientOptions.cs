@@ -1,0 +1,16 @@
+namespace Flotilla.Kv.Client;
+
+public sealed record KvClientOptions
+{
+    /// <summary>How long one attempt at one endpoint may take before the client tries again.</summary>
+    public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Give up and report <see cref="KvStatus.Unavailable"/> after this long; null = retry until answered
+    /// (the "retries a lost request until it gets an answer").</summary>
+    public TimeSpan? OperationTimeout { get; init; }
+
+    /// <summary>Pause after a full round of endpoints went unanswered; doubles per round up to <see cref="BackoffMax"/>.</summary>
+    public TimeSpan BackoffMin { get; init; } = TimeSpan.FromMilliseconds(10);
+
+    public TimeSpan BackoffMax { get; init; } = TimeSpan.FromMilliseconds(500);
+}

@@ -1,0 +1,66 @@
+using System.Net;
+using Flotilla.Kv.Server;
+using Flotilla.Kv.Storage;
+using Flotilla.Runtime;
+using Flotilla.Transport.Grpc;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Flotilla.Kv.Hosting;
+
+/// <summary>
+/// A real single-node KV server: a <see cref="RealNodeHost"/> (Kestrel, HTTP/2) serving the public gRPC service
+/// <c>flotilla.kv.v1.Kv</c>, with its state recovered from and made durable in <c>dataDirectory</c>. The same node
+/// also answers <c>kv/get</c> and <c>kv/put</c> over the peer transport.
+/// </summary>
+public sealed class KvServerHost : IAsyncDisposable
+{
+    private readonly RealNodeHost _host;
+    private readonly KvFileLog _log;
+
+    private KvServerHost(RealNodeHost host, KvFileLog log, KvServer server)
+    {
+        _host = host;
+        _log = log;
+        Server = server;
+    }
+
+    public KvServer Server { get; }
+
+    public KvFileLog Log => _log;
+
+    /// <summary>Where clients dial (the real port when listening on port 0).</summary>
+    public Uri Address => _host.Address;
+
+    public static async Task<KvServerHost> StartAsync(IPEndPoint listen, string dataDirectory, KvFileLogOptions? logOptions = null,
+        CancellationToken cancellationToken = default)
+    {
+        var host = new RealNodeHost(new RealNodeHostOptions
+        {
+            Id = new NodeId(1),
+            Listen = listen,
+            Peers = new PeerDirectory(),
+            DataDirectory = dataDirectory,
+        });
+        try
+        {
+            // Recovery and every later touch of the state run on the node's scheduler, like all protocol code.
+            var (server, log) = await host.Context.InvokeAsync(() => KvServer.OpenDurableAsync(host.Context, logOptions));
+            host.Builder.Services.AddSingleton(server.Handler);
+            host.MapServices(app => app.MapGrpcService<KvGrpcService>());
+            await host.StartAsync(cancellationToken);
+            return new KvServerHost(host, log, server);
+        }
+        catch
+        {
+            await host.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        _log.Dispose();
+    }
+}

@@ -1,0 +1,39 @@
+using System.Text;
+using Flotilla.Kv.Protos;
+
+namespace Flotilla.Kv;
+
+/// <summary>
+/// Size limits of keys and values, enforced by every server (a request beyond them is rejected as malformed,
+/// never applied) and checked early by clients. Bounded so one request cannot exhaust a server's memory or a
+/// transport's message limit.
+/// </summary>
+public static class KvLimits
+{
+    /// <summary>Largest key, in UTF-8 bytes. Keys must also be non-empty.</summary>
+    public const int KeyBytesMax = 1024;
+
+    /// <summary>Largest value, in UTF-8 bytes.</summary>
+    public const int ValueBytesMax = 1024 * 1024;
+
+    /// <summary>Why a get request is malformed, or null when it is fine.</summary>
+    public static string? Validate(GetRequest request) => ValidateKey(request.Key);
+
+    /// <summary>Why a put request is malformed, or null when it is fine.</summary>
+    public static string? Validate(PutRequest request)
+    {
+        if (ValidateKey(request.Key) is { } keyError) return keyError;
+        var valueBytes = Encoding.UTF8.GetByteCount(request.Value);
+        if (valueBytes > ValueBytesMax) return $"value is {valueBytes} bytes; the limit is {ValueBytesMax}";
+        // A key at the largest version could never be written again; refuse rather than wrap around to 0.
+        if (request.Version == ulong.MaxValue) return "version 18446744073709551615 cannot be incremented";
+        return null;
+    }
+
+    private static string? ValidateKey(string key)
+    {
+        if (key.Length == 0) return "key is empty";
+        var keyBytes = Encoding.UTF8.GetByteCount(key);
+        return keyBytes > KeyBytesMax ? $"key is {keyBytes} bytes; the limit is {KeyBytesMax}" : null;
+    }
+}

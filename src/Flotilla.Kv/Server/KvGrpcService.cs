@@ -1,0 +1,21 @@
+using Flotilla.Kv.Protos;
+using Flotilla.Runtime;
+using Grpc.Core;
+
+namespace Flotilla.Kv.Server;
+
+/// <summary>
+/// The public typed gRPC service <c>flotilla.kv.v1.Kv</c>: hops onto the node's scheduler and runs the same
+/// <see cref="KvRequestHandler"/> as the simulated server. Malformed requests get status INVALID_ARGUMENT.
+/// </summary>
+public sealed class KvGrpcService(NodeContext context, KvRequestHandler handler) : Protos.Kv.KvBase
+{
+    public override async Task<GetReply> Get(GetRequest request, ServerCallContext call) =>
+        Unwrap(await context.InvokeAsync(() => handler.GetAsync(request, call.CancellationToken)));
+
+    public override async Task<PutReply> Put(PutRequest request, ServerCallContext call) =>
+        Unwrap(await context.InvokeAsync(() => handler.PutAsync(request, call.CancellationToken)));
+
+    private static T Unwrap<T>(KvHandled<T> handled) where T : class =>
+        handled.Reply ?? throw new RpcException(new Status(StatusCode.InvalidArgument, handled.InvalidArgument!));
+}
