@@ -1,4 +1,3 @@
-using System.Buffers;
 using Flotilla.Runtime.Storage;
 using Flotilla.Wal.Format;
 
@@ -104,25 +103,9 @@ internal static class WalRecoverer
 
     private static async ValueTask<SegmentScan> ReadSegmentAsync(IStorageFile file, WalOptions options, LogModel model, Segment segment, CancellationToken ct)
     {
-        var length = file.Length;
-        if (length > Array.MaxLength) throw new WalCorruptionException(file.Name, 0, $"segment of {length} bytes is larger than any segment this log writes");
-        var buffer = ArrayPool<byte>.Shared.Rent((int)length);
-        try
-        {
-            var read = 0;
-            while (read < length)
-            {
-                var n = await file.ReadAsync(read, buffer.AsMemory(read, (int)length - read), ct);
-                if (n == 0) break;
-                read += n;
-            }
-            var replay = new SegmentReplay(file.Name, segment, model);
-            return SegmentScanner.Scan(buffer.AsSpan(0, read), options.RecordBytesMax, replay.Visit);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        using var image = await SegmentImage.ReadAsync(file, ct);
+        var replay = new SegmentReplay(file.Name, segment, model);
+        return SegmentScanner.Scan(image.Span, options.RecordBytesMax, replay.Visit);
     }
 
     /// <summary>Drops a torn tail: zeroes it (preallocated files keep their size) or cuts the file at the last

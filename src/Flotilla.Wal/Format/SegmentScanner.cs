@@ -37,8 +37,10 @@ internal static class SegmentScanner
             visit(type, payload, offset);
             offset += size;
         }
-        var validEnd = Math.Min(offset, segment.Length);
-        var lastNonZero = segment[validEnd..].LastIndexOfAnyExcept((byte)0);
+        // The last record's padding may be missing from a file that was not preallocated; appending still resumes
+        // at the aligned offset, so the end of valid data can lie (by up to 7 bytes) beyond the end of the file.
+        var validEnd = offset;
+        var lastNonZero = validEnd >= segment.Length ? -1 : segment[validEnd..].LastIndexOfAnyExcept((byte)0);
         var dirtyEnd = lastNonZero < 0 ? validEnd : validEnd + lastNonZero + 1;
         if (damage is null && dirtyEnd > validEnd) damage = "non-zero bytes after the end of the records";
         if (damage is null) return new SegmentScan(validEnd, -1, null, -1, validEnd);

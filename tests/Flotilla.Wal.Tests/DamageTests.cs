@@ -1,0 +1,175 @@
+using Flotilla.Runtime.Storage;
+using Flotilla.Simulation.Storage;
+using Flotilla.Wal.Tests.Support;
+
+namespace Flotilla.Wal.Tests;
+
+public sealed class DamageTests
+{
+    private const int DataBytes = 37;
+
+    private static async Task<(SimFileSystem Fs, ReferenceLog Expected)> WriteEntriesAsync(WalOptions options, int count)
+    {
+        var fs = new SimFileSystem();
+        var expected = new ReferenceLog();
+        var (log, _) = await WriteAheadLog.OpenAsync(fs, options);
+        log.SaveState([9, 9]);
+        expected.SaveState([9, 9]);
+        for (ulong i = 1; i <= (ulong)count; i++)
+        {
+            var data = WalAssert.Bytes((int)i, DataBytes);
+            log.Append(new WalEntry(i, 1, data));
+            expected.Append(i, 1, data);
+            await log.SyncAsync();
+        }
+        await log.DisposeAsync();
+        return (fs, expected);
+    }
+
+    private static async Task<WalRecordInfo> LastEntryRecordAsync(SimFileSystem fs, WalOptions options)
+    {
+        var segments = await WalInspector.InspectAsync(fs, options.Directory);
+        return segments[^1].Records.Last(r => r.Type == "entry");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task TornTailAtEveryCutPointOfTheLastRecordRecoversThePreviousRecords(bool preallocate)
+    {
+        var options = new WalOptions { SegmentBytes = 16 * 1024, Preallocate = preallocate };
+        var (fs, expected) = await WriteEntriesAsync(options, 20);
+        var last = await LastEntryRecordAsync(fs, options);
+        var withoutLast = expected.Clone();
+        withoutLast.Entries.RemoveAt(withoutLast.Entries.Count - 1);
+        var segment = fs.List("wal/").Single();
+        var original = await fs.ReadAllAsync(segment);
+
+        for (var cut = last.Offset; cut <= last.Offset + last.Bytes; cut++)
+        {
+            // A power cut that kept only the first bytes of the last write: the rest is zeros (preallocated) or absent.
+            var damaged = await SimDisk.CopyAsync(fs, (name, bytes) =>
+            {
+                if (name != segment) return bytes;
+                var kept = bytes.AsSpan(0, (int)cut).ToArray();
+                return preallocate ? [.. kept, .. new byte[bytes.Length - cut]] : kept;
+            });
+            var (log, recovery) = await WriteAheadLog.OpenAsync(damaged, options);
+            var complete = cut == last.Offset + last.Bytes;
+            WalAssert.Recovered(complete ? expected : withoutLast, recovery);
+            // Dropped: the kept part of the torn record, up to its last non-zero byte.
+            var tornPart = original.AsSpan((int)last.Offset, (int)(cut - last.Offset));
+            Assert.Equal(complete ? 0 : tornPart.LastIndexOfAnyExcept((byte)0) + 1, recovery.TornBytesDropped);
+
+            // The repaired log accepts new records where the old one was torn, and they survive another reopen.
+            var next = complete ? 21UL : 20UL;
+            log.Append(new WalEntry(next, 2, new byte[] { 0xAB }));
+            await log.SyncAsync();
+            await log.DisposeAsync();
+            var (reopened, again) = await WriteAheadLog.OpenAsync(damaged, options);
+            await reopened.DisposeAsync();
+            Assert.True(again.TornBytesDropped == 0, $"cut {cut - last.Offset}: reopen dropped {again.TornBytesDropped}");
+            Assert.Equal(next, again.Entries[^1].Index);
+            Assert.Equal(2UL, again.Entries[^1].Term);
+        }
+    }
+
+    [Fact]
+    public async Task TornTailFullOfGarbageIsDroppedWhenNothingValidFollows()
+    {
+        var options = new WalOptions { SegmentBytes = 16 * 1024 };
+        var (fs, expected) = await WriteEntriesAsync(options, 10);
+        var last = await LastEntryRecordAsync(fs, options);
+        var withoutLast = expected.Clone();
+        withoutLast.Entries.RemoveAt(withoutLast.Entries.Count - 1);
+        var damaged = await SimDisk.CopyAsync(fs, (_, bytes) =>
+        {
+            // The last record's sectors hold random bytes, and so do a few hundred bytes beyond it.
+            new Random(7).NextBytes(bytes.AsSpan((int)last.Offset + 20, 300));
+            return bytes;
+        });
+        var (log, recovery) = await WriteAheadLog.OpenAsync(damaged, options);
+        await log.DisposeAsync();
+        WalAssert.Recovered(withoutLast, recovery);
+        Assert.Equal(320, recovery.TornBytesDropped);
+    }
+
+    [Fact]
+    public async Task FlippedByteInTheMiddleOfTheLogIsRefusedNamingFileAndOffset()
+    {
+        var options = new WalOptions { SegmentBytes = 16 * 1024 };
+        var (fs, _) = await WriteEntriesAsync(options, 20);
+        var segments = await WalInspector.InspectAsync(fs, options.Directory);
+        var victim = segments[0].Records.First(r => r.Index == 7);
+        var damaged = await SimDisk.CopyAsync(fs);
+        damaged.Corrupt(segments[0].Name, victim.Offset + 40);
+
+        var error = await Assert.ThrowsAsync<WalCorruptionException>(async () => await WriteAheadLog.OpenAsync(damaged, options));
+        Assert.Equal(segments[0].Name, error.File);
+        Assert.Equal(victim.Offset, error.Offset);
+        Assert.Contains("checksum", error.Reason);
+        Assert.Contains("valid record follows", error.Reason);
+    }
+
+    [Fact]
+    public async Task FlippedLengthFieldInTheMiddleIsStillRefused()
+    {
+        var options = new WalOptions { SegmentBytes = 16 * 1024 };
+        var (fs, _) = await WriteEntriesAsync(options, 20);
+        var segments = await WalInspector.InspectAsync(fs, options.Directory);
+        var victim = segments[0].Records.First(r => r.Index == 3);
+        var damaged = await SimDisk.CopyAsync(fs);
+        damaged.Corrupt(segments[0].Name, victim.Offset + 1, 0x40);
+
+        var error = await Assert.ThrowsAsync<WalCorruptionException>(async () => await WriteAheadLog.OpenAsync(damaged, options));
+        Assert.Equal(victim.Offset, error.Offset);
+    }
+
+    [Fact]
+    public async Task FlippedByteInTheLastRecordRecoversAsATornTail()
+    {
+        var options = new WalOptions { SegmentBytes = 16 * 1024 };
+        var (fs, expected) = await WriteEntriesAsync(options, 20);
+        var last = await LastEntryRecordAsync(fs, options);
+        var withoutLast = expected.Clone();
+        withoutLast.Entries.RemoveAt(withoutLast.Entries.Count - 1);
+        var damaged = await SimDisk.CopyAsync(fs);
+        damaged.Corrupt(fs.List("wal/").Single(), last.Offset + last.Bytes - 3);
+
+        var (log, recovery) = await WriteAheadLog.OpenAsync(damaged, options);
+        await log.DisposeAsync();
+        WalAssert.Recovered(withoutLast, recovery);
+        Assert.True(recovery.TornBytesDropped > 0);
+    }
+
+    [Fact]
+    public async Task DamageInASealedSegmentIsRefusedEvenAtItsEnd()
+    {
+        var options = new WalOptions { SegmentBytes = 4096 };
+        var (fs, _) = await WriteEntriesAsync(options, 200);
+        var segments = await WalInspector.InspectAsync(fs, options.Directory);
+        Assert.True(segments.Count >= 3);
+        var sealedSegment = segments[1];
+        var lastRecord = sealedSegment.Records[^1];
+        var damaged = await SimDisk.CopyAsync(fs);
+        damaged.Corrupt(sealedSegment.Name, lastRecord.Offset + lastRecord.Bytes - 2);
+
+        var error = await Assert.ThrowsAsync<WalCorruptionException>(async () => await WriteAheadLog.OpenAsync(damaged, options));
+        Assert.Equal(sealedSegment.Name, error.File);
+        Assert.Equal(lastRecord.Offset, error.Offset);
+        Assert.Contains("sealed segment", error.Reason);
+    }
+
+    [Fact]
+    public async Task MissingSegmentInTheMiddleIsRefused()
+    {
+        var options = new WalOptions { SegmentBytes = 4096 };
+        var (fs, _) = await WriteEntriesAsync(options, 200);
+        var names = fs.List("wal/");
+        Assert.True(names.Count >= 3);
+        var damaged = await SimDisk.CopyAsync(fs, (name, bytes) => name == names[1] ? null : bytes);
+
+        var error = await Assert.ThrowsAsync<WalCorruptionException>(async () => await WriteAheadLog.OpenAsync(damaged, options));
+        Assert.Contains("missing", error.Reason);
+    }
+}
