@@ -1,0 +1,56 @@
+namespace Flotilla.Raft;
+
+// ReadIndex (§6.4 of Ongaro's thesis): linearizable reads without writing the log.
+public sealed partial class RaftCore
+{
+    /// <summary>
+    /// Asks for a read index. On the leader the answer arrives as a <see cref="ReadState"/> in a later Ready, once a
+    /// quorum confirmed in a heartbeat round that this node was still leader after the request arrived, and once an
+    /// entry of its term committed (so its commit index is at least every committed entry). Returns false at once when
+    /// this node is not the leader or too many reads wait. <paramref name="requestId"/> must be unique and non-zero.
+    /// </summary>
+    public bool ReadIndex(ulong requestId)
+    {
+        if (requestId == 0) throw new ArgumentOutOfRangeException(nameof(requestId), "0 means 'no read' on the wire");
+        if (Role != RaftRole.Leader) return false;
+        if (_readOnly.Count + _readsAwaitingTermCommit.Count >= _config.MaxPendingReads) return false;
+        if (_readOnly.Contains(requestId) || _readsAwaitingTermCommit.Contains(requestId)) return false;
+        if (_log.TermAt(_log.Committed) != Term)
+        {
+            _readsAwaitingTermCommit.Add(requestId);
+            return true;
+        }
+        QueueRead(requestId);
+        return true;
+    }
+
+    private void QueueRead(ulong requestId)
+    {
+        if (_config.Voters.Count == 1)
+        {
+            _readStates.Add(new ReadState(requestId, _log.Committed, true));
+            return;
+        }
+        // Confirmed by the next regular heartbeat round, which keeps heartbeats at their fixed rate.
+        _readOnly.Add(requestId, _log.Committed, Id);
+    }
+
+    private void AckRead(Runtime.NodeId from, ulong requestId)
+    {
+        if (_readOnly.Ack(from, requestId) >= _config.Quorum) _readStates.AddRange(_readOnly.Release(requestId));
+    }
+
+    private void OnCommitAdvanced()
+    {
+        if (_readsAwaitingTermCommit.Count == 0 || _log.TermAt(_log.Committed) != Term) return;
+        foreach (var id in _readsAwaitingTermCommit) QueueRead(id);
+        _readsAwaitingTermCommit.Clear();
+    }
+
+    private void FailPendingReads()
+    {
+        _readStates.AddRange(_readOnly.FailAll());
+        _readStates.AddRange(_readsAwaitingTermCommit.Select(id => new ReadState(id, 0, false)));
+        _readsAwaitingTermCommit.Clear();
+    }
+}

@@ -1,0 +1,268 @@
+using Flotilla.Runtime;
+
+namespace Flotilla.Raft;
+
+/// <summary>
+/// The pure Raft state machine (extended Raft paper, Figure 2, §5–§7; etcd-style): no I/O, no clock, no tasks.
+/// Inputs: <see cref="Step"/>, <see cref="Tick"/>, <see cref="Propose"/>, <see cref="ReadIndex"/>,
+/// <see cref="TransferLeadership"/>, <see cref="Compact"/>. Output: <see cref="Ready"/> batches, acknowledged with
+/// <see cref="Advance"/>. Randomness comes from the injected <see cref="Random"/>, so a seed replays exactly.
+/// Not thread-safe: one caller (the node's scheduler) at a time.
+/// </summary>
+public sealed partial class RaftCore
+{
+    private readonly RaftConfig _config;
+    private readonly Random _random;
+    private readonly RaftLog _log;
+    private readonly Dictionary<NodeId, Progress> _progress = new();
+    private readonly Dictionary<NodeId, bool> _votes = new();
+    private readonly List<Message> _outbox = new();
+    private readonly List<ReadState> _readStates = new();
+    private readonly ReadOnlyQueue _readOnly = new();
+    private readonly List<ulong> _readsAwaitingTermCommit = new();
+
+    private NodeId? _votedFor;
+    private int _electionElapsed;
+    private int _heartbeatElapsed;
+    private int _randomizedElectionTimeout;
+    private NodeId? _leadTransferee;
+    private bool _broadcastPending;
+    private HardState _lastHardState;
+    private Ready? _outstanding;
+    private RaftSnapshot? _snapshot;
+    private RaftSnapshot? _snapshotToInstall;
+    private SnapshotAssembly? _incomingSnapshot;
+
+    public RaftCore(RaftConfig config, Random random, RaftPersistentState? restored = null)
+    {
+        config.Validate();
+        if (!config.Voters.Contains(config.Id)) throw new ArgumentException($"{config.Id} is not among the voters");
+        _config = config;
+        _random = random;
+        restored ??= RaftPersistentState.Empty;
+        _snapshot = restored.Snapshot;
+        _log = new RaftLog(restored.Snapshot, restored.Entries, restored.HardState.Commit);
+        Term = restored.HardState.Term;
+        _votedFor = restored.HardState.VotedFor;
+        _lastHardState = CurrentHardState;
+        foreach (var v in config.Voters.Where(v => v != config.Id)) _progress[v] = new Progress(config.MaxInflightMessages);
+        BecomeFollower(Term, null);
+    }
+
+    public NodeId Id => _config.Id;
+    public RaftConfig Config => _config;
+    public ulong Term { get; private set; }
+    public RaftRole Role { get; private set; }
+    public NodeId? Leader { get; private set; }
+    public NodeId? VotedFor => _votedFor;
+    public ulong CommitIndex => _log.Committed;
+    public ulong AppliedIndex => _log.Applied;
+    public ulong LastIndex => _log.LastIndex;
+    public ulong LastTerm => _log.LastTerm;
+    public ulong SnapshotIndex => _log.SnapshotIndex;
+    public RaftSnapshot? LatestSnapshot => _snapshot;
+    public NodeId? LeadTransferee => _leadTransferee;
+    public RaftLog Log => _log;
+
+    /// <summary>The leader's view of a follower (null on followers or for self).</summary>
+    public Progress? ProgressOf(NodeId peer) => Role == RaftRole.Leader ? _progress.GetValueOrDefault(peer) : null;
+
+    private HardState CurrentHardState => new(Term, _votedFor, _log.Committed);
+    private bool IsVoter => _config.Voters.Contains(Id);
+    private IEnumerable<NodeId> Peers => _progress.Keys;
+
+    // ---------------------------------------------------------------- inputs
+
+    /// <summary>Advances logical time by one tick: election timeouts, heartbeats, CheckQuorum.</summary>
+    public void Tick()
+    {
+        if (Role == RaftRole.Leader) TickLeader();
+        else TickElection();
+    }
+
+    /// <summary>Appends a command to the leader's log. It is sent (batched with any other proposals) at the next Ready.</summary>
+    public ProposeResult Propose(ReadOnlyMemory<byte> data)
+    {
+        if (Role != RaftRole.Leader) return ProposeResult.NotLeader(Leader);
+        if (_leadTransferee is not null) return ProposeResult.Busy(Leader);
+        if (_log.LastIndex - _log.Committed >= (ulong)_config.MaxUncommittedEntries) return ProposeResult.Busy(Leader);
+        var entry = new LogEntry(_log.LastIndex + 1, Term, EntryKind.Normal, data.ToArray());
+        AppendToOwnLog(entry);
+        return ProposeResult.Accepted(entry.Index, entry.Term);
+    }
+
+    /// <summary>Hands a message from the network to the state machine. Messages not addressed to this node are ignored.</summary>
+    public void Step(Message m)
+    {
+        if (m.To != Id || m.From == Id) return;
+        if (m.Term > Term)
+        {
+            if (m.Type is MessageType.Vote or MessageType.PreVote)
+            {
+                // A node that heard from a live leader within the minimum election timeout ignores campaigns (§6
+                // "disruptive servers"), unless the leader itself asked for it (leadership transfer).
+                var inLease = _config.CheckQuorum && Leader is not null && _electionElapsed < _config.ElectionTicks;
+                if (!m.Force && inLease) return;
+            }
+            if (m.Type == MessageType.PreVote || (m.Type == MessageType.PreVoteResponse && !m.Reject))
+            {
+                // A pre-vote changes nobody's term; a granted pre-vote answers with the term the candidate would use.
+            }
+            else if (m.Type is MessageType.Append or MessageType.Heartbeat or MessageType.Snapshot)
+            {
+                BecomeFollower(m.Term, m.From);
+            }
+            else
+            {
+                BecomeFollower(m.Term, null);
+            }
+        }
+        else if (m.Term < Term)
+        {
+            if ((_config.CheckQuorum || _config.PreVote) && m.Type is MessageType.Append or MessageType.Heartbeat)
+            {
+                // A leader cut off by a partition cannot learn the new term from votes (PreVote stops those), so tell it.
+                Send(new Message { Type = MessageType.AppendResponse, From = Id, To = m.From, Term = Term });
+            }
+            else if (m.Type == MessageType.PreVote)
+            {
+                Send(new Message { Type = MessageType.PreVoteResponse, From = Id, To = m.From, Term = Term, Reject = true });
+            }
+            return;
+        }
+
+        if (m.Type is MessageType.Vote or MessageType.PreVote)
+        {
+            HandleVoteRequest(m);
+            return;
+        }
+
+        switch (Role)
+        {
+            case RaftRole.Leader: StepLeader(m); break;
+            case RaftRole.Candidate or RaftRole.PreCandidate: StepCandidate(m); break;
+            default: StepFollower(m); break;
+        }
+    }
+
+    // ---------------------------------------------------------------- ready / advance
+
+    public bool HasReady
+    {
+        get
+        {
+            if (_outstanding is not null) return false;
+            if (_broadcastPending && Role == RaftRole.Leader) return true;
+            return _outbox.Count > 0 || _readStates.Count > 0 || _snapshotToInstall is not null || _log.HasUnpersisted
+                   || CurrentHardState != _lastHardState || (_log.HasCommittedToApply && _snapshotToInstall is null);
+        }
+    }
+
+    /// <summary>Takes the next batch of work. Call <see cref="Advance"/> before asking for another.</summary>
+    public Ready Ready()
+    {
+        if (_outstanding is not null) throw new InvalidOperationException("Advance the previous Ready first");
+        if (_broadcastPending && Role == RaftRole.Leader) BroadcastAppend();
+        _broadcastPending = false;
+
+        var hardState = CurrentHardState;
+        var snapshot = _snapshotToInstall;
+        var ready = new Ready
+        {
+            HardState = hardState != _lastHardState ? hardState : null,
+            Snapshot = snapshot,
+            Entries = _log.TakeUnpersisted(),
+            MessagesNow = _outbox.Where(m => m.IsLeaderReplication).ToList(),
+            MessagesAfterPersist = _outbox.Where(m => !m.IsLeaderReplication).ToList(),
+            // The application installs the snapshot first; entries after it come in the next batch.
+            CommittedEntries = snapshot is null ? _log.CommittedToApply(_config.MaxApplyBytesPerReady) : [],
+            ReadStates = _readStates.ToList(),
+        };
+        _outbox.Clear();
+        _readStates.Clear();
+        _snapshotToInstall = null;
+        _outstanding = ready;
+        return ready;
+    }
+
+    /// <summary>The driver finished the <paramref name="ready"/> batch: its data is durable and its entries applied.</summary>
+    public void Advance(Ready ready)
+    {
+        if (!ReferenceEquals(ready, _outstanding)) throw new InvalidOperationException("Advance with a Ready that is not outstanding");
+        _outstanding = null;
+        if (ready.HardState is { } hs) _lastHardState = hs;
+        if (ready.Entries.Count > 0) _log.StableTo(ready.Entries[^1].Index, ready.Entries[^1].Term);
+        if (ready.Snapshot is not null) _log.SnapshotApplied(ready.Snapshot.Index);
+        if (ready.CommittedEntries.Count > 0) _log.AppliedTo(ready.CommittedEntries[^1].Index);
+        // The leader counts its own copy toward commit only once durable.
+        if (Role == RaftRole.Leader && MaybeCommit()) _broadcastPending = true;
+    }
+
+    // ---------------------------------------------------------------- role changes
+
+    private void Reset(ulong term)
+    {
+        if (Term != term)
+        {
+            Term = term;
+            _votedFor = null;
+        }
+        Leader = null;
+        _electionElapsed = 0;
+        _heartbeatElapsed = 0;
+        _randomizedElectionTimeout = _config.ElectionTicks + _random.Next(_config.ElectionTicks);
+        _leadTransferee = null;
+        _votes.Clear();
+        _broadcastPending = false;
+        foreach (var p in _progress.Values)
+        {
+            p.BecomeProbe();
+            p.Match = 0;
+            p.Next = _log.LastIndex + 1;
+            p.RecentActive = false;
+        }
+        FailPendingReads();
+    }
+
+    private void BecomeFollower(ulong term, NodeId? leader)
+    {
+        Reset(term);
+        Role = RaftRole.Follower;
+        Leader = leader;
+    }
+
+    private void BecomePreCandidate()
+    {
+        // A pre-candidate keeps its term and vote: the pre-election changes no persistent state.
+        _votes.Clear();
+        Leader = null;
+        Role = RaftRole.PreCandidate;
+    }
+
+    private void BecomeCandidate()
+    {
+        Reset(Term + 1);
+        _votedFor = Id;
+        Role = RaftRole.Candidate;
+    }
+
+    private void BecomeLeader()
+    {
+        Reset(Term);
+        Role = RaftRole.Leader;
+        Leader = Id;
+        foreach (var p in _progress.Values) p.RecentActive = true;
+        // §5.4.2 / §8: a leader commits nothing from earlier terms until an entry of its own term commits.
+        AppendToOwnLog(new LogEntry(_log.LastIndex + 1, Term, EntryKind.Noop, ReadOnlyMemory<byte>.Empty));
+    }
+
+    private void AppendToOwnLog(LogEntry entry)
+    {
+        _log.Append(entry);
+        _broadcastPending = true;
+    }
+
+    private void Send(Message m) => _outbox.Add(m);
+
+    public override string ToString() => $"{Id} {Role} t{Term} last={_log.LastIndex}@{_log.LastTerm} commit={_log.Committed} applied={_log.Applied}";
+}

@@ -1,0 +1,62 @@
+using Flotilla.Runtime;
+
+namespace Flotilla.Raft;
+
+/// <summary>
+/// Leader-side ReadIndex requests waiting for a quorum to confirm leadership (etcd's read_only.go, "safe" mode).
+/// A request records the commit index at arrival; a heartbeat round tagged with the newest request's id confirms
+/// it and every request queued before it, because the round was sent after all of them arrived.
+/// </summary>
+public sealed class ReadOnlyQueue
+{
+    private sealed record Pending(ulong RequestId, ulong Index, HashSet<NodeId> Acks);
+
+    private readonly List<Pending> _queue = new();
+    private readonly Dictionary<ulong, Pending> _byId = new();
+
+    public int Count => _queue.Count;
+
+    /// <summary>The request id to tag the next heartbeat round with (0 when nothing waits).</summary>
+    public ulong LastRequestId => _queue.Count == 0 ? 0 : _queue[^1].RequestId;
+
+    public bool Contains(ulong requestId) => _byId.ContainsKey(requestId);
+
+    public void Add(ulong requestId, ulong index, NodeId self)
+    {
+        var p = new Pending(requestId, index, [self]);
+        _queue.Add(p);
+        _byId.Add(requestId, p);
+    }
+
+    /// <summary>Records <paramref name="from"/>'s ack; returns the acks now held by that request (0 if unknown).</summary>
+    public int Ack(NodeId from, ulong requestId)
+    {
+        if (!_byId.TryGetValue(requestId, out var p)) return 0;
+        p.Acks.Add(from);
+        return p.Acks.Count;
+    }
+
+    /// <summary>Removes and returns every request up to and including <paramref name="requestId"/>.</summary>
+    public List<ReadState> Release(ulong requestId)
+    {
+        var released = new List<ReadState>();
+        var at = _queue.FindIndex(p => p.RequestId == requestId);
+        if (at < 0) return released;
+        foreach (var p in _queue.Take(at + 1))
+        {
+            released.Add(new ReadState(p.RequestId, p.Index, true));
+            _byId.Remove(p.RequestId);
+        }
+        _queue.RemoveRange(0, at + 1);
+        return released;
+    }
+
+    /// <summary>Leadership lost: every waiting request fails.</summary>
+    public List<ReadState> FailAll()
+    {
+        var failed = _queue.Select(p => new ReadState(p.RequestId, 0, false)).ToList();
+        _queue.Clear();
+        _byId.Clear();
+        return failed;
+    }
+}

@@ -1,0 +1,28 @@
+namespace Flotilla.Raft;
+
+/// <summary>
+/// What the driver needs from durable storage. Writes may be buffered; everything written before an awaited
+/// <see cref="SyncAsync"/> is durable when it completes. The driver calls these from one logical thread, never concurrently.
+/// </summary>
+public interface IRaftStorage
+{
+    /// <summary>Recovers hard state, the latest snapshot (metadata and data) and the entries after it.</summary>
+    ValueTask<RaftPersistentState> LoadAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Appends entries; an entry at an index already stored replaces it and everything after it.</summary>
+    ValueTask AppendAsync(IReadOnlyList<LogEntry> entries, CancellationToken cancellationToken = default);
+
+    ValueTask SaveHardStateAsync(HardState state, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Stores a snapshot durably (it survives a crash once this completes). With <paramref name="discardLog"/> (a
+    /// snapshot received from the leader) the whole log is replaced by it; otherwise (the service's own snapshot) only
+    /// entries up to its index are dropped.
+    /// </summary>
+    ValueTask SaveSnapshotAsync(RaftSnapshot snapshot, bool discardLog, CancellationToken cancellationToken = default);
+
+    ValueTask SyncAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Bytes this group occupies on disk (log, state and snapshot).</summary>
+    long SizeBytes { get; }
+}

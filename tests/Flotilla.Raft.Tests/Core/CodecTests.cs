@@ -1,0 +1,80 @@
+using Flotilla.Raft;
+using Flotilla.Runtime;
+
+namespace Flotilla.Raft.Tests.Core;
+
+public class CodecTests
+{
+    private static Message Sample() => new()
+    {
+        Type = MessageType.Snapshot, From = new(3), To = new(-1), Term = ulong.MaxValue, LogTerm = 7, Index = 1UL << 40,
+        Commit = 12, Reject = true, RejectHint = 5, Force = true, Context = 99,
+        Entries = [new LogEntry(1, 2, EntryKind.Normal, new byte[] { 1, 2, 3 }), new LogEntry(2, 2, EntryKind.Noop, ReadOnlyMemory<byte>.Empty)],
+        SnapshotMeta = new SnapshotMeta(10, 4, [new(1), new(2)]), SnapshotOffset = 4096, SnapshotData = new byte[] { 9, 8 }, SnapshotDone = true,
+    };
+
+    [Fact]
+    public void EveryFieldSurvivesARoundTrip()
+    {
+        var m = Sample();
+        var back = MessageCodec.Decode(MessageCodec.Encode(m).Span);
+        Assert.Equal(m.ToString(), back.ToString());
+        Assert.Equal(m.Entries.Select(e => e.Data.ToArray()), back.Entries.Select(e => e.Data.ToArray()));
+        Assert.Equal(m.SnapshotMeta!.Voters, back.SnapshotMeta!.Voters);
+        Assert.Equal(m.SnapshotData.ToArray(), back.SnapshotData.ToArray());
+        Assert.Equal((m.Force, m.Reject, m.SnapshotDone, m.Context), (back.Force, back.Reject, back.SnapshotDone, back.Context));
+    }
+
+    [Fact]
+    public void HeartbeatIsCompact()
+    {
+        var hb = new Message { Type = MessageType.Heartbeat, From = new(1), To = new(2), Term = 3, Commit = 1000 };
+        Assert.True(MessageCodec.Encode(hb).Length <= 16);
+    }
+
+    [Fact]
+    public void EveryTruncationIsRejectedWithACodecException()
+    {
+        var bytes = MessageCodec.Encode(Sample()).ToArray();
+        for (var n = 0; n < bytes.Length; n++)
+            Assert.Throws<RaftCodecException>(() => MessageCodec.Decode(bytes.AsSpan(0, n)));
+    }
+
+    [Fact]
+    public void RandomGarbageNeverEscapesAsAnythingButACodecException()
+    {
+        var random = new Random(1);
+        var valid = MessageCodec.Encode(Sample()).ToArray();
+        for (var i = 0; i < 20_000; i++)
+        {
+            byte[] input;
+            if (i % 2 == 0)
+            {
+                input = new byte[random.Next(0, 64)];
+                random.NextBytes(input);
+            }
+            else
+            {
+                input = (byte[])valid.Clone();
+                for (var k = 0; k < 3; k++) input[random.Next(input.Length)] = (byte)random.Next(256);
+            }
+            try { MessageCodec.Decode(input); }
+            catch (RaftCodecException) { }
+        }
+    }
+
+    [Fact]
+    public void HugeDeclaredLengthsAreRejectedWithoutAllocating()
+    {
+        // Version, type Append, no flags, ids, seven zero varints, then an entry count of 2^62.
+        byte[] bytes = [MessageCodec.Version, (byte)MessageType.Append, 0, 2, 4, 0, 0, 0, 0, 0, 0, 0, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40];
+        Assert.Throws<RaftCodecException>(() => MessageCodec.Decode(bytes));
+    }
+
+    [Fact]
+    public void TrailingBytesAreRejected()
+    {
+        var bytes = MessageCodec.Encode(new Message { Type = MessageType.Heartbeat, From = new(1), To = new(2) }).ToArray();
+        Assert.Throws<RaftCodecException>(() => MessageCodec.Decode([.. bytes, 0]));
+    }
+}
