@@ -61,12 +61,15 @@ public static class SimCommand
     {
         var failures = new ConcurrentBag<ScenarioResult>();
         var passed = 0;
+        long virtualTicks = 0;
+        var wall = System.Diagnostics.Stopwatch.StartNew();
         void RunAll(Action? onEach)
         {
             Parallel.ForEach(runs, new ParallelOptions { MaxDegreeOfParallelism = parallel }, run =>
             {
                 // Each simulation is created and run on this one thread: the simulator is single-threaded by design.
                 var result = ScenarioRunner.RunOne(suite, run.Scenario, run.Seed);
+                Interlocked.Add(ref virtualTicks, result.VirtualTime.Ticks);
                 if (result.Passed) Interlocked.Increment(ref passed);
                 else
                 {
@@ -89,6 +92,9 @@ public static class SimCommand
         {
             RunAll(null);
         }
+        var simulated = TimeSpan.FromTicks(virtualTicks);
+        output.WriteLine($"simulated {simulated.TotalSeconds:0.#} s of virtual time in {wall.Elapsed.TotalSeconds:0.##} s of wall time " +
+                         $"({simulated / wall.Elapsed:0}x real time, {parallel} at once)");
         output.WriteLine($"{passed} passed, {failures.Count} failed");
         return failures.IsEmpty ? ExitCodes.Ok : ExitCodes.Failure;
     }
