@@ -16,7 +16,12 @@ public static class HistoryHtml
     /// <summary>Bars per timeline: beyond this a failing key shows a window around the failure, a passing key its start.</summary>
     public const int TimelineOperationsMax = 400;
 
-    private const int PixelsPerTick = 26;
+    /// <summary>Failing keys with more operations than this are shown around the failure only.</summary>
+    private const int FocusThreshold = 40;
+    private const int FocusPrefixTail = 8;
+    private const int PixelsPerTickMin = 26;
+    private const int PixelsPerTickMax = 120;
+    private const int TimelineTargetWidthPx = 1200;
     private const int RowHeightPx = 30;
     private const int LabelWidthPx = 90;
 
@@ -103,19 +108,26 @@ public static class HistoryHtml
         html.Append("</details>\n");
     }
 
-    /// <summary>Small partitions in full; big ones cut to a window (around the failure when there is one).</summary>
+    /// <summary>A failing key with many operations shows the time window around the failure (from the last few
+    /// linearized operations to the return of the one that could not be linearized); other keys are shown from the
+    /// start, up to <see cref="TimelineOperationsMax"/> bars.</summary>
     private static List<OperationView> SelectShown(HistoryReport report, PartitionResult p)
     {
         var ops = p.Operations.Select(i => report.Operations[i]).OrderBy(o => o.CallTime).ThenBy(o => o.Index).ToList();
-        if (ops.Count <= TimelineOperationsMax) return ops;
-        var focus = p.Deadline ?? p.Stuck.FirstOrDefault(-1);
-        var center = focus < 0 ? 0 : ops.FindIndex(o => o.Index == focus);
-        var start = Math.Clamp(center - TimelineOperationsMax * 3 / 4, 0, ops.Count - TimelineOperationsMax);
-        var window = ops.Skip(start).Take(TimelineOperationsMax).ToList();
-        // The operations the explanation names must be on the page even if they started long ago.
-        foreach (var i in p.Stuck)
-            if (window.All(o => o.Index != i)) window.Add(report.Operations[i]);
-        return [.. window.OrderBy(o => o.CallTime).ThenBy(o => o.Index)];
+        if (p.Outcome == CheckOutcome.Illegal && ops.Count > FocusThreshold && p.Stuck.Count > 0)
+        {
+            var named = p.Stuck.Concat(p.LongestLinearization.Skip(Math.Max(0, p.LongestLinearization.Count - FocusPrefixTail)))
+                .Select(i => report.Operations[i]).ToArray();
+            var from = named.Min(o => o.CallTime);
+            var to = p.Stuck.Select(i => report.Operations[i].ReturnTime ?? long.MaxValue).Max();
+            // The failure is at the end of the window, so if it is too long keep its end.
+            var window = ops.Where(o => o.CallTime <= to && (o.ReturnTime ?? long.MaxValue) >= from).TakeLast(TimelineOperationsMax).ToList();
+            // The operations the explanation names must be on the page, however long ago they started.
+            foreach (var i in p.Stuck)
+                if (window.All(o => o.Index != i)) window.Add(report.Operations[i]);
+            return [.. window.OrderBy(o => o.CallTime).ThenBy(o => o.Index)];
+        }
+        return ops.Count <= TimelineOperationsMax ? ops : ops.Take(TimelineOperationsMax).ToList();
     }
 
     private static void RenderTimeline(StringBuilder html, HistoryReport report, List<OperationView> ops, Dictionary<int, int> order, HashSet<int> stuck, int? deadline)
@@ -130,7 +142,9 @@ public static class HistoryHtml
         var row = new Dictionary<int, int>(clients.Length);
         for (var i = 0; i < clients.Length; i++) row[clients[i]] = i;
 
-        var width = LabelWidthPx + (endRank + 1) * PixelsPerTick;
+        // Short timelines get wide bars (readable labels); long ones stay compact and scroll.
+        var pixelsPerTick = Math.Clamp(TimelineTargetWidthPx / Math.Max(1, endRank + 1), PixelsPerTickMin, PixelsPerTickMax);
+        var width = LabelWidthPx + (endRank + 1) * pixelsPerTick;
         html.Append("<div class=\"scroll\"><div class=\"timeline\" style=\"width:").Append(width).Append("px;height:")
             .Append(clients.Length * RowHeightPx).Append("px\">\n");
         foreach (var client in clients)
@@ -139,8 +153,8 @@ public static class HistoryHtml
         html.Append('\n');
         foreach (var op in ops)
         {
-            var left = LabelWidthPx + rank[op.CallTime] * PixelsPerTick;
-            var right = LabelWidthPx + (op.ReturnTime is { } r ? rank[r] : endRank) * PixelsPerTick;
+            var left = LabelWidthPx + rank[op.CallTime] * pixelsPerTick;
+            var right = LabelWidthPx + (op.ReturnTime is { } r ? rank[r] : endRank) * pixelsPerTick;
             var cls = "op";
             if (order.ContainsKey(op.Index)) cls += " linearized";
             if (stuck.Contains(op.Index)) cls += " stuck";
@@ -148,7 +162,7 @@ public static class HistoryHtml
             if (op.ReturnTime is null) cls += " pending";
             var tip = Line(op) + (order.TryGetValue(op.Index, out var n) ? $" — linearized #{n}" : "");
             html.Append("<div class=\"").Append(cls).Append("\" style=\"left:").Append(left).Append("px;width:")
-                .Append(Math.Max(PixelsPerTick / 2, right - left)).Append("px;top:").Append(row[op.ClientId] * RowHeightPx + 3)
+                .Append(Math.Max(pixelsPerTick / 2, right - left)).Append("px;top:").Append(row[op.ClientId] * RowHeightPx + 3)
                 .Append("px\" title=\"").Append(Encode(tip)).Append("\">");
             if (n > 0) html.Append("<span class=\"n\">").Append(n.ToString(CultureInfo.InvariantCulture)).Append("</span> ");
             html.Append(Encode(op.Description)).Append("</div>\n");
