@@ -211,7 +211,8 @@ public sealed class KvLock : IAsyncDisposable
     private async Task StopRenewingAsync()
     {
         if (_renewing is null) return;
-        await _renewing.CancelAsync();
+        // Cancel, not CancelAsync: the callbacks must run here, on the node's thread, not on the thread pool.
+        _renewing.Cancel();
         if (_renewLoop is not null) await _renewLoop;
         _renewing.Dispose();
         _renewing = null;
