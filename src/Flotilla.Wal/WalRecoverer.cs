@@ -71,6 +71,13 @@ internal static class WalRecoverer
         if (model.FinishRecovery() is { } missing)
             throw new WalCorruptionException(segments.Count > 0 ? segments[0].Name : options.Directory, 0, missing);
 
+        // If the last file was a headerless leftover, appending resumes in the segment before it.
+        if (segments.Count > 0 && segments[^1].File is null)
+        {
+            segments[^1].File = fs.Open(segments[^1].Name, create: false);
+            segments[^1].HasBody = true;
+        }
+
         // Make what recovery reports durable (it may have been written but never fsynced before a process crash),
         // and any segment names too.
         if (segments.Count > 0 && segments[^1].File is { } tail) await tail.FlushAsync(ct);
