@@ -14,7 +14,7 @@ namespace Flotilla.Transport.Grpc;
 /// per peer address, created on first use and replaced when <see cref="PeerDirectory"/> changes the address.
 /// Thread-safe; never throws for network trouble.
 /// </summary>
-public sealed class GrpcTransport : ITransport, IAsyncDisposable
+public sealed class GrpcTransport : IPeerTransport
 {
     private readonly PeerDirectory _directory;
     private readonly GrpcTransportOptions _options;

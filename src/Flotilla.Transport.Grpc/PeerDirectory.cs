@@ -19,12 +19,13 @@ public sealed class PeerDirectory
         foreach (var (id, address) in addresses) Set(id, address);
     }
 
-    /// <summary>Adds or replaces the address of <paramref name="id"/> (e.g. <c>http://10.0.0.7:7001</c>).</summary>
+    /// <summary>Adds or replaces the address of <paramref name="id"/>: <c>http://10.0.0.7:7001</c> for gRPC peers,
+    /// <c>tcp://10.0.0.7:7101</c> for framed-TCP peers.</summary>
     public void Set(NodeId id, Uri address)
     {
         ArgumentNullException.ThrowIfNull(address);
-        if (!address.IsAbsoluteUri || (address.Scheme != Uri.UriSchemeHttp && address.Scheme != Uri.UriSchemeHttps))
-            throw new ArgumentException($"peer address '{address}' must be an absolute http:// or https:// URI", nameof(address));
+        if (!address.IsAbsoluteUri || address.Scheme is not ("http" or "https" or "tcp"))
+            throw new ArgumentException($"peer address '{address}' must be an absolute http://, https:// (gRPC) or tcp:// (framed TCP) URI", nameof(address));
         _addresses[id] = address;
     }
 

@@ -3,6 +3,7 @@ using Flotilla.Runtime;
 using Flotilla.Runtime.Execution;
 using Flotilla.Runtime.Network;
 using Flotilla.Runtime.Storage;
+using Flotilla.Transport.Grpc.Tcp;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -18,7 +19,9 @@ namespace Flotilla.Transport.Grpc;
 /// <summary>
 /// One real Flotilla process as a node: builds its <see cref="NodeContext"/> (serial scheduler, system clock
 /// delivering timers on the scheduler, real randomness, the data directory, <see cref="GrpcTransport"/>, a
-/// <see cref="RpcRouter"/>) and a Kestrel server (HTTP/2 only) that serves <see cref="PeerService"/>.
+/// <see cref="RpcRouter"/>) and a Kestrel server (HTTP/2 only) that serves <see cref="PeerService"/>. With
+/// <see cref="PeerProtocol.Tcp"/> the transport is <see cref="TcpTransport"/> and a <see cref="TcpPeerListener"/>
+/// takes peer traffic on its own port; Kestrel still serves <see cref="PeerService"/> and the client APIs.
 /// <para>Use: construct; register protocol handlers on <c>Context.Router</c>; optionally add services through
 /// <see cref="Builder"/> and <see cref="MapServices"/> (the public KV API); <see cref="StartAsync"/>;
 /// <see cref="DisposeAsync"/> at the end. The <see cref="NodeContext"/>, <see cref="GrpcTransport"/> and
@@ -30,6 +33,7 @@ public sealed class RealNodeHost : IAsyncDisposable
     private readonly WebApplicationBuilder _builder;
     private readonly List<Action<WebApplication>> _extraMaps = [];
     private readonly ILogger _log;
+    private readonly TcpPeerListener? _tcpListener;
     private WebApplication? _app;
     private bool _disposed;
 
@@ -39,9 +43,19 @@ public sealed class RealNodeHost : IAsyncDisposable
         var logs = options.Logs ?? NullLoggerFactory.Instance;
         _log = logs.CreateLogger<RealNodeHost>();
         var scheduler = new SerialSynchronizationContext(OnSchedulerError);
-        Transport = new GrpcTransport(options.Id, options.Peers, options.Transport, logs);
+        Transport = options.Protocol switch
+        {
+            PeerProtocol.Grpc => new GrpcTransport(options.Id, options.Peers, options.Transport, logs),
+            PeerProtocol.Tcp => new TcpTransport(options.Id, options.Peers, options.Transport, logs),
+            _ => throw new ArgumentOutOfRangeException(nameof(options), options.Protocol, "unknown peer protocol"),
+        };
         Context = new NodeContext(options.Id, new ContextTimeProvider(TimeProvider.System, scheduler), new Random(),
             Transport, new RpcRouter(), new PhysicalFileSystem(options.DataDirectory), scheduler, logs);
+        if (options.Protocol == PeerProtocol.Tcp)
+        {
+            var listen = options.TcpListen ?? throw new ArgumentException("PeerProtocol.Tcp needs TcpListen", nameof(options));
+            _tcpListener = new TcpPeerListener(Context, listen, options.Transport, logs.CreateLogger<TcpPeerListener>());
+        }
         _builder = CreateBuilder(options, Context, Transport);
     }
 
@@ -50,15 +64,20 @@ public sealed class RealNodeHost : IAsyncDisposable
     /// <summary>The node's context: what protocol code running in this process is given.</summary>
     public NodeContext Context { get; }
 
-    public GrpcTransport Transport { get; }
+    /// <summary>The node's outbound peer transport (<see cref="GrpcTransport"/> or <see cref="TcpTransport"/>).</summary>
+    public IPeerTransport Transport { get; }
 
     public PeerDirectory Peers => _options.Peers;
 
     /// <summary>The web app under construction: add services (e.g. <c>Builder.Services.AddSingleton</c>) before <see cref="StartAsync"/>.</summary>
     public WebApplicationBuilder Builder => _app is null ? _builder : throw new InvalidOperationException("the host has started; its builder is closed");
 
-    /// <summary>The address peers and clients dial, known once started (the real port when listening on port 0).</summary>
+    /// <summary>The Kestrel address clients (and gRPC peers) dial, known once started (the real port when listening on port 0).</summary>
     public Uri Address { get; private set; } = null!;
+
+    /// <summary>What other nodes put in their <see cref="PeerDirectory"/> for this node: <see cref="Address"/> with
+    /// gRPC peers, <c>tcp://host:port</c> of the peer listener with framed TCP. Known once started.</summary>
+    public Uri PeerAddress { get; private set; } = null!;
 
     /// <summary>Adds endpoints (e.g. <c>app.MapGrpcService&lt;KvApi&gt;()</c>) mapped next to <see cref="PeerService"/> at start.</summary>
     public void MapServices(Action<WebApplication> map)
@@ -77,12 +96,20 @@ public sealed class RealNodeHost : IAsyncDisposable
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
         var bound = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Address = new Uri(bound);
+        PeerAddress = Address;
+        if (_tcpListener is not null)
+        {
+            _tcpListener.Start();
+            var tcp = _tcpListener.LocalEndPoint;
+            PeerAddress = new Uri($"tcp://{(tcp.Address.IsIPv4MappedToIPv6 ? tcp.Address.MapToIPv4() : tcp.Address)}:{tcp.Port}");
+        }
     }
 
     /// <summary>Stops listening: inbound streams end, in-flight inbound calls get until <paramref name="cancellationToken"/>
     /// (or <see cref="RealNodeHostOptions.ShutdownTimeout"/>) to finish.</summary>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
+        if (_tcpListener is not null) await _tcpListener.DisposeAsync().ConfigureAwait(false);
         if (_app is not null) await _app.StopAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -90,6 +117,7 @@ public sealed class RealNodeHost : IAsyncDisposable
     {
         if (_disposed) return;
         _disposed = true;
+        if (_tcpListener is not null) await _tcpListener.DisposeAsync().ConfigureAwait(false);
         if (_app is not null)
         {
             using var limit = new CancellationTokenSource(_options.ShutdownTimeout);
@@ -100,7 +128,7 @@ public sealed class RealNodeHost : IAsyncDisposable
         if (_app is not null) await _app.DisposeAsync().ConfigureAwait(false);
     }
 
-    private static WebApplicationBuilder CreateBuilder(RealNodeHostOptions options, NodeContext context, GrpcTransport transport)
+    private static WebApplicationBuilder CreateBuilder(RealNodeHostOptions options, NodeContext context, IPeerTransport transport)
     {
         // Slim: no appsettings or environment-driven URLs; the node's address comes from its options only.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
@@ -125,6 +153,7 @@ public sealed class RealNodeHost : IAsyncDisposable
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
         builder.Services.AddSingleton(context);
         builder.Services.AddSingleton(transport);
+        builder.Services.AddSingleton<ITransport>(transport);
         builder.Services.AddSingleton(options.Peers);
         builder.Services.AddSingleton(options.Transport);
         return builder;

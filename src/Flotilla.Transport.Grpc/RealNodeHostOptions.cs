@@ -20,6 +20,13 @@ public sealed record RealNodeHostOptions
 
     public GrpcTransportOptions Transport { get; init; } = new();
 
+    /// <summary>How peer traffic travels: gRPC on the Kestrel port (default) or framed TCP on <see cref="TcpListen"/>.</summary>
+    public PeerProtocol Protocol { get; init; } = PeerProtocol.Grpc;
+
+    /// <summary>With <see cref="PeerProtocol.Tcp"/>: where the framed-TCP peer listener binds (port 0 picks a free
+    /// port; read <see cref="RealNodeHost.PeerAddress"/>). Kestrel keeps serving client APIs on <see cref="Listen"/>.</summary>
+    public IPEndPoint? TcpListen { get; init; }
+
     /// <summary>Logs of the node, the transport and Kestrel; none when null.</summary>
     public ILoggerFactory? Logs { get; init; }
 

@@ -1,6 +1,7 @@
 namespace Flotilla.Transport.Grpc;
 
-/// <summary>Counters of the one-way path: every message handed to Send ends in exactly one of these.</summary>
+/// <summary>Counters of the one-way path: every message handed to Send ends in exactly one of the first five
+/// (or is still queued). <c>StreamsOpened</c> counts gRPC one-way streams, or framed-TCP connections, opened.</summary>
 public readonly record struct TransportStats(
     long MessagesWritten,
     long DroppedQueueFull,

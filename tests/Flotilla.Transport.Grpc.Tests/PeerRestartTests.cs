@@ -4,13 +4,15 @@ namespace Flotilla.Transport.Grpc.Tests;
 
 public sealed class PeerRestartTests
 {
-    [Fact]
-    public async Task CallsAndMessagesWorkAgainAfterThePeerRestartsOnTheSamePort()
+    [Theory]
+    [InlineData(PeerProtocol.Grpc)]
+    [InlineData(PeerProtocol.Tcp)]
+    public async Task CallsAndMessagesWorkAgainAfterThePeerRestartsOnTheSamePort(PeerProtocol protocol)
     {
-        await using var nodes = new TestNodes();
+        await using var nodes = new TestNodes(protocol);
         var a = await nodes.StartAsync(1);
         var b = await nodes.StartAsync(2, beforeStart: h => h.Context.Router.Map("test", new RecordingHandler(h.Context)));
-        var port = b.Address.Port;
+        var port = b.PeerAddress.Port;
         using var deadline = new CancellationTokenSource(Wait.Deadline);
         Assert.Equal(RpcStatus.Ok, (await a.Transport.CallAsync(b.Id, "test/echo", new byte[] { 1 }, deadline.Token)).Status);
         a.Transport.Send(b.Id, "test/before", new byte[] { 1 });
@@ -22,7 +24,7 @@ public sealed class PeerRestartTests
 
         RecordingHandler reborn = null!;
         b = await nodes.StartAsync(2, port, beforeStart: h => h.Context.Router.Map("test", reborn = new RecordingHandler(h.Context)));
-        Assert.Equal(port, b.Address.Port);
+        Assert.Equal(port, b.PeerAddress.Port);
 
         await Wait.UntilAsync(async () => (await a.Transport.CallAsync(b.Id, "test/echo", new byte[] { 3 }, deadline.Token)).IsOk,
             "a successful call to the restarted peer");
@@ -39,20 +41,22 @@ public sealed class PeerRestartTests
             reborn.Messages.Where(m => m.Method == "test/seq").Select(m => m.Payload[0]));
     }
 
-    [Fact]
-    public async Task TransportFollowsAPeerThatMovedToANewAddress()
+    [Theory]
+    [InlineData(PeerProtocol.Grpc)]
+    [InlineData(PeerProtocol.Tcp)]
+    public async Task TransportFollowsAPeerThatMovedToANewAddress(PeerProtocol protocol)
     {
-        await using var nodes = new TestNodes();
+        await using var nodes = new TestNodes(protocol);
         var a = await nodes.StartAsync(1);
         var b = await nodes.StartAsync(2, beforeStart: h => h.Context.Router.Map("test", new RecordingHandler(h.Context)));
-        var oldAddress = b.Address;
+        var oldAddress = b.PeerAddress;
         using var deadline = new CancellationTokenSource(Wait.Deadline);
         Assert.True((await a.Transport.CallAsync(b.Id, "test/echo", new byte[] { 1 }, deadline.Token)).IsOk);
 
         await nodes.KillAsync(b);
         RecordingHandler moved = null!;
         b = await nodes.StartAsync(2, beforeStart: h => h.Context.Router.Map("test", moved = new RecordingHandler(h.Context)));
-        Assert.NotEqual(oldAddress, b.Address);
+        Assert.NotEqual(oldAddress, b.PeerAddress);
 
         var reply = await a.Transport.CallAsync(b.Id, "test/echo", new byte[] { 2 }, deadline.Token);
         a.Transport.Send(b.Id, "test/hello", new byte[] { 3 });

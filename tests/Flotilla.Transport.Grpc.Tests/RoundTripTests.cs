@@ -5,10 +5,12 @@ namespace Flotilla.Transport.Grpc.Tests;
 
 public sealed class RoundTripTests
 {
-    [Fact]
-    public async Task CallReturnsTheRemoteHandlersReplyOverLoopback()
+    [Theory]
+    [InlineData(PeerProtocol.Grpc)]
+    [InlineData(PeerProtocol.Tcp)]
+    public async Task CallReturnsTheRemoteHandlersReplyOverLoopback(PeerProtocol protocol)
     {
-        await using var nodes = new TestNodes();
+        await using var nodes = new TestNodes(protocol);
         var a = await nodes.StartAsync(1);
         var b = await nodes.StartAsync(2, beforeStart: h => h.Context.Router.Map("test", new RecordingHandler(h.Context)));
         using var deadline = new CancellationTokenSource(Wait.Deadline);
@@ -21,10 +23,12 @@ public sealed class RoundTripTests
         Assert.Equal(request, reply.Payload.ToArray());
     }
 
-    [Fact]
-    public async Task ManyConcurrentCallsAllGetTheirOwnReplies()
+    [Theory]
+    [InlineData(PeerProtocol.Grpc)]
+    [InlineData(PeerProtocol.Tcp)]
+    public async Task ManyConcurrentCallsAllGetTheirOwnReplies(PeerProtocol protocol)
     {
-        await using var nodes = new TestNodes();
+        await using var nodes = new TestNodes(protocol);
         var a = await nodes.StartAsync(1);
         var b = await nodes.StartAsync(2, beforeStart: h => h.Context.Router.Map("test", new RecordingHandler(h.Context)));
         using var deadline = new CancellationTokenSource(Wait.Deadline);
@@ -39,11 +43,13 @@ public sealed class RoundTripTests
         }
     }
 
-    [Fact]
-    public async Task OneWayMessagesToOnePeerArriveInTheOrderSent()
+    [Theory]
+    [InlineData(PeerProtocol.Grpc)]
+    [InlineData(PeerProtocol.Tcp)]
+    public async Task OneWayMessagesToOnePeerArriveInTheOrderSent(PeerProtocol protocol)
     {
         const int count = 3000;
-        await using var nodes = new TestNodes();
+        await using var nodes = new TestNodes(protocol);
         var a = await nodes.StartAsync(1);
         RecordingHandler handler = null!;
         var b = await nodes.StartAsync(2, beforeStart: h => h.Context.Router.Map("test", handler = new RecordingHandler(h.Context)));
@@ -63,10 +69,12 @@ public sealed class RoundTripTests
         Assert.Equal(0, a.Transport.Stats.DroppedQueueFull);
     }
 
-    [Fact]
-    public async Task SendCopiesThePayloadBeforeReturning()
+    [Theory]
+    [InlineData(PeerProtocol.Grpc)]
+    [InlineData(PeerProtocol.Tcp)]
+    public async Task SendCopiesThePayloadBeforeReturning(PeerProtocol protocol)
     {
-        await using var nodes = new TestNodes();
+        await using var nodes = new TestNodes(protocol);
         var a = await nodes.StartAsync(1);
         RecordingHandler handler = null!;
         var b = await nodes.StartAsync(2, beforeStart: h => h.Context.Router.Map("test", handler = new RecordingHandler(h.Context)));

@@ -4,10 +4,12 @@ namespace Flotilla.Transport.Grpc.Tests;
 
 public sealed class SchedulerTests
 {
-    [Fact]
-    public async Task InboundCallsAndMessagesRunOnTheNodesSchedulerOneAtATime()
+    [Theory]
+    [InlineData(PeerProtocol.Grpc)]
+    [InlineData(PeerProtocol.Tcp)]
+    public async Task InboundCallsAndMessagesRunOnTheNodesSchedulerOneAtATime(PeerProtocol protocol)
     {
-        await using var nodes = new TestNodes();
+        await using var nodes = new TestNodes(protocol);
         var a = await nodes.StartAsync(1);
         var c = await nodes.StartAsync(3);
         RecordingHandler handler = null!;
@@ -34,10 +36,12 @@ public sealed class SchedulerTests
         Assert.Equal(0, handler.Overlaps);
     }
 
-    [Fact]
-    public async Task AwaitInsideAHandlerResumesOnTheNodesScheduler()
+    [Theory]
+    [InlineData(PeerProtocol.Grpc)]
+    [InlineData(PeerProtocol.Tcp)]
+    public async Task AwaitInsideAHandlerResumesOnTheNodesScheduler(PeerProtocol protocol)
     {
-        await using var nodes = new TestNodes();
+        await using var nodes = new TestNodes(protocol);
         var a = await nodes.StartAsync(1);
         var b = await nodes.StartAsync(2);
         var resumedOnNode = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -20,12 +20,14 @@ public sealed class UnreachablePeerTests
         return port;
     }
 
-    [Fact]
-    public async Task CallToAPortNothingListensOnIsUnavailableQuickly()
+    [Theory]
+    [InlineData(PeerProtocol.Grpc)]
+    [InlineData(PeerProtocol.Tcp)]
+    public async Task CallToAPortNothingListensOnIsUnavailableQuickly(PeerProtocol protocol)
     {
-        await using var nodes = new TestNodes();
+        await using var nodes = new TestNodes(protocol);
         var a = await nodes.StartAsync(1);
-        nodes.Directory.Set(Ghost, new Uri($"http://127.0.0.1:{ClosedPort()}"));
+        nodes.Directory.Set(Ghost, nodes.AddressFor(ClosedPort()));
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(5));
 
         var clock = Stopwatch.StartNew();
@@ -35,10 +37,12 @@ public sealed class UnreachablePeerTests
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
     }
 
-    [Fact]
-    public async Task CallToANodeWithNoAddressIsUnavailable()
+    [Theory]
+    [InlineData(PeerProtocol.Grpc)]
+    [InlineData(PeerProtocol.Tcp)]
+    public async Task CallToANodeWithNoAddressIsUnavailable(PeerProtocol protocol)
     {
-        await using var nodes = new TestNodes();
+        await using var nodes = new TestNodes(protocol);
         var a = await nodes.StartAsync(1);
 
         var reply = await a.Transport.CallAsync(Ghost, "test/echo", new byte[] { 1 }, CancellationToken.None);
@@ -46,10 +50,12 @@ public sealed class UnreachablePeerTests
         Assert.Equal(RpcStatus.Unavailable, reply.Status);
     }
 
-    [Fact]
-    public async Task CallToAPeerThatAcceptsButNeverAnswersTimesOutAtItsDeadline()
+    [Theory]
+    [InlineData(PeerProtocol.Grpc)]
+    [InlineData(PeerProtocol.Tcp)]
+    public async Task CallToAPeerThatAcceptsButNeverAnswersTimesOutAtItsDeadline(PeerProtocol protocol)
     {
-        await using var nodes = new TestNodes();
+        await using var nodes = new TestNodes(protocol);
         var a = await nodes.StartAsync(1);
         using var silent = new TcpListener(IPAddress.Loopback, 0);
         silent.Start();
@@ -60,7 +66,7 @@ public sealed class UnreachablePeerTests
             try { while (true) held.Add(await silent.AcceptTcpClientAsync()); }
             catch (Exception) { /* listener stopped */ }
         });
-        nodes.Directory.Set(Ghost, new Uri($"http://127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}"));
+        nodes.Directory.Set(Ghost, nodes.AddressFor(((IPEndPoint)silent.LocalEndpoint).Port));
 
         var clock = Stopwatch.StartNew();
         var reply = await a.Transport.CallAsync(Ghost, "test/echo", new byte[] { 1 }, TimeSpan.FromMilliseconds(500), TimeProvider.System);
@@ -72,10 +78,12 @@ public sealed class UnreachablePeerTests
         foreach (var client in held) client.Dispose();
     }
 
-    [Fact]
-    public async Task CallWithoutADeadlineStillEndsAsTimeoutAfterTheTransportsMaximum()
+    [Theory]
+    [InlineData(PeerProtocol.Grpc)]
+    [InlineData(PeerProtocol.Tcp)]
+    public async Task CallWithoutADeadlineStillEndsAsTimeoutAfterTheTransportsMaximum(PeerProtocol protocol)
     {
-        await using var nodes = new TestNodes();
+        await using var nodes = new TestNodes(protocol);
         var a = await nodes.StartAsync(1, options: TestNodes.FastOptions with { CallDeadlineMax = TimeSpan.FromMilliseconds(300) });
         var b = await nodes.StartAsync(2, beforeStart: h => h.Context.Router.Map("test", new RecordingHandler(h.Context)));
 
@@ -86,10 +94,12 @@ public sealed class UnreachablePeerTests
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
     }
 
-    [Fact]
-    public async Task CallCancelledByTheCallerEndsAsCancelled()
+    [Theory]
+    [InlineData(PeerProtocol.Grpc)]
+    [InlineData(PeerProtocol.Tcp)]
+    public async Task CallCancelledByTheCallerEndsAsCancelled(PeerProtocol protocol)
     {
-        await using var nodes = new TestNodes();
+        await using var nodes = new TestNodes(protocol);
         var a = await nodes.StartAsync(1);
         var b = await nodes.StartAsync(2, beforeStart: h => h.Context.Router.Map("test", new RecordingHandler(h.Context)));
         using var cancel = new CancellationTokenSource();
@@ -101,12 +111,14 @@ public sealed class UnreachablePeerTests
         Assert.Equal(RpcStatus.Cancelled, reply.Status);
     }
 
-    [Fact]
-    public async Task SendToADeadPeerNeverBlocksAndDropsBeyondTheQueueLimit()
+    [Theory]
+    [InlineData(PeerProtocol.Grpc)]
+    [InlineData(PeerProtocol.Tcp)]
+    public async Task SendToADeadPeerNeverBlocksAndDropsBeyondTheQueueLimit(PeerProtocol protocol)
     {
-        await using var nodes = new TestNodes();
+        await using var nodes = new TestNodes(protocol);
         var a = await nodes.StartAsync(1, options: TestNodes.FastOptions with { OutboundQueueLength = 100 });
-        nodes.Directory.Set(Ghost, new Uri($"http://127.0.0.1:{ClosedPort()}"));
+        nodes.Directory.Set(Ghost, nodes.AddressFor(ClosedPort()));
 
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < 10_000; i++) a.Transport.Send(Ghost, "test/seq", new byte[16]);

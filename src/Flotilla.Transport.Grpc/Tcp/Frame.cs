@@ -1,0 +1,99 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Text;
+using Flotilla.Runtime;
+
+namespace Flotilla.Transport.Grpc.Tcp;
+
+/// <summary>
+/// One frame of the framed-TCP peer protocol, little-endian:
+/// <c>[u32 length of the rest][u8 kind][i64 id][i32 from][u16 method length][method UTF-8][payload]</c>.
+/// Calls and their replies share an id, so many calls are in flight on one connection at once.
+/// </summary>
+internal readonly record struct Frame(FrameKind Kind, long Id, NodeId From, string Method, ReadOnlyMemory<byte> Payload, long OversizedBytes = 0)
+{
+    /// <summary>The frame exceeded the size limit: its header was read, its body skipped, its payload is empty.
+    /// The receiver answers or drops it without tearing down the connection.</summary>
+    public bool IsOversized => OversizedBytes > 0;
+
+    public const int PrefixBytes = 4;
+    public const int HeaderBytes = 1 + 8 + 4 + 2;
+
+    public static byte[] Encode(FrameKind kind, long id, NodeId from, string method, ReadOnlySpan<byte> payload)
+    {
+        var methodBytes = Encoding.UTF8.GetByteCount(method);
+        if (methodBytes > ushort.MaxValue) throw new ArgumentException("method name too long", nameof(method));
+        var frame = new byte[PrefixBytes + HeaderBytes + methodBytes + payload.Length];
+        var span = frame.AsSpan();
+        BinaryPrimitives.WriteUInt32LittleEndian(span, (uint)(frame.Length - PrefixBytes));
+        span[4] = (byte)kind;
+        BinaryPrimitives.WriteInt64LittleEndian(span[5..], id);
+        BinaryPrimitives.WriteInt32LittleEndian(span[13..], from.Value);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[17..], (ushort)methodBytes);
+        Encoding.UTF8.GetBytes(method, span[19..]);
+        payload.CopyTo(span[(19 + methodBytes)..]);
+        return frame;
+    }
+
+    /// <summary>Reads the next frame; null when the peer closed the connection between frames. A frame larger
+    /// than <paramref name="frameBytesMax"/> comes back <see cref="IsOversized"/> (body skipped, never buffered).
+    /// A malformed frame throws <see cref="InvalidDataException"/>: the connection is then unusable and must be
+    /// closed, but nothing else is harmed.</summary>
+    public static async ValueTask<Frame?> ReadAsync(Stream input, byte[] prefix, int frameBytesMax, CancellationToken cancellationToken)
+    {
+        var got = await input.ReadAtLeastAsync(prefix.AsMemory(0, PrefixBytes), PrefixBytes, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        if (got == 0) return null;
+        if (got < PrefixBytes) throw new EndOfStreamException("connection closed inside a frame");
+        var length = BinaryPrimitives.ReadUInt32LittleEndian(prefix);
+        if (length < HeaderBytes) throw new InvalidDataException($"frame of {length} bytes is shorter than its header");
+        if (length > (uint)frameBytesMax)
+        {
+            var header = new byte[HeaderBytes];
+            await input.ReadExactlyAsync(header, cancellationToken).ConfigureAwait(false);
+            await SkipAsync(input, length - HeaderBytes, cancellationToken).ConfigureAwait(false);
+            return new Frame(KindOf(header[0]), BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(1)),
+                new NodeId(BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(9))), "", ReadOnlyMemory<byte>.Empty, length);
+        }
+        var body = new byte[length];
+        await input.ReadExactlyAsync(body, cancellationToken).ConfigureAwait(false);
+        var kind = KindOf(body[0]);
+        var methodBytes = BinaryPrimitives.ReadUInt16LittleEndian(body.AsSpan(13));
+        if (HeaderBytes + methodBytes > length) throw new InvalidDataException("method name runs past the frame");
+        string method;
+        try { method = StrictUtf8.GetString(body, HeaderBytes, methodBytes); }
+        catch (DecoderFallbackException e) { throw new InvalidDataException("method name is not UTF-8", e); }
+        return new Frame(kind, BinaryPrimitives.ReadInt64LittleEndian(body.AsSpan(1)), new NodeId(BinaryPrimitives.ReadInt32LittleEndian(body.AsSpan(9))),
+            method, body.AsMemory(HeaderBytes + methodBytes));
+    }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private static FrameKind KindOf(byte value) =>
+        (FrameKind)value is FrameKind.Call or FrameKind.ReplyOk or FrameKind.ReplyFailed or FrameKind.Message
+            ? (FrameKind)value
+            : throw new InvalidDataException($"unknown frame kind {value}");
+
+    private static async ValueTask SkipAsync(Stream input, long count, CancellationToken cancellationToken)
+    {
+        var scratch = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            while (count > 0)
+            {
+                var n = await input.ReadAsync(scratch.AsMemory(0, (int)Math.Min(count, scratch.Length)), cancellationToken).ConfigureAwait(false);
+                if (n == 0) throw new EndOfStreamException("connection closed inside a frame");
+                count -= n;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    /// <summary>Longest method name, UTF-8 bytes.</summary>
+    public const int MethodBytesMax = 1024;
+
+    /// <summary>The largest frame a peer may send: a max-size payload plus header and the longest method name.</summary>
+    public static int FrameBytesMax(int maxMessageBytes) => maxMessageBytes + HeaderBytes + MethodBytesMax;
+}

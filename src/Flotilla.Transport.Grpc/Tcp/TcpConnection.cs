@@ -1,0 +1,137 @@
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using Flotilla.Runtime.Network;
+
+namespace Flotilla.Transport.Grpc.Tcp;
+
+/// <summary>
+/// One outbound TCP connection to a peer: frames written under a lock (whole frames only, never interleaved),
+/// a reader loop that completes calls by id. When anything goes wrong the connection closes for good and every
+/// call waiting on it ends as <see cref="RpcStatus.Unavailable"/>; the owner opens a new one.
+/// </summary>
+internal sealed class TcpConnection
+{
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly ConcurrentDictionary<long, TaskCompletionSource<RpcReply>> _calls = new();
+    private readonly CancellationTokenSource _closed = new();
+    private readonly int _frameBytesMax;
+    private readonly string _peer;
+
+    private TcpConnection(Socket socket, int frameBytesMax, string peer)
+    {
+        _socket = socket;
+        _stream = new NetworkStream(socket, ownsSocket: true);
+        _frameBytesMax = frameBytesMax;
+        _peer = peer;
+        _ = ReadRepliesAsync();
+    }
+
+    public bool IsClosed => _closed.IsCancellationRequested;
+
+    public static async Task<TcpConnection> ConnectAsync(string host, int port, TimeSpan connectTimeout, int frameBytesMax, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            limit.CancelAfter(connectTimeout);
+            await socket.ConnectAsync(host, port, limit.Token).ConfigureAwait(false);
+            return new TcpConnection(socket, frameBytesMax, $"{host}:{port}");
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Sends a call frame and waits for its reply, the caller's cancellation, or the connection's end.</summary>
+    public async Task<RpcReply> CallAsync(long id, byte[] frame, CancellationToken cancellationToken)
+    {
+        var reply = new TaskCompletionSource<RpcReply>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _calls[id] = reply;
+        // Closed between lookup and registration: Close() may have missed this call, so end it here.
+        if (IsClosed) return Forget(id, RpcReply.Fail(RpcStatus.Unavailable, $"connection to {_peer} closed"));
+        try
+        {
+            await WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return Forget(id, RpcReply.Fail(RpcStatus.Cancelled, "cancelled by the caller"));
+        }
+        catch (Exception e)
+        {
+            return Forget(id, RpcReply.Fail(RpcStatus.Unavailable, $"{_peer}: {e.Message}"));
+        }
+        await using (cancellationToken.Register(() => Forget(id, RpcReply.Fail(RpcStatus.Cancelled, "cancelled by the caller"))).ConfigureAwait(false))
+        {
+            return await reply.Task.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Writes whole frames; waiting for the lock honours <paramref name="cancellationToken"/>, the write
+    /// itself does not (half a frame would corrupt the stream for everyone).</summary>
+    public async Task WriteAsync(ReadOnlyMemory<byte> frames, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(IsClosed, this);
+            await _stream.WriteAsync(frames, _closed.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not ObjectDisposedException)
+        {
+            Close();
+            throw;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private RpcReply Forget(long id, RpcReply outcome)
+    {
+        if (_calls.TryRemove(id, out var waiting)) waiting.TrySetResult(outcome);
+        return outcome;
+    }
+
+    private async Task ReadRepliesAsync()
+    {
+        var prefix = new byte[Frame.PrefixBytes];
+        try
+        {
+            await using var input = new BufferedStream(_stream, 64 * 1024);
+            while (await Frame.ReadAsync(input, prefix, _frameBytesMax, _closed.Token).ConfigureAwait(false) is { } frame)
+            {
+                if (!_calls.TryRemove(frame.Id, out var waiting)) continue; // the caller already gave up
+                waiting.TrySetResult(frame switch
+                {
+                    { IsOversized: true } => RpcReply.Fail(RpcStatus.Failed, $"ResourceExhausted: reply frame of {frame.OversizedBytes} bytes exceeds the limit of {_frameBytesMax}"),
+                    { Kind: FrameKind.ReplyOk } => RpcReply.Ok(frame.Payload),
+                    _ => RpcReply.Fail(RpcStatus.Failed, System.Text.Encoding.UTF8.GetString(frame.Payload.Span)),
+                });
+            }
+        }
+        catch (Exception)
+        {
+            // Reset, malformed reply, or our own Close(): all end the connection the same way.
+        }
+        finally
+        {
+            Close();
+        }
+    }
+
+    public void Close()
+    {
+        if (IsClosed) return;
+        try { _closed.Cancel(); }
+        catch (ObjectDisposedException) { }
+        _socket.Dispose();
+        foreach (var id in _calls.Keys) Forget(id, RpcReply.Fail(RpcStatus.Unavailable, $"connection to {_peer} closed"));
+    }
+}

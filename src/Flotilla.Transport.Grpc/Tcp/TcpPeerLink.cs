@@ -1,0 +1,145 @@
+using System.Buffers;
+using System.Threading.Channels;
+using Flotilla.Runtime;
+using Flotilla.Runtime.Network;
+using Microsoft.Extensions.Logging;
+
+namespace Flotilla.Transport.Grpc.Tcp;
+
+/// <summary>
+/// Everything this node keeps for one framed-TCP peer address: the current connection (opened on demand, one
+/// attempt at a time) and the bounded queue of one-way message frames with the pump that writes them, in order,
+/// many frames per write. Mirrors <see cref="PeerConnection"/> for gRPC.
+/// </summary>
+internal sealed class TcpPeerLink : IAsyncDisposable
+{
+    private const int BatchBytesMax = 256 * 1024;
+
+    private readonly NodeId _self;
+    private readonly GrpcTransportOptions _options;
+    private readonly TransportCounters _counters;
+    private readonly ILogger _log;
+    private readonly Channel<byte[]> _outbound;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly object _gate = new();
+    private readonly Task _pump;
+    private TcpConnection? _current;
+    private Task<TcpConnection>? _connecting;
+
+    public TcpPeerLink(NodeId self, NodeId target, Uri address, GrpcTransportOptions options, TransportCounters counters, ILogger log)
+    {
+        _self = self;
+        Target = target;
+        Address = address;
+        _options = options;
+        _counters = counters;
+        _log = log;
+        _outbound = Channel.CreateBounded<byte[]>(
+            new BoundedChannelOptions(options.OutboundQueueLength)
+            {
+                FullMode = options.OverflowPolicy == SendOverflowPolicy.DropOldest ? BoundedChannelFullMode.DropOldest : BoundedChannelFullMode.DropWrite,
+                SingleReader = true,
+            },
+            _ => Interlocked.Increment(ref counters.DroppedQueueFull));
+        _pump = PumpAsync(_stop.Token);
+    }
+
+    public NodeId Target { get; }
+
+    public Uri Address { get; }
+
+    public void Enqueue(byte[] frame) => _outbound.Writer.TryWrite(frame);
+
+    /// <summary>The live connection, or a fresh one. Concurrent callers share one connect attempt.</summary>
+    public Task<TcpConnection> ConnectionAsync(CancellationToken cancellationToken)
+    {
+        Task<TcpConnection> attempt;
+        lock (_gate)
+        {
+            if (_current is { IsClosed: false } live) return Task.FromResult(live);
+            // A finished attempt is stale (its connection is the closed _current, or it failed): start over.
+            if (_connecting is { IsCompleted: true }) _connecting = null;
+            _connecting ??= ConnectAsync();
+            attempt = _connecting;
+        }
+        return attempt.WaitAsync(cancellationToken);
+    }
+
+    private async Task<TcpConnection> ConnectAsync()
+    {
+        try
+        {
+            var connection = await TcpConnection.ConnectAsync(Address.Host, Address.Port, _options.ConnectTimeout,
+                Frame.FrameBytesMax(_options.MaxMessageBytes), _stop.Token).ConfigureAwait(false);
+            Interlocked.Increment(ref _counters.StreamsOpened);
+            lock (_gate) _current = connection;
+            return connection;
+        }
+        finally
+        {
+            lock (_gate) _connecting = null;
+        }
+    }
+
+    public async Task<RpcReply> CallAsync(long id, byte[] frame, CancellationToken cancellationToken)
+    {
+        TcpConnection connection;
+        try
+        {
+            connection = await ConnectionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return RpcReply.Fail(RpcStatus.Cancelled, "cancelled by the caller");
+        }
+        catch (Exception e)
+        {
+            return RpcReply.Fail(RpcStatus.Unavailable, $"{Address}: {e.Message}");
+        }
+        return await connection.CallAsync(id, frame, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task PumpAsync(CancellationToken stop)
+    {
+        var backoff = _options.ReconnectBackoffMin;
+        var batch = new ArrayBufferWriter<byte>(BatchBytesMax);
+        byte[]? carried = null;
+        while (carried is not null || await _outbound.Reader.WaitToReadAsync(stop).ConfigureAwait(false))
+        {
+            var count = 0;
+            batch.ResetWrittenCount();
+            if (carried is not null) { batch.Write(carried); count++; carried = null; }
+            while (_outbound.Reader.TryRead(out var frame))
+            {
+                if (count > 0 && batch.WrittenCount + frame.Length > BatchBytesMax) { carried = frame; break; }
+                batch.Write(frame);
+                count++;
+            }
+            if (count == 0) continue;
+            try
+            {
+                var connection = await ConnectionAsync(stop).ConfigureAwait(false);
+                await connection.WriteAsync(batch.WrittenMemory, stop).ConfigureAwait(false);
+                Interlocked.Add(ref _counters.MessagesWritten, count);
+                backoff = _options.ReconnectBackoffMin;
+            }
+            catch (Exception e) when (!stop.IsCancellationRequested)
+            {
+                Interlocked.Add(ref _counters.LostOnBrokenStream, count);
+                _log.LogDebug(e, "{Self}: link to {Target} at {Address} is down", _self, Target, Address);
+                await Task.Delay(backoff * (0.5 + Random.Shared.NextDouble() / 2), stop).ConfigureAwait(false);
+                backoff = backoff * 2 < _options.ReconnectBackoffMax ? backoff * 2 : _options.ReconnectBackoffMax;
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _outbound.Writer.TryComplete();
+        await _stop.CancelAsync().ConfigureAwait(false);
+        try { await _pump.ConfigureAwait(false); }
+        catch (OperationCanceledException) { }
+        lock (_gate) _current?.Close();
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,182 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Flotilla.Runtime;
+using Microsoft.Extensions.Logging;
+
+namespace Flotilla.Transport.Grpc.Tcp;
+
+/// <summary>
+/// The server side of the framed-TCP peer protocol: accepts connections and hands every call and message to the
+/// node's router ON THE NODE'S SCHEDULER (like <see cref="PeerService"/>). Calls on one connection run
+/// concurrently (bounded); replies are written as they finish. A malformed frame closes that connection only.
+/// </summary>
+public sealed class TcpPeerListener : IAsyncDisposable
+{
+    private readonly NodeContext _node;
+    private readonly GrpcTransportOptions _options;
+    private readonly ILogger _log;
+    private readonly TcpListener _listener;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _connections = [];
+    private Task _accepting = Task.CompletedTask;
+
+    public TcpPeerListener(NodeContext node, IPEndPoint listen, GrpcTransportOptions options, ILogger log)
+    {
+        _node = node;
+        _options = options;
+        _log = log;
+        _listener = new TcpListener(listen);
+    }
+
+    /// <summary>The bound endpoint (the real port when asked for port 0).</summary>
+    public IPEndPoint LocalEndPoint => (IPEndPoint)_listener.LocalEndpoint;
+
+    public void Start()
+    {
+        _listener.Start();
+        _accepting = AcceptAsync();
+    }
+
+    private async Task AcceptAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket socket;
+            try { socket = await _listener.AcceptSocketAsync(_stop.Token).ConfigureAwait(false); }
+            catch (Exception) when (_stop.IsCancellationRequested) { return; }
+            catch (SocketException e)
+            {
+                _log.LogWarning(e, "{Node}: accept failed", _node.Id);
+                continue;
+            }
+            socket.NoDelay = true;
+            var serving = ServeAsync(socket);
+            lock (_connections)
+            {
+                _connections.RemoveAll(t => t.IsCompleted);
+                _connections.Add(serving);
+            }
+        }
+    }
+
+    private async Task ServeAsync(Socket socket)
+    {
+        await Task.Yield(); // off the accept loop
+        // Not disposed: handlers that finish after the connection ended still release these.
+        var closed = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        var writeLock = new SemaphoreSlim(1, 1);
+        // Bounds work read from this connection but not finished by the node: calls in progress and messages
+        // waiting for the scheduler. When it is used up we stop reading and TCP pushes back on the sender.
+        var pending = new SemaphoreSlim(_options.InboundPendingMax, _options.InboundPendingMax);
+        var stream = new NetworkStream(socket, ownsSocket: true);
+        var prefix = new byte[Frame.PrefixBytes];
+        try
+        {
+            await using var input = new BufferedStream(stream, 64 * 1024);
+            var frameBytesMax = Frame.FrameBytesMax(_options.MaxMessageBytes);
+            while (await Frame.ReadAsync(input, prefix, frameBytesMax, closed.Token).ConfigureAwait(false) is { } frame)
+            {
+                await pending.WaitAsync(closed.Token).ConfigureAwait(false);
+                switch (frame.Kind)
+                {
+                    case FrameKind.Message when frame.IsOversized:
+                        _log.LogWarning("{Node}: dropped a one-way message of {Bytes} bytes from {From}: over the limit", _node.Id, frame.OversizedBytes, frame.From);
+                        pending.Release();
+                        break;
+                    case FrameKind.Message:
+                        _node.Post(() => Deliver(frame, pending));
+                        break;
+                    case FrameKind.Call:
+                        _ = AnswerAsync(frame, stream, writeLock, pending, closed);
+                        break;
+                    default:
+                        throw new InvalidDataException($"a peer sent a {frame.Kind} frame to a server");
+                }
+            }
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
+        {
+            _log.LogWarning(e, "{Node}: closing a peer connection that sent a bad frame", _node.Id);
+        }
+        catch (Exception)
+        {
+            // Reset by the peer, or we are stopping.
+        }
+        finally
+        {
+            // Handlers still running see cancellation; their replies have nowhere to go.
+            await closed.CancelAsync().ConfigureAwait(false);
+            await stream.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private void Deliver(Frame message, SemaphoreSlim pending)
+    {
+        try
+        {
+            _node.Router.HandleMessage(message.From, message.Method, message.Payload);
+        }
+        catch (Exception e)
+        {
+            // A one-way message has nobody to report to; a throwing handler must not take the node down.
+            _log.LogWarning(e, "{Node}: handler of one-way {Method} from {From} threw", _node.Id, message.Method, message.From);
+        }
+        finally
+        {
+            pending.Release();
+        }
+    }
+
+    private async Task AnswerAsync(Frame call, NetworkStream stream, SemaphoreSlim writeLock, SemaphoreSlim pending, CancellationTokenSource closed)
+    {
+        try
+        {
+            byte[] reply;
+            if (call.IsOversized)
+            {
+                reply = Failure(call.Id, $"ResourceExhausted: request frame of {call.OversizedBytes} bytes exceeds the limit");
+            }
+            else try
+            {
+                var cancel = closed.Token;
+                var payload = await _node.InvokeAsync(() => _node.Router.HandleCallAsync(call.From, call.Method, call.Payload, cancel).AsTask()).ConfigureAwait(false);
+                reply = payload.Length > _options.MaxMessageBytes
+                    ? Failure(call.Id, $"reply of {payload.Length} bytes exceeds the {_options.MaxMessageBytes}-byte limit")
+                    : Frame.Encode(FrameKind.ReplyOk, call.Id, _node.Id, "", payload.Span);
+            }
+            catch (Exception e)
+            {
+                // A handler failure (unknown method, bad bytes, bug) is the caller's Failed, never a server crash.
+                reply = Failure(call.Id, string.IsNullOrEmpty(e.Message) ? e.GetType().Name : e.Message);
+            }
+            if (closed.IsCancellationRequested) return;
+            await writeLock.WaitAsync(closed.Token).ConfigureAwait(false);
+            try { await stream.WriteAsync(reply, closed.Token).ConfigureAwait(false); }
+            finally { writeLock.Release(); }
+        }
+        catch (Exception)
+        {
+            // The connection ended while we worked: the caller already saw Unavailable.
+        }
+        finally
+        {
+            pending.Release();
+        }
+    }
+
+    private byte[] Failure(long id, string error) => Frame.Encode(FrameKind.ReplyFailed, id, _node.Id, "", Encoding.UTF8.GetBytes(error));
+
+    private int _disposed;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _listener.Stop();
+        await _accepting.ConfigureAwait(false);
+        Task[] serving;
+        lock (_connections) serving = [.. _connections];
+        await Task.WhenAll(serving).ConfigureAwait(false);
+    }
+}
