@@ -11,11 +11,12 @@ internal static class LocalJob
     {
         var (coordinator, address) = await scope.StartCoordinatorAsync(directory, coordinatorArguments ?? ["--reduce", "10"], inputs);
         var started = Enumerable.Range(0, workers).Select(_ => scope.StartWorker(directory, app, address, environment: environment)).ToList();
-        Assert.Equal(0, await coordinator.WaitForExitAsync(JobTimeout));
+        var exit = await coordinator.WaitForExitAsync(JobTimeout);
+        Assert.True(exit == 0, $"coordinator exited with {exit}: {coordinator.StandardOutput} {coordinator.StandardError}");
         foreach (var worker in started)
         {
             var code = await worker.WaitForExitAsync(TimeSpan.FromSeconds(30));
-            Assert.True(code == 0, $"worker exited with {code}: {worker.StandardError}");
+            Assert.True(code == 0, $"worker exited with {code}: {worker.StandardError}; coordinator said: {coordinator.StandardOutput}");
         }
     }
 }
