@@ -21,22 +21,33 @@ Console.WriteLine("|---|---|---|---|---:|---:|---:|");
 var root = Path.Combine(Path.GetTempPath(), "flotilla-bench-transport-" + Guid.NewGuid().ToString("N"));
 var directory = new PeerDirectory();
 var transportOptions = new GrpcTransportOptions { OutboundQueueLength = 16_384 };
-RealNodeHost NewHost(int id) => new(new RealNodeHostOptions
+RealNodeHost NewHost(int id, PeerProtocol protocol) => new(new RealNodeHostOptions
 {
-    Id = new NodeId(id), Listen = new IPEndPoint(IPAddress.Loopback, 0), Peers = directory,
-    DataDirectory = Path.Combine(root, $"n{id}"), Transport = transportOptions,
+    Id = new NodeId(id), Protocol = protocol, Peers = directory, Transport = transportOptions,
+    Listen = new IPEndPoint(IPAddress.Loopback, 0), TcpListen = new IPEndPoint(IPAddress.Loopback, 0),
+    DataDirectory = Path.Combine(root, $"n{id}"),
 });
-await using var client = NewHost(1);
-await using var server = NewHost(2);
+// n1 -> n2 over gRPC; n3 -> n4 over Flotilla's TcpTransport (the PeerProtocol.Tcp option); the minimal framed
+// TCP below talks to n2's node, so all three deliver to a router on a node scheduler.
+await using var client = NewHost(1, PeerProtocol.Grpc);
+await using var server = NewHost(2, PeerProtocol.Grpc);
+await using var tcpClient = NewHost(3, PeerProtocol.Tcp);
+await using var tcpNode = NewHost(4, PeerProtocol.Tcp);
 var echo = new EchoHandler();
 server.Context.Router.Map("echo", echo);
 server.Context.Router.Map("pong", new PongHandler(server.Transport));
 var pong = new PongHandler(client.Transport);
 client.Context.Router.Map("pong", pong);
-await client.StartAsync();
-await server.StartAsync();
-directory.Set(client.Id, client.Address);
-directory.Set(server.Id, server.Address);
+var tcpEcho = new EchoHandler();
+tcpNode.Context.Router.Map("echo", tcpEcho);
+tcpNode.Context.Router.Map("pong", new PongHandler(tcpNode.Transport));
+var tcpPong = new PongHandler(tcpClient.Transport);
+tcpClient.Context.Router.Map("pong", tcpPong);
+foreach (var host in new[] { client, server, tcpClient, tcpNode })
+{
+    await host.StartAsync();
+    directory.Set(host.Id, host.PeerAddress);
+}
 await using var tcpServer = new FramedTcpServer(server.Context);
 
 // Discarded pass: JIT tiering and connection set-up must not land in the first measured row.
@@ -46,6 +57,8 @@ await using var tcpServer = new FramedTcpServer(server.Context);
     await Measurement.RequestResponseAsync("gRPC", 100, 4, warmup, warmup, _ => () => client.Transport.CallAsync(server.Id, Method, payload, CancellationToken.None));
     await Measurement.RequestResponseAsync("framed TCP", 100, 1, warmup, warmup, _ => () => warmConnection.CallAsync(client.Id.Value, Method, payload));
     await Measurement.OneWayAsync("gRPC", 100, warmup, warmup, () => client.Transport.Send(server.Id, Method, payload), () => echo.Messages, 8192);
+    await Measurement.RequestResponseAsync("TcpTransport", 100, 4, warmup, warmup, _ => () => tcpClient.Transport.CallAsync(tcpNode.Id, Method, payload, CancellationToken.None));
+    await Measurement.OneWayAsync("TcpTransport", 100, warmup, warmup, () => tcpClient.Transport.Send(tcpNode.Id, Method, payload), () => tcpEcho.Messages, 8192);
 }
 
 var results = new List<Measurement>();
@@ -66,6 +79,11 @@ foreach (var size in payloadSizes)
             var reply = await client.Transport.CallAsync(server.Id, Method, payload, CancellationToken.None);
             if (!reply.IsOk) throw new InvalidOperationException(reply.ToString());
         }));
+        Report(await Measurement.RequestResponseAsync("TcpTransport", size, callers, warmup, duration, _ => async () =>
+        {
+            var reply = await tcpClient.Transport.CallAsync(tcpNode.Id, Method, payload, CancellationToken.None);
+            if (!reply.IsOk) throw new InvalidOperationException(reply.ToString());
+        }));
         var connections = await Task.WhenAll(Enumerable.Range(0, callers).Select(_ => FramedTcpClient.ConnectAsync(tcpServer.EndPoint)));
         Report(await Measurement.RequestResponseAsync("framed TCP", size, callers, warmup, duration, c => async () =>
         {
@@ -81,6 +99,12 @@ foreach (var size in payloadSizes)
         client.Transport.Send(server.Id, "pong/ping", payload);
         return back;
     }, "ping-pong"));
+    Report(await Measurement.RequestResponseAsync("TcpTransport", size, 1, warmup, duration, _ => () =>
+    {
+        var back = tcpPong.Expect();
+        tcpClient.Transport.Send(tcpNode.Id, "pong/ping", payload);
+        return back;
+    }, "ping-pong"));
     using (var pinger = await FramedTcpClient.ConnectAsync(tcpServer.EndPoint))
         Report(await Measurement.RequestResponseAsync("framed TCP", size, 1, warmup, duration, _ => () => pinger.PingAsync(client.Id.Value, Method, payload), "ping-pong"));
 
@@ -88,6 +112,8 @@ foreach (var size in payloadSizes)
         () => client.Transport.Send(server.Id, Method, payload), () => echo.Messages, inFlightMax: 8192));
     var dropped = client.Transport.Stats.DroppedQueueFull + client.Transport.Stats.LostOnBrokenStream;
     if (dropped != 0) Console.WriteLine($"WARNING: gRPC one-way dropped {dropped} messages");
+    Report(await Measurement.OneWayAsync("TcpTransport", size, warmup, duration,
+        () => tcpClient.Transport.Send(tcpNode.Id, Method, payload), () => tcpEcho.Messages, inFlightMax: 8192));
     using (var oneWay = await FramedTcpClient.ConnectAsync(tcpServer.EndPoint))
     {
         Report(await Measurement.OneWayAsync("framed TCP", size, warmup, duration,
@@ -96,11 +122,12 @@ foreach (var size in payloadSizes)
 }
 
 Console.WriteLine();
-Console.WriteLine("framed TCP / gRPC (ops/s):");
-foreach (var tcp in results.Where(r => r.Transport == "framed TCP"))
+Console.WriteLine("ops/s relative to gRPC:            framed TCP   TcpTransport");
+foreach (var grpc in results.Where(r => r.Transport == "gRPC"))
 {
-    var grpc = results.Single(r => r.Transport == "gRPC" && r.Scenario == tcp.Scenario && r.PayloadBytes == tcp.PayloadBytes && r.Callers == tcp.Callers);
-    Console.WriteLine($"  {tcp.Scenario,-8} {tcp.PayloadBytes,5} B {tcp.Callers,2} callers: {tcp.OpsPerSecond / grpc.OpsPerSecond:0.00}x");
+    double Ratio(string transport) => results.Single(r => r.Transport == transport && r.Scenario == grpc.Scenario
+        && r.PayloadBytes == grpc.PayloadBytes && r.Callers == grpc.Callers).OpsPerSecond / grpc.OpsPerSecond;
+    Console.WriteLine($"  {grpc.Scenario,-9} {grpc.PayloadBytes,5} B {grpc.Callers,2} callers:     {Ratio("framed TCP"),8:0.00}x   {Ratio("TcpTransport"),8:0.00}x");
 }
 try { Directory.Delete(root, recursive: true); } catch (IOException) { }
 
