@@ -1,0 +1,34 @@
+namespace Flotilla.Raft;
+
+public enum ApplyKind : byte
+{
+    /// <summary>A committed command: apply <c>Data</c>.</summary>
+    Command,
+    /// <summary>A committed no-op (a new leader's first entry): nothing to apply, but the applied index moves.</summary>
+    Noop,
+    /// <summary>Replace the whole state with the snapshot in <c>Data</c>; it covers everything up to <c>Index</c>.</summary>
+    Snapshot,
+}
+
+/// <summary>One item of the ordered stream a <see cref="RaftNode"/> delivers to its state machine. Indexes strictly increase.</summary>
+public readonly record struct ApplyMsg(ApplyKind Kind, ulong Index, ulong Term, ReadOnlyMemory<byte> Data)
+{
+    public static ApplyMsg FromEntry(LogEntry e) =>
+        new(e.Kind == EntryKind.Noop ? ApplyKind.Noop : ApplyKind.Command, e.Index, e.Term, e.Data);
+
+    public static ApplyMsg FromSnapshot(RaftSnapshot s) => new(ApplyKind.Snapshot, s.Index, s.Term, s.Data);
+}
+
+public enum ReadIndexStatus : byte
+{
+    /// <summary>Once the state machine applied <c>Index</c>, reads reflect every write completed before the request.</summary>
+    Ok,
+    NotLeader,
+    /// <summary>Leadership could not be confirmed in time (partition, or the node stepped down meanwhile).</summary>
+    Timeout,
+}
+
+public readonly record struct ReadIndexResult(ReadIndexStatus Status, ulong Index, Flotilla.Runtime.NodeId? LeaderHint)
+{
+    public bool IsOk => Status == ReadIndexStatus.Ok;
+}

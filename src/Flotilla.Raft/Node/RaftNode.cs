@@ -1,0 +1,293 @@
+using System.Threading.Channels;
+using Flotilla.Runtime;
+using Flotilla.Runtime.Network;
+using Microsoft.Extensions.Logging;
+
+namespace Flotilla.Raft;
+
+/// <summary>
+/// Runs one <see cref="RaftCore"/> on a <see cref="NodeContext"/>: ticks it from a timer, feeds it inbound messages,
+/// and carries out its <see cref="Ready"/> batches (send, persist, apply) in the order that keeps Raft's promises.
+/// Many nodes of different groups can share one NodeContext: each maps its own router service <c>raft.&lt;group&gt;</c>.
+/// <para>Threading: every public member must be called on the node's scheduler (<see cref="NodeContext.Scheduler"/>).</para>
+/// </summary>
+public sealed partial class RaftNode : IRpcHandler
+{
+    private readonly NodeContext _ctx;
+    private readonly RaftNodeOptions _options;
+    private readonly IRaftStorage _storage;
+    private readonly ILogger _log;
+    private readonly Channel<ApplyMsg> _apply;
+    private readonly Dictionary<MessageType, string> _methods;
+    private readonly Dictionary<ulong, PendingRead> _reads = new();
+    private readonly List<PendingTransfer> _transfers = new();
+    private RaftCore? _core;
+    private ITimer? _ticker;
+    private Task _pump = Task.CompletedTask;
+    private bool _pumping;
+    private bool _stopped;
+    private RaftSnapshot? _pendingCompaction;
+    private HardState _syncedHardState;
+    private ulong _nextReadId;
+    private long _ticks;
+
+    private sealed record PendingRead(TaskCompletionSource<ReadIndexResult> Done, long DeadlineTick);
+    private sealed record PendingTransfer(NodeId Target, TaskCompletionSource<bool> Done, long DeadlineTick);
+
+    public RaftNode(NodeContext ctx, RaftNodeOptions options, IRaftStorage storage)
+    {
+        options.Validate(ctx.Id);
+        _ctx = ctx;
+        _options = options;
+        _storage = storage;
+        _log = ctx.Logs.CreateLogger($"raft.{options.GroupId}");
+        _apply = Channel.CreateBounded<ApplyMsg>(new BoundedChannelOptions(options.ApplyQueueCapacity)
+        {
+            SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait,
+        });
+        _methods = Enum.GetValues<MessageType>().ToDictionary(t => t, t => $"{options.Service}/{t.ToString().ToLowerInvariant()}");
+    }
+
+    /// <summary>Opens WAL-backed storage under <c>raft/&lt;group&gt;/</c> in the node's storage and builds the node.</summary>
+    public static async Task<RaftNode> CreateAsync(NodeContext ctx, RaftNodeOptions options, CancellationToken ct = default)
+    {
+        var storage = await WalRaftStorage.OpenAsync(ctx.Storage, options.StorageDirectory, options.Wal, ct);
+        return new RaftNode(ctx, options, storage);
+    }
+
+    public NodeId Id => _ctx.Id;
+    public string GroupId => _options.GroupId;
+    public RaftCore Core => _core ?? throw new InvalidOperationException("the node is not started");
+    public ulong Term => Core.Term;
+    public NodeId? Leader => Core.Leader;
+    public RaftRole Role => Core.Role;
+    public bool IsLeader => Core.Role == RaftRole.Leader;
+    public ulong CommitIndex => Core.CommitIndex;
+    public ulong LastIndex => Core.LastIndex;
+    public long PersistedSizeBytes => _storage.SizeBytes;
+
+    /// <summary>Messages that failed to decode and were dropped.</summary>
+    public long MalformedMessages { get; private set; }
+
+    /// <summary>Committed entries and installed snapshots, in log order. Read it on the node's scheduler.</summary>
+    public ChannelReader<ApplyMsg> Applies => _apply.Reader;
+
+    /// <summary>Recovers from storage, delivers the stored snapshot (if any) first, and starts ticking and serving.</summary>
+    public async Task StartAsync(CancellationToken ct = default)
+    {
+        if (_core is not null) throw new InvalidOperationException("already started");
+        var state = await _storage.LoadAsync(ct);
+        _syncedHardState = state.HardState;
+        _core = new RaftCore(_options.ToCoreConfig(_ctx.Id), _ctx.Random, state);
+        if (state.Snapshot is not null) await _apply.Writer.WriteAsync(ApplyMsg.FromSnapshot(state.Snapshot), ct);
+        _ctx.Router.Map(_options.Service, this);
+        _ticker = _ctx.Time.CreateTimer(_ => OnTick(), null, _options.TickInterval, _options.TickInterval);
+        _log.LogInformation("{Node} started group {Group}: term {Term}, log {First}..{Last}, commit {Commit}",
+            Id, GroupId, _core.Term, _core.SnapshotIndex + 1, _core.LastIndex, _core.CommitIndex);
+        Kick();
+    }
+
+    /// <summary>Proposes a command. Accepted means appended at (Index, Term) on this leader; watch the apply stream
+    /// for that index with that term to learn it committed (another term there means it was lost).</summary>
+    public ProposeResult Propose(ReadOnlyMemory<byte> command)
+    {
+        if (_stopped) return ProposeResult.NotLeader(null);
+        var result = Core.Propose(command);
+        if (result.IsAccepted) Kick();
+        return result;
+    }
+
+    /// <summary>The service snapshotted its state up to <paramref name="index"/> (an index it has applied):
+    /// the node stores the snapshot and trims its log.</summary>
+    public void Snapshot(ulong index, ReadOnlyMemory<byte> state)
+    {
+        if (_stopped) return;
+        if (Core.Compact(index, state) is { } snapshot)
+        {
+            _pendingCompaction = snapshot;
+            Kick();
+        }
+    }
+
+    /// <summary>
+    /// A linearizable read point: when the result is Ok, serve the read once the state machine has applied
+    /// <c>Index</c>. Confirmed by the next heartbeat round (at most one heartbeat period plus a round trip).
+    /// </summary>
+    public Task<ReadIndexResult> ReadIndexAsync()
+    {
+        if (_stopped || !Core.ReadIndex(++_nextReadId))
+            return Task.FromResult(new ReadIndexResult(ReadIndexStatus.NotLeader, 0, _core?.Leader));
+        var done = new TaskCompletionSource<ReadIndexResult>();
+        _reads[_nextReadId] = new PendingRead(done, _ticks + 2 * _options.ElectionTicks);
+        Kick();
+        return done.Task;
+    }
+
+    /// <summary>Hands leadership to <paramref name="target"/>; true once it leads, false if that did not happen
+    /// within an election timeout (or this node is not the leader).</summary>
+    public Task<bool> TransferLeadershipAsync(NodeId target)
+    {
+        if (_stopped || !Core.TransferLeadership(target)) return Task.FromResult(false);
+        var done = new TaskCompletionSource<bool>();
+        _transfers.Add(new PendingTransfer(target, done, _ticks + 2 * _options.ElectionTicks));
+        Kick();
+        return done.Task;
+    }
+
+    /// <summary>Stops ticking and serving, waits for the batch in progress, and completes the apply stream.</summary>
+    public async Task StopAsync()
+    {
+        if (_stopped) return;
+        _stopped = true;
+        _ticker?.Dispose();
+        _ctx.Router.Unmap(_options.Service);
+        await _pump;
+        foreach (var read in _reads.Values) read.Done.TrySetResult(new ReadIndexResult(ReadIndexStatus.NotLeader, 0, null));
+        _reads.Clear();
+        foreach (var t in _transfers) t.Done.TrySetResult(false);
+        _transfers.Clear();
+        _apply.Writer.TryComplete();
+        if (_storage is IAsyncDisposable disposable) await disposable.DisposeAsync();
+    }
+
+    // ------------------------------------------------------------ inbound
+
+    ValueTask<ReadOnlyMemory<byte>> IRpcHandler.HandleCallAsync(NodeId from, string method, ReadOnlyMemory<byte> request, CancellationToken cancellationToken) =>
+        throw new UnknownMethodException(method); // Raft speaks in one-way messages only
+
+    void IRpcHandler.HandleMessage(NodeId from, string method, ReadOnlyMemory<byte> payload)
+    {
+        if (_stopped || _core is null) return;
+        Message message;
+        try
+        {
+            message = MessageCodec.Decode(payload.Span);
+        }
+        catch (RaftCodecException e)
+        {
+            MalformedMessages++;
+            _log.LogWarning("{Node} dropped a malformed message from {From}: {Error}", Id, from, e.Message);
+            return;
+        }
+        if (message.From != from || message.To != Id) return; // misaddressed or spoofed
+        _core.Step(message);
+        Kick();
+    }
+
+    private void OnTick()
+    {
+        if (_stopped || _core is null) return;
+        _ticks++;
+        _core.Tick();
+        ExpireWaiters();
+        Kick();
+    }
+
+    // ------------------------------------------------------------ the Ready pump
+
+    private void Kick()
+    {
+        if (_pumping || _stopped || _core is null) return;
+        if (!_core.HasReady && _pendingCompaction is null) return;
+        _pump = PumpAsync();
+    }
+
+    private async Task PumpAsync()
+    {
+        _pumping = true;
+        try
+        {
+            while (!_stopped)
+            {
+                if (_pendingCompaction is { } snapshot)
+                {
+                    _pendingCompaction = null;
+                    await _storage.SaveSnapshotAsync(snapshot, discardLog: false);
+                    continue;
+                }
+                if (!_core!.HasReady) break;
+                await ProcessReadyAsync(_core.Ready());
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Storage failed: we can no longer keep Raft's durability promises, so this node stops participating.
+            _log.LogError(e, "{Node} group {Group} stops after a storage failure", Id, GroupId);
+            _stopped = true;
+            _ticker?.Dispose();
+        }
+        finally
+        {
+            _pumping = false;
+        }
+    }
+
+    private async Task ProcessReadyAsync(Ready ready)
+    {
+        var core = _core!;
+        // 1. Leader replication goes out now, overlapping with our own fsync; the core counts our copy only after 2.
+        foreach (var m in ready.MessagesNow) SendMessage(m);
+
+        // 2. Persist. A commit-index-only change is written but need not be synced (it can be recomputed).
+        if (ready.Snapshot is not null) await _storage.SaveSnapshotAsync(ready.Snapshot, discardLog: true);
+        if (ready.Entries.Count > 0) await _storage.AppendAsync(ready.Entries);
+        if (ready.HardState is { } hs) await _storage.SaveHardStateAsync(hs);
+        var termOrVoteChanged = ready.HardState is { } h && (h.Term != _syncedHardState.Term || h.VotedFor != _syncedHardState.VotedFor);
+        if (ready.Entries.Count > 0 || termOrVoteChanged)
+        {
+            await _storage.SyncAsync();
+            if (ready.HardState is { } synced) _syncedHardState = synced;
+        }
+        if (_stopped) return;
+
+        // 3. Promises that needed the data on disk: votes, append acknowledgements.
+        foreach (var m in ready.MessagesAfterPersist) SendMessage(m);
+
+        // 4. Apply, in order.
+        if (ready.Snapshot is not null) await _apply.Writer.WriteAsync(ApplyMsg.FromSnapshot(ready.Snapshot));
+        foreach (var e in ready.CommittedEntries) await _apply.Writer.WriteAsync(ApplyMsg.FromEntry(e));
+        foreach (var r in ready.ReadStates) CompleteRead(r);
+
+        core.Advance(ready);
+        CompleteTransfers();
+    }
+
+    private void SendMessage(Message m) => _ctx.Transport.Send(m.To, _methods[m.Type], MessageCodec.Encode(m));
+
+    // ------------------------------------------------------------ waiters
+
+    private void CompleteRead(ReadState r)
+    {
+        if (!_reads.Remove(r.RequestId, out var pending)) return;
+        pending.Done.TrySetResult(r.Ok
+            ? new ReadIndexResult(ReadIndexStatus.Ok, r.Index, Id)
+            : new ReadIndexResult(ReadIndexStatus.NotLeader, 0, _core?.Leader));
+    }
+
+    private void CompleteTransfers()
+    {
+        for (var i = _transfers.Count - 1; i >= 0; i--)
+        {
+            var t = _transfers[i];
+            if (_core!.Leader != t.Target) continue;
+            t.Done.TrySetResult(true);
+            _transfers.RemoveAt(i);
+        }
+    }
+
+    private void ExpireWaiters()
+    {
+        foreach (var (id, read) in _reads.Where(kv => kv.Value.DeadlineTick <= _ticks).ToList())
+        {
+            _reads.Remove(id);
+            read.Done.TrySetResult(new ReadIndexResult(ReadIndexStatus.Timeout, 0, _core?.Leader));
+        }
+        CompleteTransfers();
+        for (var i = _transfers.Count - 1; i >= 0; i--)
+        {
+            if (_transfers[i].DeadlineTick > _ticks) continue;
+            _transfers[i].Done.TrySetResult(false);
+            _transfers.RemoveAt(i);
+        }
+    }
+}

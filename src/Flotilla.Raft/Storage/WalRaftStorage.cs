@@ -1,0 +1,95 @@
+using Flotilla.Runtime.Storage;
+using Flotilla.Wal;
+
+namespace Flotilla.Raft;
+
+/// <summary>
+/// Raft storage over the segmented <see cref="WriteAheadLog"/> (entries, hard state, snapshot mark) plus one
+/// snapshot file replaced atomically. Order of a snapshot save: the file first (durable), then the WAL mark, then
+/// compaction — so after any crash the newest snapshot file covers whatever the WAL no longer holds.
+/// </summary>
+public sealed class WalRaftStorage : IRaftStorage, IAsyncDisposable
+{
+    private readonly IFileSystem _fs;
+    private readonly WriteAheadLog _wal;
+    private readonly string _snapshotFile;
+    private RaftPersistentState _loaded;
+    private long _snapshotBytes;
+
+    private WalRaftStorage(IFileSystem fs, WriteAheadLog wal, string snapshotFile, RaftPersistentState loaded, long snapshotBytes)
+    {
+        _fs = fs;
+        _wal = wal;
+        _snapshotFile = snapshotFile;
+        _loaded = loaded;
+        _snapshotBytes = snapshotBytes;
+    }
+
+    /// <summary>Opens (or creates) the storage of one group under <paramref name="directory"/> (e.g. "raft/7").</summary>
+    public static async ValueTask<WalRaftStorage> OpenAsync(IFileSystem fs, string directory, WalOptions? walOptions = null, CancellationToken ct = default)
+    {
+        var options = (walOptions ?? new WalOptions { SegmentBytes = 4 * WalOptions.MiB, Preallocate = false }) with { Directory = $"{directory}/wal" };
+        var (wal, recovery) = await WriteAheadLog.OpenAsync(fs, options, ct);
+        var snapshotFile = $"{directory}/snapshot";
+        RaftSnapshot? snapshot = null;
+        long snapshotBytes = 0;
+        if (fs.Exists(snapshotFile))
+        {
+            var bytes = await fs.ReadAllAsync(snapshotFile, ct);
+            snapshot = StateCodec.DecodeSnapshot(bytes);
+            snapshotBytes = bytes.Length;
+        }
+        var hardState = recovery.State.IsEmpty ? HardState.Empty : StateCodec.DecodeHardState(recovery.State.Span);
+        var entries = recovery.Entries.Select(e => EntryCodec.DecodePayload(e.Index, e.Term, e.Data.Span)).ToList();
+        if (snapshot is not null && snapshot.Index > recovery.SnapshotIndex)
+        {
+            // A crash fell between writing the snapshot file and marking the WAL: finish the mark now. If the log does
+            // not hold the snapshot's last entry, the snapshot replaced the log (installed from the leader).
+            var holds = entries.Any(e => e.Index == snapshot.Index && e.Term == snapshot.Term);
+            entries = holds ? entries.Where(e => e.Index > snapshot.Index).ToList() : [];
+            wal.MarkSnapshot(snapshot.Index, snapshot.Term);
+            await wal.SyncAsync(ct);
+        }
+        else if (snapshot is null && recovery.SnapshotIndex > 0)
+        {
+            throw new InvalidDataException($"{directory}: the WAL is compacted to {recovery.SnapshotIndex} but the snapshot file is missing");
+        }
+        var loaded = new RaftPersistentState(hardState, snapshot, entries);
+        return new WalRaftStorage(fs, wal, snapshotFile, loaded, snapshotBytes);
+    }
+
+    public ValueTask<RaftPersistentState> LoadAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(_loaded);
+
+    public ValueTask AppendAsync(IReadOnlyList<LogEntry> entries, CancellationToken cancellationToken = default)
+    {
+        foreach (var e in entries)
+        {
+            if (e.Index <= _wal.SnapshotIndex) continue; // covered by the snapshot already
+            _wal.Append(new WalEntry(e.Index, e.Term, EntryCodec.EncodePayload(e)));
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask SaveHardStateAsync(HardState state, CancellationToken cancellationToken = default)
+    {
+        _wal.SaveState(StateCodec.EncodeHardState(state));
+        return ValueTask.CompletedTask;
+    }
+
+    public async ValueTask SaveSnapshotAsync(RaftSnapshot snapshot, bool discardLog, CancellationToken cancellationToken = default)
+    {
+        if (snapshot.Index <= _wal.SnapshotIndex) return; // never move the snapshot back
+        var bytes = StateCodec.EncodeSnapshot(snapshot);
+        await _fs.WriteAtomicallyAsync(_snapshotFile, bytes, cancellationToken);
+        _snapshotBytes = bytes.Length;
+        if (snapshot.Index > _wal.SnapshotIndex) _wal.MarkSnapshot(snapshot.Index, snapshot.Term);
+        await _wal.CompactAsync(cancellationToken);
+        _loaded = RaftPersistentState.Empty; // only needed at start; let the memory go
+    }
+
+    public ValueTask SyncAsync(CancellationToken cancellationToken = default) => _wal.SyncAsync(cancellationToken);
+
+    public long SizeBytes => _wal.SizeBytes + _snapshotBytes;
+
+    public ValueTask DisposeAsync() => _wal.DisposeAsync();
+}
