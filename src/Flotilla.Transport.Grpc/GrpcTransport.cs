@@ -48,7 +48,7 @@ public sealed class GrpcTransport : IPeerTransport
     {
         if (cancellationToken.IsCancellationRequested) return RpcReply.Fail(RpcStatus.Cancelled, "cancelled before sending");
         var peer = ConnectionTo(target);
-        if (peer is null) return RpcReply.Fail(RpcStatus.Unavailable, $"no address known for {target}");
+        if (peer is null) return RpcReply.Fail(RpcStatus.Unavailable, $"no http(s):// address known for {target}");
         // Copy: the caller may reuse its buffer as soon as we return, and must never share memory with a receiver.
         var message = new PeerRequest { From = Self.Value, Method = method, Payload = ByteString.CopyFrom(request.Span) };
         try
@@ -83,7 +83,8 @@ public sealed class GrpcTransport : IPeerTransport
     /// <summary>The connection for <paramref name="target"/>'s current address, or null when it has none.</summary>
     private PeerConnection? ConnectionTo(NodeId target)
     {
-        if (!_directory.TryGet(target, out var address)) return null;
+        // A tcp:// address belongs to a framed-TCP node this transport cannot speak to: as good as no address.
+        if (!_directory.TryGet(target, out var address) || address.Scheme is not ("http" or "https")) return null;
         if (_peers.TryGetValue(target, out var existing) && existing.Address == address) return existing;
         PeerConnection? stale = null;
         PeerConnection fresh;

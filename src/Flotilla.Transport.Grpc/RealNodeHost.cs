@@ -39,6 +39,8 @@ public sealed class RealNodeHost : IAsyncDisposable
 
     public RealNodeHost(RealNodeHostOptions options)
     {
+        if (options.Protocol == PeerProtocol.Tcp && options.TcpListen is null)
+            throw new ArgumentException("PeerProtocol.Tcp needs TcpListen", nameof(options));
         _options = options;
         var logs = options.Logs ?? NullLoggerFactory.Instance;
         _log = logs.CreateLogger<RealNodeHost>();
@@ -53,8 +55,7 @@ public sealed class RealNodeHost : IAsyncDisposable
             Transport, new RpcRouter(), new PhysicalFileSystem(options.DataDirectory), scheduler, logs);
         if (options.Protocol == PeerProtocol.Tcp)
         {
-            var listen = options.TcpListen ?? throw new ArgumentException("PeerProtocol.Tcp needs TcpListen", nameof(options));
-            _tcpListener = new TcpPeerListener(Context, listen, options.Transport, logs.CreateLogger<TcpPeerListener>());
+            _tcpListener = new TcpPeerListener(Context, options.TcpListen!, options.Transport, logs.CreateLogger<TcpPeerListener>());
         }
         _builder = CreateBuilder(options, Context, Transport);
     }
