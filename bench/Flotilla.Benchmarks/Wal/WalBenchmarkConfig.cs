@@ -1,0 +1,24 @@
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+
+namespace Flotilla.Benchmarks.Wal;
+
+/// <summary>
+/// In-process (no generated project to build) with a fixed number of iterations: every invocation does real fsyncs,
+/// so the statistics converge quickly and the default job would take many minutes per case on this disk.
+/// </summary>
+public sealed class WalBenchmarkConfig : ManualConfig
+{
+    public WalBenchmarkConfig()
+    {
+        AddJob(Job.Default
+            .WithToolchain(InProcessEmitToolchain.Instance)
+            .WithLaunchCount(1)
+            .WithWarmupCount(3)
+            .WithIterationCount(15));
+        AddColumn(new ThroughputColumn(megabytes: false), new ThroughputColumn(megabytes: true));
+        AddColumn(StatisticColumn.P50, StatisticColumn.P95);
+    }
+}
