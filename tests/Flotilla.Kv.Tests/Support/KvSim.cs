@@ -1,5 +1,6 @@
 using Flotilla.Kv.Client;
 using Flotilla.Kv.Server;
+using Flotilla.Kv.Storage;
 using Flotilla.Linearizability.History;
 using Flotilla.Linearizability.Kv;
 using Flotilla.Runtime;
@@ -12,7 +13,7 @@ internal sealed class KvSim
 {
     public static readonly NodeId ServerId = new(1);
 
-    public KvSim(Simulator sim, bool durable = false)
+    public KvSim(Simulator sim, bool durable = false, KvFileLogOptions? logOptions = null)
     {
         Sim = sim;
         Server = sim.AddNode(ServerId, node =>
@@ -23,7 +24,7 @@ internal sealed class KvSim
                 return;
             }
             // Recovery reads the disk asynchronously; the server is mapped once it has its state back.
-            node.Post(async () => node.Service = (await KvServer.OpenDurableAsync(node.Context)).Server);
+            node.Post(async () => node.Service = (await KvServer.OpenDurableAsync(node.Context, logOptions)).Server);
         });
         History = VersionedKv.CreateRecorder(sim.Time);
     }
