@@ -51,6 +51,19 @@ public class LargeHistoryTests(ITestOutputHelper output)
         Assert.Contains(staleIndex, failed.Operations);
     }
 
+    [Fact]
+    public void TenThousandOperationsOnThreeHotKeysAreLinearizableWithinBudget()
+    {
+        // ~15 operations in flight per key at any time: the worst overlap a store test is likely to produce.
+        var generated = SimulatedKvStore.Generate(seed: 5, TenThousandOps with { Keys = 3 });
+        var clock = Stopwatch.StartNew();
+        var result = VersionedKv.Check(generated.History, CheckOptions.WithTimeout(Budget));
+        clock.Stop();
+        output.WriteLine($"10k ops / 50 clients / 3 keys: {result.Outcome} in {clock.Elapsed.TotalMilliseconds:0} ms, " +
+                         $"{result.Partitions.Sum(p => p.StatesExplored)} states explored");
+        Assert.Equal(CheckOutcome.Ok, result.Outcome);
+    }
+
     [Theory]
     [InlineData(2)]
     [InlineData(3)]

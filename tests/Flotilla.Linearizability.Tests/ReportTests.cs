@@ -39,7 +39,7 @@ public class ReportTests
     public void TimedOutCheckSummarizesAsUnknown()
     {
         var result = new CheckResult(CheckOutcome.Unknown,
-            [new PartitionResult("k", CheckOutcome.Unknown, [0], [], "absent", [], null, 0)], TimeSpan.FromSeconds(30.2), TimeSpan.FromSeconds(30));
+            [new PartitionResult("k", CheckOutcome.Unknown, [0], [], "absent", [], null, 0, UnknownCause.TimedOut)], TimeSpan.FromSeconds(30.2), TimeSpan.FromSeconds(30));
         var report = new HistoryReport("versioned-kv", [new OperationView(0, 1, 0, 1, "get(\"k\") → ErrNoKey", "k")], result);
         Assert.Equal("unknown (timed out after 30 s; 1 of 1 key(s) unfinished)", report.Summary());
     }

@@ -28,9 +28,20 @@ public class TimeoutTests
 
         Assert.Equal(CheckOutcome.Unknown, result.Outcome);
         Assert.False(result.IsLinearizable);
-        Assert.Equal(CheckOutcome.Unknown, Assert.Single(result.Partitions).Outcome);
+        Assert.Equal(UnknownCause.TimedOut, Assert.Single(result.Partitions).UnknownCause);
         // The search must notice the deadline promptly, not run on for ages.
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public void SearchThatOutgrowsTheStateLimitReportsUnknownNotOk()
+    {
+        var report = VersionedKv.CheckAndReport(Pathological(), new CheckOptions { MaxVisitedStatesPerPartition = 5_000 });
+        Assert.Equal(CheckOutcome.Unknown, report.Result.Outcome);
+        var partition = Assert.Single(report.Result.Partitions);
+        Assert.Equal(UnknownCause.StateLimit, partition.UnknownCause);
+        Assert.InRange(partition.StatesExplored, 5_000, 5_000 + 2_048);
+        Assert.StartsWith("unknown (search too large: ", report.Summary());
     }
 
     [Fact]

@@ -35,7 +35,8 @@ public static class LinearizabilityChecker
         Parallel.ForEach(
             order,
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.MaxParallelism) },
-            i => results[i] = PartitionSearch<TState, TInput, TOutput>.Run(model, history, partitions[i].Key, partitions[i].Ops, linked.Token));
+            i => results[i] = PartitionSearch<TState, TInput, TOutput>.Run(model, history, partitions[i].Key, partitions[i].Ops,
+                Math.Max(1, options.MaxVisitedStatesPerPartition), linked.Token));
 
         // The caller asked us to stop: that is not a verdict, so do not pretend it is one.
         cancellation.ThrowIfCancellationRequested();

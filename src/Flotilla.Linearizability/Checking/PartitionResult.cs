@@ -11,6 +11,7 @@ namespace Flotilla.Linearizability.Checking;
 /// <param name="StateAfterLongest">The model state after <paramref name="LongestLinearization"/>, described.</param>
 /// <param name="Stuck">Where that prefix could not be extended: the operations that could have come next (each was
 /// rejected by the model, or led only to dead ends already explored). Empty for Ok.</param>
+/// <param name="UnknownCause">Why the search stopped, when <paramref name="Outcome"/> is Unknown.</param>
 /// <param name="Deadline">The operation whose return forced the failure: it had to take effect before its return, and no
 /// candidate order made that possible. <c>null</c> for Ok.</param>
 public sealed record PartitionResult(
@@ -21,4 +22,5 @@ public sealed record PartitionResult(
     string StateAfterLongest,
     IReadOnlyList<int> Stuck,
     int? Deadline,
-    long StatesExplored);
+    long StatesExplored,
+    UnknownCause UnknownCause = UnknownCause.None);

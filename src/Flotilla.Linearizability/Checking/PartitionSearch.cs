@@ -70,14 +70,15 @@ internal sealed class PartitionSearch<TState, TInput, TOutput> where TOutput : c
         IReadOnlyList<Operation<TInput, TOutput>> history,
         string? key,
         int[] ops,
+        long visitedStatesMax,
         CancellationToken cancellation) =>
-        new PartitionSearch<TState, TInput, TOutput>(model, history, ops).Search(key, cancellation);
+        new PartitionSearch<TState, TInput, TOutput>(model, history, ops).Search(key, visitedStatesMax, cancellation);
 
-    private PartitionResult Search(string? key, CancellationToken cancellation)
+    private PartitionResult Search(string? key, long visitedStatesMax, CancellationToken cancellation)
     {
         var linearized = new LinearizedSet(_ops.Length);
         var cache = new VisitedCache<TState, TInput, TOutput>(_model);
-        var calls = new Stack<(int Node, TState StateBefore)>();
+        var calls = new Stack<(int Node, TState StateBefore, bool Forced)>();
         var state = _model.Init();
 
         // The deepest dead end seen: what the report shows for a failing partition.
@@ -91,51 +92,78 @@ internal sealed class PartitionSearch<TState, TInput, TOutput> where TOutput : c
         long iterations = 0;
         while (_next[Head] != NoEntry)
         {
-            if (++iterations % CancellationCheckInterval == 0 && cancellation.IsCancellationRequested)
-                return Result(key, CheckOutcome.Unknown, bestPrefix, bestState, bestStuck, bestDeadline, cache.Count);
+            if (++iterations % CancellationCheckInterval == 0)
+            {
+                var cause = cancellation.IsCancellationRequested ? UnknownCause.TimedOut
+                    : cache.Count >= visitedStatesMax ? UnknownCause.StateLimit
+                    : UnknownCause.None;
+                if (cause != UnknownCause.None)
+                    return Result(key, CheckOutcome.Unknown, bestPrefix, bestState, bestStuck, bestDeadline, cache.Count, cause);
+            }
 
+            var mustBacktrack = false;
             if (_match[node] != NoEntry)
             {
                 var op = _opOf[node];
                 var operation = _history[_ops[op]];
-                if (_model.Step(state, operation.Input, operation.EffectiveOutput, out var nextState)
-                    && cache.TryAdd(linearized, op, nextState))
+                if (!_model.Step(state, operation.Input, operation.EffectiveOutput, out var nextState))
                 {
-                    calls.Push((node, state));
+                    node = _next[node];
+                    continue;
+                }
+                // A read-only operation that is legal now and leaves the state as it is can go first in some
+                // linearization from here if any exists (it is minimal, so nothing must precede it; dropping it from
+                // a later position only widens what follows). So it is not a choice: no alternatives are tried at
+                // this level. Without this, every subset of concurrent reads is a distinct configuration, and hot keys
+                // blow up.
+                var forced = _model.IsReadOnly(operation.Input, operation.EffectiveOutput) && _model.StateEquals(nextState, state);
+                if (cache.TryAdd(linearized, op, nextState))
+                {
+                    calls.Push((node, state, forced));
                     state = nextState;
                     linearized.Add(op);
                     Lift(node);
                     node = _next[Head];
+                    continue;
                 }
-                else
+                // Seen before, hence a dead end. For a forced step that dooms this configuration too.
+                if (!forced)
                 {
                     node = _next[node];
+                    continue;
                 }
-                continue;
+                mustBacktrack = true;
             }
 
-            // A return entry: its operation must already have taken effect, and no remaining candidate could.
-            if (calls.Count > bestDepth)
+            if (!mustBacktrack && calls.Count > bestDepth)
             {
+                // A return entry: its operation had to take effect already, and no remaining candidate could.
                 bestDepth = calls.Count;
                 bestPrefix = CurrentOrder(calls);
                 bestState = state;
                 bestStuck = CandidatesBefore(node);
                 bestDeadline = _opOf[node];
             }
-            if (calls.Count == 0)
-                return Result(key, CheckOutcome.Illegal, bestPrefix, bestState, bestStuck, bestDeadline, cache.Count);
 
-            var (callNode, stateBefore) = calls.Pop();
-            state = stateBefore;
-            linearized.Remove(_opOf[callNode]);
-            Unlift(callNode);
-            node = _next[callNode];
+            // Undo the last choice and try the candidate after it; forced steps were no choice, so undo through them.
+            while (true)
+            {
+                if (calls.Count == 0)
+                    return Result(key, CheckOutcome.Illegal, bestPrefix, bestState, bestStuck, bestDeadline, cache.Count);
+                var (callNode, stateBefore, wasForced) = calls.Pop();
+                state = stateBefore;
+                linearized.Remove(_opOf[callNode]);
+                Unlift(callNode);
+                if (wasForced) continue;
+                node = _next[callNode];
+                break;
+            }
         }
         return Result(key, CheckOutcome.Ok, CurrentOrder(calls), state, [], NoEntry, cache.Count);
     }
 
-    private PartitionResult Result(string? key, CheckOutcome outcome, int[] prefix, TState state, int[] stuck, int deadline, long explored) =>
+    private PartitionResult Result(string? key, CheckOutcome outcome, int[] prefix, TState state, int[] stuck, int deadline, long explored,
+        UnknownCause cause = UnknownCause.None) =>
         new(key,
             outcome,
             _ops,
@@ -143,14 +171,15 @@ internal sealed class PartitionSearch<TState, TInput, TOutput> where TOutput : c
             _model.DescribeState(state),
             stuck.Select(op => _ops[op]).ToArray(),
             deadline == NoEntry ? null : _ops[deadline],
-            explored);
+            explored,
+            cause);
 
-    private int[] CurrentOrder(Stack<(int Node, TState StateBefore)> calls)
+    private int[] CurrentOrder(Stack<(int Node, TState StateBefore, bool Forced)> calls)
     {
         // Stack enumerates from the top; the linearization order is bottom to top.
         var order = new int[calls.Count];
         var i = order.Length;
-        foreach (var (node, _) in calls) order[--i] = _opOf[node];
+        foreach (var (node, _, _) in calls) order[--i] = _opOf[node];
         return order;
     }
 

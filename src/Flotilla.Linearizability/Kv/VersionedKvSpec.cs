@@ -49,6 +49,10 @@ public sealed class VersionedKvSpec : INondeterministicModel<KvState, KvInput, K
 
     public string? PartitionKey(KvInput input) => input.Key;
 
+    /// <summary>Gets never change a key; a put that reported ErrVersion or ErrNoKey did not either.</summary>
+    public bool IsReadOnly(KvInput input, KvOutput? output) =>
+        input.Op == KvOp.Get || output?.Error is KvError.ErrVersion or KvError.ErrNoKey;
+
     public IEqualityComparer<KvState> StateComparer => EqualityComparer<KvState>.Default;
 
     public string DescribeOperation(KvInput input, KvOutput? output)

@@ -22,6 +22,11 @@ public interface IModel<TState, TInput, TOutput> where TOutput : class
     /// shared partition (use that for models whose operations span keys).</summary>
     string? PartitionKey(TInput input);
 
+    /// <summary>A promise that this operation, whenever it is legal, leaves the state unchanged (a read; a write that
+    /// reported it did nothing). The checker then never treats its position as a choice, which keeps histories with
+    /// many concurrent reads cheap. Returning false is always safe.</summary>
+    bool IsReadOnly(TInput input, TOutput? output);
+
     bool StateEquals(TState a, TState b);
 
     int StateHash(TState state);

@@ -15,6 +15,10 @@ public interface INondeterministicModel<TState, TInput, TOutput> where TOutput :
 
     string? PartitionKey(TInput input);
 
+    /// <summary>A promise that, whenever legal, the operation's only outcome is the state it started from (see
+    /// <see cref="IModel{TState,TInput,TOutput}.IsReadOnly"/>). Returning false is always safe.</summary>
+    bool IsReadOnly(TInput input, TOutput? output);
+
     /// <summary>Compares states; must agree with <see cref="object.GetHashCode"/> of <typeparamref name="TState"/>
     /// via <see cref="EqualityComparer{T}.Default"/> (use records or record structs).</summary>
     IEqualityComparer<TState> StateComparer { get; }

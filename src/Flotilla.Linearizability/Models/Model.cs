@@ -10,6 +10,8 @@ public abstract class Model<TState, TInput, TOutput> : IModel<TState, TInput, TO
 
     public virtual string? PartitionKey(TInput input) => null;
 
+    public virtual bool IsReadOnly(TInput input, TOutput? output) => false;
+
     public virtual bool StateEquals(TState a, TState b) => EqualityComparer<TState>.Default.Equals(a, b);
 
     public virtual int StateHash(TState state) => state is null ? 0 : EqualityComparer<TState>.Default.GetHashCode(state);

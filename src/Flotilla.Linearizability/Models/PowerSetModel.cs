@@ -36,6 +36,9 @@ public sealed class PowerSetModel<TState, TInput, TOutput>(INondeterministicMode
 
     public string? PartitionKey(TInput input) => inner.PartitionKey(input);
 
+    /// <summary>Sound for sets: a read-only operation can only filter the set, and the set semantics are monotone.</summary>
+    public bool IsReadOnly(TInput input, TOutput? output) => inner.IsReadOnly(input, output);
+
     public bool StateEquals(StateSet<TState> a, StateSet<TState> b) => a.SetEquals(b, _comparer);
 
     public int StateHash(StateSet<TState> state) => state.Hash;

@@ -35,9 +35,12 @@ public sealed record HistoryReport(string ModelName, IReadOnlyList<OperationView
                 var more = failed.Length > 1 ? $"; and {failed.Length - 1} more key(s)" : "";
                 return $"NOT linearizable ({KeyName(first.Key)}: {Explain(first)}{more})";
             default:
-                var unfinished = Result.Partitions.Count(p => p.Outcome == CheckOutcome.Unknown);
+                var unfinished = Result.Partitions.Where(p => p.Outcome == CheckOutcome.Unknown).ToArray();
                 var limit = Result.Timeout is { } t ? FormatDuration(t) : FormatDuration(Result.Elapsed);
-                return $"unknown (timed out after {limit}; {unfinished} of {Result.Partitions.Count} key(s) unfinished)";
+                var why = unfinished.Any(p => p.UnknownCause == UnknownCause.TimedOut)
+                    ? $"timed out after {limit}"
+                    : $"search too large: {unfinished.Max(p => p.StatesExplored):N0} states on {KeyName(unfinished.MaxBy(p => p.StatesExplored)!.Key)}";
+                return $"unknown ({why}; {unfinished.Length} of {Result.Partitions.Count} key(s) unfinished)";
         }
     }
 
