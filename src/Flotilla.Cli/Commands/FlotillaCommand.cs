@@ -22,6 +22,7 @@ public static class FlotillaCommand
         CheckCommand.Create,
         SimCommand.Create,
         MapReduceCommand.Create,
+        KvCommand.Create,
     ];
 
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)

@@ -17,4 +17,10 @@ public static class ExitCodes
     public const int BadInput = 4;
     /// <summary>The command could not reach a verdict in time (a linearizability check that timed out).</summary>
     public const int Unknown = 5;
+    /// <summary>kv get/put: the key does not exist (a put with --version other than 0 on an absent key).</summary>
+    public const int KvNoKey = 10;
+    /// <summary>kv put: the key is at another version; nothing was written.</summary>
+    public const int KvVersion = 11;
+    /// <summary>kv put: a retried put found another version; an earlier attempt may or may not have been applied.</summary>
+    public const int KvMaybe = 12;
 }
