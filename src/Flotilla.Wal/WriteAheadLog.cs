@@ -204,7 +204,7 @@ public sealed partial class WriteAheadLog : IAsyncDisposable
         await SyncAsync(ct);
     }
 
-    /// <summary>Makes everything staged durable, then closes the files.</summary>
+    /// <summary>Makes everything staged durable, then closes the files (also when that sync fails).</summary>
     public async ValueTask DisposeAsync()
     {
         bool healthy;
@@ -213,7 +213,18 @@ public sealed partial class WriteAheadLog : IAsyncDisposable
             if (_disposed) return;
             healthy = _failure is null;
         }
-        if (healthy) await SyncAsync();
+        try
+        {
+            if (healthy) await SyncAsync();
+        }
+        finally
+        {
+            CloseFiles();
+        }
+    }
+
+    private void CloseFiles()
+    {
         lock (_gate)
         {
             _disposed = true;
