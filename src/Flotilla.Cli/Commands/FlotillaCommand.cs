@@ -23,6 +23,7 @@ public static class FlotillaCommand
         SimCommand.Create,
         MapReduceCommand.Create,
         KvCommand.Create,
+        BenchCommand.Create,
     ];
 
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
