@@ -23,7 +23,8 @@ public class RawFsyncBenchmarks
     {
         new Random(1).NextBytes(_block);
         _path = Path.Combine("/tmp", "flotilla-fsync-bench-" + Guid.NewGuid().ToString("N"));
-        _file = File.OpenHandle(_path, FileMode.CreateNew, FileAccess.ReadWrite);
+        // Same open mode as PhysicalFileSystem, so the only difference from the WAL case is the WAL itself.
+        _file = File.OpenHandle(_path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read);
         if (Preallocated) FillWithZeros();
     }
 
