@@ -16,10 +16,16 @@ internal static class WalRecoverer
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var files = ListSegments(fs, options.Directory);
+        var directoryDirty = false;
+        // A spare segment being prepared when the process stopped: never holds data, start a fresh one.
+        if (fs.Exists(WriteAheadLog.SpareName(options.Directory)))
+        {
+            fs.Delete(WriteAheadLog.SpareName(options.Directory));
+            directoryDirty = true;
+        }
         var model = new LogModel(keepData: true);
         var segments = new List<Segment>();
         long tornBytes = 0;
-        var directoryDirty = false;
 
         for (var i = 0; i < files.Count; i++)
         {

@@ -110,6 +110,7 @@ public sealed partial class WriteAheadLog
                 }
             }
             batchDone.TrySetResult();
+            if (!await TryPrepareSpareAsync()) return;
         }
     }
 
@@ -130,8 +131,7 @@ public sealed partial class WriteAheadLog
                 if (unflushed is not null) await unflushed.File!.FlushAsync();
                 unflushed = null;
                 if (directoryDirty) await _fs.SyncDirectoryAsync();
-                segment.File = _fs.Open(segment.Name, create: true);
-                if (_options.Preallocate) await ZeroFillAsync(segment.File, pending.Length, _options.SegmentBytes);
+                segment.File = await CreateSegmentFileAsync(segment, pending.Length);
                 directoryDirty = true;
             }
             await segment.File!.WriteAsync(pending.FileOffset, pending.Bytes);

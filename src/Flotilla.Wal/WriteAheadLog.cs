@@ -235,6 +235,8 @@ public sealed partial class WriteAheadLog : IAsyncDisposable
             }
             foreach (var pending in _staged) pending.Dispose();
             _staged.Clear();
+            _spare?.Dispose();
+            _spare = null;
         }
     }
 }

@@ -42,7 +42,7 @@ public sealed class DamageTests
         var last = await LastEntryRecordAsync(fs, options);
         var withoutLast = expected.Clone();
         withoutLast.Entries.RemoveAt(withoutLast.Entries.Count - 1);
-        var segment = fs.List("wal/").Single();
+        var segment = fs.List("wal/").Single(n => n.EndsWith(".seg"));
         var original = await fs.ReadAllAsync(segment);
 
         for (var cut = last.Offset; cut <= last.Offset + last.Bytes; cut++)
@@ -134,7 +134,7 @@ public sealed class DamageTests
         var withoutLast = expected.Clone();
         withoutLast.Entries.RemoveAt(withoutLast.Entries.Count - 1);
         var damaged = await SimDisk.CopyAsync(fs);
-        damaged.Corrupt(fs.List("wal/").Single(), last.Offset + last.Bytes - 3);
+        damaged.Corrupt(fs.List("wal/").Single(n => n.EndsWith(".seg")), last.Offset + last.Bytes - 3);
 
         var (log, recovery) = await WriteAheadLog.OpenAsync(damaged, options);
         await log.DisposeAsync();
@@ -165,7 +165,7 @@ public sealed class DamageTests
     {
         var options = new WalOptions { SegmentBytes = 4096 };
         var (fs, _) = await WriteEntriesAsync(options, 200);
-        var names = fs.List("wal/");
+        var names = fs.List("wal/").Where(n => n.EndsWith(".seg")).ToList();
         Assert.True(names.Count >= 3);
         var damaged = await SimDisk.CopyAsync(fs, (name, bytes) => name == names[1] ? null : bytes);
 

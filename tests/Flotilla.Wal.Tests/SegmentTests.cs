@@ -22,7 +22,12 @@ public sealed class SegmentTests
         }
         log.SaveState([7]);
         expected.SaveState([7]);
+        var fromSpare = log.SpareSegmentsUsed;
+        var segmentCount = log.SegmentCount;
         await log.DisposeAsync();
+        // Rotation normally renames a spare zero-filled in the background instead of zero-filling while callers wait.
+        Assert.True(fromSpare >= segmentCount / 2, $"{fromSpare} of {segmentCount} segments came from a spare");
+        Assert.All(fs.List("wal/").Where(n => n.EndsWith(".seg")).SkipLast(1), n => Assert.Equal(Small.SegmentBytes, fs.Open(n, create: false).Length));
 
         var segments = await WalInspector.InspectAsync(fs, Small.Directory);
         Assert.True(segments.Count >= 30, $"only {segments.Count} segments");
