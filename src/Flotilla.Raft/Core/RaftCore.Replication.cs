@@ -101,7 +101,7 @@ public sealed partial class RaftCore
             return;
         }
 
-        if (!pr.MaybeUpdate(m.Index)) return;
+        if (m.Index > _log.LastIndex || !pr.MaybeUpdate(m.Index)) return; // acks beyond our log are bogus
         switch (pr.State)
         {
             case ProgressState.Probe:
@@ -141,9 +141,15 @@ public sealed partial class RaftCore
     {
         var pr = _progress[to];
         if (pr.IsPaused) return false;
+        if (pr.Next > _log.LastIndex + 1)
+        {
+            // Cannot happen with a correct follower; never trust a peer's numbers to index our log.
+            pr.BecomeProbe();
+            pr.Next = _log.LastIndex + 1;
+        }
         var prevIndex = pr.Next - 1;
         var prevTerm = _log.TermAt(prevIndex);
-        if (prevTerm is null || pr.Next <= _log.SnapshotIndex)
+        if (prevTerm is null)
         {
             StartSnapshotTransfer(to, pr);
             return true;

@@ -94,7 +94,7 @@ public sealed partial class RaftCore
     /// <summary>Hands a message from the network to the state machine. Messages not addressed to this node are ignored.</summary>
     public void Step(Message m)
     {
-        if (m.To != Id || m.From == Id) return;
+        if (m.To != Id || m.From == Id || !IsWellFormed(m)) return;
         if (m.Term > Term)
         {
             if (m.Type is MessageType.Vote or MessageType.PreVote)
@@ -143,6 +143,22 @@ public sealed partial class RaftCore
             case RaftRole.Candidate or RaftRole.PreCandidate: StepCandidate(m); break;
             default: StepFollower(m); break;
         }
+    }
+
+    /// <summary>Shape checks the codec cannot make: a peer's bug must not become an exception in this node.</summary>
+    private static bool IsWellFormed(Message m)
+    {
+        if (m.Type == MessageType.Append)
+        {
+            for (var i = 0; i < m.Entries.Count; i++)
+            {
+                var e = m.Entries[i];
+                if (e.Index != m.Index + 1 + (ulong)i || e.Term > m.Term || (i > 0 && e.Term < m.Entries[i - 1].Term)) return false;
+            }
+            if (m.Entries.Count > 0 && m.Entries[0].Term < m.LogTerm) return false;
+        }
+        if (m.Type == MessageType.Snapshot && (m.SnapshotMeta is null || m.SnapshotMeta.Index == 0 || m.SnapshotMeta.Term > m.Term)) return false;
+        return true;
     }
 
     // ---------------------------------------------------------------- ready / advance

@@ -78,3 +78,31 @@ public class CodecTests
         Assert.Throws<RaftCodecException>(() => MessageCodec.Decode([.. bytes, 0]));
     }
 }
+
+public class MalformedStepTests
+{
+    [Fact]
+    public void AppendWithNonConsecutiveEntriesIsDroppedNotThrown()
+    {
+        var core = new RaftCore(new RaftConfig { Id = new NodeId(2), Voters = [new(1), new(2), new(3)] }, new Random(1));
+        core.Step(new Message
+        {
+            Type = MessageType.Append, From = new(1), To = new(2), Term = 1, Index = 0, LogTerm = 0,
+            Entries = [new LogEntry(1, 1, EntryKind.Normal, new byte[1]), new LogEntry(5, 1, EntryKind.Normal, new byte[1])],
+        });
+        Assert.Equal(0UL, core.LastIndex);
+    }
+
+    [Fact]
+    public void AcknowledgementBeyondTheLeadersLogIsIgnored()
+    {
+        var core = new RaftCore(new RaftConfig { Id = new NodeId(1), Voters = [new(1), new(2), new(3)], PreVote = false }, new Random(1));
+        core.Campaign(force: false);
+        core.Advance(core.Ready());
+        core.Step(new Message { Type = MessageType.VoteResponse, From = new(2), To = new(1), Term = 1 });
+        core.Advance(core.Ready());
+        core.Step(new Message { Type = MessageType.AppendResponse, From = new(2), To = new(1), Term = 1, Index = 1_000_000 });
+        Assert.Equal(RaftRole.Leader, core.Role);
+        Assert.True(core.CommitIndex <= core.LastIndex);
+    }
+}
