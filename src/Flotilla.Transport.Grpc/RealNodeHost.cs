@@ -52,7 +52,7 @@ public sealed class RealNodeHost : IAsyncDisposable
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Protocol, "unknown peer protocol"),
         };
         Context = new NodeContext(options.Id, new ContextTimeProvider(TimeProvider.System, scheduler), new Random(),
-            Transport, new RpcRouter(), new PhysicalFileSystem(options.DataDirectory), scheduler, logs);
+            Transport, new RpcRouter(), WrapStorage(options, new PhysicalFileSystem(options.DataDirectory)), scheduler, logs);
         if (options.Protocol == PeerProtocol.Tcp)
         {
             _tcpListener = new TcpPeerListener(Context, options.TcpListen!, options.Transport, logs.CreateLogger<TcpPeerListener>());
@@ -163,6 +163,9 @@ public sealed class RealNodeHost : IAsyncDisposable
     private void OnSchedulerError(Exception error) =>
         // Protocol code threw out of a callback: a bug. Keep the node alive but make it loud.
         _log.LogCritical(error, "{Node}: unhandled exception on the node's scheduler", _options.Id);
+
+    private static Flotilla.Runtime.Storage.IFileSystem WrapStorage(RealNodeHostOptions options, Flotilla.Runtime.Storage.IFileSystem storage) =>
+        options.WrapStorage is { } wrap ? wrap(storage) : storage;
 
     /// <summary>Parses "host:port" or "[v6]:port" as the listen endpoint ("127.0.0.1:0" for a free loopback port).</summary>
     public static IPEndPoint ParseEndPoint(string text) => IPEndPoint.Parse(text);

@@ -30,6 +30,9 @@ public sealed record RealNodeHostOptions
     /// <summary>Logs of the node, the transport and Kestrel; none when null.</summary>
     public ILoggerFactory? Logs { get; init; }
 
+    /// <summary>Wraps the node's file system (e.g. to time fsyncs for metrics); null uses it as is.</summary>
+    public Func<Flotilla.Runtime.Storage.IFileSystem, Flotilla.Runtime.Storage.IFileSystem>? WrapStorage { get; init; }
+
     /// <summary>How long a stop waits for in-flight inbound calls before cutting them off.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
 }
