@@ -6,8 +6,8 @@ public sealed record CheckOptions
     public TimeSpan? Timeout { get; init; }
 
     /// <summary>Memory bound: a partition whose search has memoized this many configurations gives up with
-    /// <see cref="CheckOutcome.Unknown"/> (each costs roughly 100 bytes plus the model state; the default keeps a search under about a gigabyte).</summary>
-    public long MaxVisitedStatesPerPartition { get; init; } = 5_000_000;
+    /// <see cref="CheckOutcome.Unknown"/> (each costs roughly 100 bytes plus the model state: a few hundred bytes for small states, more for big state sets).</summary>
+    public long MaxVisitedStatesPerPartition { get; init; } = 2_000_000;
 
     /// <summary>How many partitions are searched at once (each search is single-threaded).</summary>
     public int MaxParallelism { get; init; } = Environment.ProcessorCount;
