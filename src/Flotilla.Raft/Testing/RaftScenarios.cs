@@ -35,5 +35,7 @@ public static partial class RaftScenarios
         new Scenario("snapshot-install-unreliable", SnapshotInstallUnreliable),
         new Scenario("snapshot-install-crash", SnapshotInstallCrash),
         new Scenario("snapshot-install-unreliable-crash", SnapshotInstallUnreliableCrash),
+        new Scenario("read-index", ReadIndex),
+        new Scenario("leadership-transfer", LeadershipTransfer),
     ]);
 }

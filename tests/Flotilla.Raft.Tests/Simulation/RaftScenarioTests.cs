@@ -9,6 +9,10 @@ namespace Flotilla.Raft.Tests.Simulation;
 /// </summary>
 public class RaftScenarioTests
 {
+    [Fact]
+    public void SuiteListsEveryScenarioOnce() =>
+        Assert.Equal(RaftScenarios.Suite.Scenarios.Count, RaftScenarios.Suite.Scenarios.Select(s => s.Name).Distinct().Count());
+
     [Fact] public void InitialElection() => SeedRunner.ForSeeds(3, RaftScenarios.InitialElection);
     [Fact] public void ReElection() => SeedRunner.ForSeeds(3, RaftScenarios.ReElection);
     [Fact] public void ManyElections() => SeedRunner.ForSeeds(2, RaftScenarios.ManyElections);
@@ -33,5 +37,7 @@ public class RaftScenarioTests
     [Fact] public void SnapshotInstall() => SeedRunner.ForSeeds(2, RaftScenarios.SnapshotInstall);
     [Fact] public void SnapshotInstallUnreliable() => SeedRunner.ForSeeds(1, RaftScenarios.SnapshotInstallUnreliable);
     [Fact] public void SnapshotInstallCrash() => SeedRunner.ForSeeds(2, RaftScenarios.SnapshotInstallCrash);
+    [Fact] public void ReadIndex() => SeedRunner.ForSeeds(3, RaftScenarios.ReadIndex);
+    [Fact] public void LeadershipTransfer() => SeedRunner.ForSeeds(3, RaftScenarios.LeadershipTransfer);
     [Fact] public void SnapshotInstallUnreliableCrash() => SeedRunner.ForSeeds(1, RaftScenarios.SnapshotInstallUnreliableCrash);
 }
