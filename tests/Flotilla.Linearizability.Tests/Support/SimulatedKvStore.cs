@@ -118,10 +118,12 @@ internal sealed class SimulatedKvStore
     /// version: an earlier get on the same key, which returned before this one was called, already read that version.
     /// Returns the index of the altered get.
     /// </summary>
-    public static (Operation<KvInput, KvOutput>[] History, int StaleIndex) InjectStaleRead(Generated generated)
+    public static (Operation<KvInput, KvOutput>[] History, int StaleIndex) InjectStaleRead(Generated generated) =>
+        TryInjectStaleRead(generated) ?? throw new InvalidOperationException("no get qualifies for a stale read");
+
+    public static (Operation<KvInput, KvOutput>[] History, int StaleIndex)? TryInjectStaleRead(Generated generated)
     {
         var history = generated.History.ToArray();
-        var seen = new Dictionary<string, (long Version, long ReturnedAt)>();
         // History is in call order; track the newest version seen by gets that returned before each call.
         var returnedGets = history.Select((op, i) => (op, i))
             .Where(x => x.op.Input.Op == KvOp.Get && x.op.Output is { Error: KvError.Ok })
@@ -138,6 +140,6 @@ internal sealed class SimulatedKvStore
             history[index] = candidate with { Output = KvOutput.Read(staleValue, staleVersion) };
             return (history, index);
         }
-        throw new InvalidOperationException("no get qualifies for a stale read");
+        return null;
     }
 }
