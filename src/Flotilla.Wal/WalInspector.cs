@@ -17,8 +17,7 @@ public sealed record WalSegmentInfo(string Name, ulong Sequence, ulong FirstInde
 /// </summary>
 public static class WalInspector
 {
-    public static async ValueTask<IReadOnlyList<WalSegmentInfo>> InspectAsync(IFileSystem fs, string directory = "wal",
-        int recordBytesMax = (int)(64 * WalOptions.MiB), CancellationToken ct = default)
+    public static async ValueTask<IReadOnlyList<WalSegmentInfo>> InspectAsync(IFileSystem fs, string directory = "wal", CancellationToken ct = default)
     {
         var result = new List<WalSegmentInfo>();
         var names = fs.List(directory + "/");
@@ -29,7 +28,7 @@ public static class WalInspector
             using var file = fs.Open(name, create: false);
             using var image = await SegmentImage.ReadAsync(file, ct);
             var records = new List<WalRecordInfo>();
-            var scan = SegmentScanner.Scan(image.Span, recordBytesMax, (type, payload, offset) => records.Add(Describe(type, payload, offset)));
+            var scan = SegmentScanner.Scan(image.Span, int.MaxValue, (type, payload, offset) => records.Add(Describe(type, payload, offset)));
             string? problem = null;
             if (!scan.IsClean)
             {

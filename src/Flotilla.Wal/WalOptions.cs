@@ -13,8 +13,8 @@ public sealed record WalOptions
     /// data, not block allocation and file-size metadata.</summary>
     public bool Preallocate { get; init; } = true;
 
-    /// <summary>Largest record (frame header included). Checked before anything is staged, and when reading:
-    /// a length field above it is treated as damage, so a flipped bit cannot make recovery allocate gigabytes.</summary>
+    /// <summary>Largest record (frame header included), checked before anything is staged. Recovery does not use it:
+    /// it reads whole segments and bounds a record by the file, so reopening with a smaller limit loses nothing.</summary>
     public int RecordBytesMax { get; init; } = (int)(64 * MiB);
 
     /// <summary>Most bytes that may be staged between two <see cref="WriteAheadLog.SyncAsync"/> calls.</summary>

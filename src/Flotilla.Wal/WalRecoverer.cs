@@ -118,7 +118,9 @@ internal static class WalRecoverer
     {
         using var image = await SegmentImage.ReadAsync(file, ct);
         var replay = new SegmentReplay(file.Name, segment, model);
-        return SegmentScanner.Scan(image.Span, options.RecordBytesMax, replay.Visit);
+        // Reading trusts no length beyond the file itself (which is already in memory), not RecordBytesMax: a log
+        // written with a larger limit must not have its last, synced record mistaken for a torn one.
+        return SegmentScanner.Scan(image.Span, int.MaxValue, replay.Visit);
     }
 
     /// <summary>Drops a torn tail: zeroes it (preallocated files keep their size) or cuts the file at the last

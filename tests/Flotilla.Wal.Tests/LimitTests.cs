@@ -62,4 +62,18 @@ public sealed class LimitTests
         Assert.Equal(101UL, Assert.Single(recovery.Entries).Index);
         Assert.Equal((100UL, 4UL), (recovery.SnapshotIndex, recovery.SnapshotTerm));
     }
+
+    [Fact]
+    public async Task ReopeningWithASmallerRecordLimitKeepsLargerRecordsAlreadyWritten()
+    {
+        var fs = new SimFileSystem();
+        var (log, _) = await WriteAheadLog.OpenAsync(fs, new WalOptions { SegmentBytes = 4096 });
+        log.Append(new WalEntry(1, 1, new byte[3000]));
+        await log.DisposeAsync();
+
+        var (reopened, recovery) = await WriteAheadLog.OpenAsync(fs, Options);
+        await using var _2 = reopened;
+        Assert.Equal(3000, Assert.Single(recovery.Entries).Data.Length);
+        Assert.Equal(0, recovery.TornBytesDropped);
+    }
 }
