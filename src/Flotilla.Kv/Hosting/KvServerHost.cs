@@ -16,9 +16,9 @@ namespace Flotilla.Kv.Hosting;
 public sealed class KvServerHost : IAsyncDisposable
 {
     private readonly RealNodeHost _host;
-    private readonly KvFileLog _log;
+    private readonly KvDurableLog _log;
 
-    private KvServerHost(RealNodeHost host, KvFileLog log, KvServer server)
+    private KvServerHost(RealNodeHost host, KvDurableLog log, KvServer server)
     {
         _host = host;
         _log = log;
@@ -27,12 +27,12 @@ public sealed class KvServerHost : IAsyncDisposable
 
     public KvServer Server { get; }
 
-    public KvFileLog Log => _log;
+    public KvDurableLog Log => _log;
 
     /// <summary>Where clients dial (the real port when listening on port 0).</summary>
     public Uri Address => _host.Address;
 
-    public static async Task<KvServerHost> StartAsync(IPEndPoint listen, string dataDirectory, KvFileLogOptions? logOptions = null,
+    public static async Task<KvServerHost> StartAsync(IPEndPoint listen, string dataDirectory, KvDurableLogOptions? logOptions = null,
         CancellationToken cancellationToken = default)
     {
         var host = new RealNodeHost(new RealNodeHostOptions
@@ -61,6 +61,6 @@ public sealed class KvServerHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _host.DisposeAsync();
-        _log.Dispose();
+        await _log.DisposeAsync();
     }
 }

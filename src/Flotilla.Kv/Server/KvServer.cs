@@ -33,9 +33,9 @@ public sealed class KvServer : IRpcHandler
     public KvRequestHandler Handler => _handler;
 
     /// <summary>Builds a durable server: recovers the state from the node's disk first.</summary>
-    public static async Task<(KvServer Server, KvFileLog Log)> OpenDurableAsync(NodeContext context, KvFileLogOptions? options = null)
+    public static async Task<(KvServer Server, KvDurableLog Log)> OpenDurableAsync(NodeContext context, KvDurableLogOptions? options = null)
     {
-        var log = await KvFileLog.OpenAsync(context.Storage, options);
+        var log = await KvDurableLog.OpenAsync(context.Storage, options);
         return (new KvServer(context, log.State, log), log);
     }
 

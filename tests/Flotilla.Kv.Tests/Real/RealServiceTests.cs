@@ -18,7 +18,13 @@ public sealed class RealServiceTests : IDisposable
     private static (KvClient Client, GrpcKvChannel Channel) Connect(Uri address, TimeSpan? timeout = null)
     {
         var channel = new GrpcKvChannel([address]);
-        return (new KvClient(channel, TimeProvider.System, new Random(1), new KvClientOptions { OperationTimeout = timeout ?? TimeSpan.FromSeconds(15) }), channel);
+        return (new KvClient(channel, TimeProvider.System, new Random(1), new KvClientOptions
+        {
+            OperationTimeout = timeout ?? TimeSpan.FromSeconds(30),
+            // Loopback does not lose requests: a long attempt keeps a slow reply on a loaded machine from turning an
+            // applied put into a retry (and so into ErrMaybe), which these tests would misread as a failure.
+            AttemptTimeout = timeout ?? TimeSpan.FromSeconds(30),
+        }), channel);
     }
 
     [Fact]

@@ -2,19 +2,25 @@ using Flotilla.Kv.Client;
 using Flotilla.Kv.Storage;
 using Flotilla.Kv.Tests.Support;
 using Flotilla.Simulation;
+using Flotilla.Wal;
 
 namespace Flotilla.Kv.Tests.Simulation;
 
 public class DurableServerTests
 {
     [Theory]
-    [InlineData(64L * 1024 * 1024)] // no compaction
-    [InlineData(2048L)]             // compaction every few puts, crashes in the middle of it
-    public void PowerLossNeverLosesAnAcknowledgedPut(long compactAfterBytes)
+    [InlineData(false)]
+    [InlineData(true)] // snapshot + log compaction every few puts, power cut in the middle of it
+    public void PowerLossNeverLosesAnAcknowledgedPut(bool compact)
     {
         SeedRunner.ForSeeds(10, sim =>
         {
-            var kv = new KvSim(sim, durable: true, new KvFileLogOptions { CompactAfterBytes = compactAfterBytes });
+            var options = new KvDurableLogOptions
+            {
+                CompactAfterBytes = compact ? 2048 : long.MaxValue,
+                Wal = new WalOptions { Directory = "kv/wal", SegmentBytes = 4096, RecordBytesMax = 2048 },
+            };
+            var kv = new KvSim(sim, durable: true, options);
             var clients = Enumerable.Range(0, 4).Select(i => kv.AddClient(i, new KvClientOptions { AttemptTimeout = TimeSpan.FromMilliseconds(50) })).ToArray();
             var acknowledged = new Dictionary<string, (string Value, ulong Version)>();
             var done = 0;
@@ -53,6 +59,7 @@ public class DurableServerTests
                 Assert.True(stored.Version >= version, $"{key}: acknowledged version {version} ({value}) but the server recovered version {stored.Version}");
                 if (stored.Version == version) Assert.Equal(value, stored.Value);
             }
+            Assert.Equal(compact, kv.Server.Storage.Exists("kv/snapshot"));
             kv.AssertLinearizable();
         });
     }

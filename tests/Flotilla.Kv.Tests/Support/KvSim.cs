@@ -13,7 +13,7 @@ internal sealed class KvSim
 {
     public static readonly NodeId ServerId = new(1);
 
-    public KvSim(Simulator sim, bool durable = false, KvFileLogOptions? logOptions = null)
+    public KvSim(Simulator sim, bool durable = false, KvDurableLogOptions? logOptions = null)
     {
         Sim = sim;
         Server = sim.AddNode(ServerId, node =>
@@ -24,10 +24,13 @@ internal sealed class KvSim
                 return;
             }
             // Recovery reads the disk asynchronously; the server is mapped once it has its state back.
-            node.Post(async () => node.Service = (await KvServer.OpenDurableAsync(node.Context, logOptions)).Server);
+            node.Post(async () => node.Service = (await KvServer.OpenDurableAsync(node.Context, logOptions ?? SmallSegments)).Server);
         });
         History = VersionedKv.CreateRecorder(sim.Time);
     }
+
+    /// <summary>A preallocated 16 MiB segment per simulated disk would only cost memory here.</summary>
+    private static readonly KvDurableLogOptions SmallSegments = new() { Wal = new Wal.WalOptions { Directory = "kv/wal", SegmentBytes = 64 * 1024 } };
 
     public Simulator Sim { get; }
 

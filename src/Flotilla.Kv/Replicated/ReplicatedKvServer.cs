@@ -1,0 +1,104 @@
+using Flotilla.Kv.Protos;
+using Flotilla.Kv.Server;
+using Flotilla.Rsm;
+using Flotilla.Runtime;
+using Flotilla.Runtime.Network;
+using Google.Protobuf;
+
+namespace Flotilla.Kv.Replicated;
+
+/// <summary>
+/// One replica of the replicated KV: serves the same <c>kv/get</c> and <c>kv/put</c> methods (and bytes) as the
+/// single-node <see cref="KvServer"/>, so the existing <see cref="Client.KvClient"/> talks to a group unchanged.
+/// <list type="bullet">
+/// <item>Put goes through the Raft log. Answered OK/ErrVersion/ErrNoKey once applied here; ErrWrongServer only when
+/// the put certainly never applies (not proposed here, or overwritten by a newer leader), which is what lets the client
+/// treat that answer as "not processed"; when the outcome is unknown (leadership lost meanwhile, timeout, shutdown)
+/// the call fails, so the client counts the attempt as possibly applied and reports ErrMaybe if a retry then meets
+/// ErrVersion.</item>
+/// <item>Get is a ReadIndex read on the leader, served from the local state once it caught up; any failure is
+/// ErrWrongServer (a read changes nothing, so it is always safe to retry elsewhere).</item>
+/// </list>
+/// </summary>
+public sealed class ReplicatedKvServer : IRpcHandler
+{
+    private readonly NodeContext _ctx;
+    private readonly ReplicatedStateMachine _rsm;
+    private readonly ReplicatedKvService _service;
+
+    private ReplicatedKvServer(NodeContext ctx, ReplicatedStateMachine rsm, ReplicatedKvService service)
+    {
+        _ctx = ctx;
+        _rsm = rsm;
+        _service = service;
+    }
+
+    /// <summary>Starts the replica (Raft group, state recovered from its snapshot and log) and maps service "kv".</summary>
+    public static async Task<ReplicatedKvServer> StartAsync(NodeContext ctx, RsmOptions options, CancellationToken ct = default)
+    {
+        var service = new ReplicatedKvService();
+        var rsm = await ReplicatedStateMachine.StartAsync(ctx, options, service, ct);
+        var server = new ReplicatedKvServer(ctx, rsm, service);
+        ctx.Router.Map(KvServer.Service, server);
+        return server;
+    }
+
+    public ReplicatedStateMachine Rsm => _rsm;
+
+    /// <summary>This replica's copy of the data (read it on the node's scheduler).</summary>
+    public StateMachine.KvStateMachine State => _service.State;
+
+    /// <summary>Stops serving; calls in flight end as unknown-outcome failures.</summary>
+    public async Task StopAsync()
+    {
+        _ctx.Router.Unmap(KvServer.Service);
+        await _rsm.StopAsync();
+    }
+
+    public async ValueTask<ReadOnlyMemory<byte>> HandleCallAsync(NodeId from, string method, ReadOnlyMemory<byte> request, CancellationToken cancellationToken)
+    {
+        switch (method)
+        {
+            case KvServer.GetMethod:
+                return (await GetAsync(Decode(GetRequest.Parser, request), cancellationToken)).ToByteArray();
+            case KvServer.PutMethod:
+                return await PutAsync(Decode(PutRequest.Parser, request), cancellationToken);
+            default:
+                throw new UnknownMethodException(method);
+        }
+    }
+
+    public void HandleMessage(NodeId from, string method, ReadOnlyMemory<byte> message)
+    {
+        // The KV service has no one-way messages.
+    }
+
+    private async Task<GetReply> GetAsync(GetRequest get, CancellationToken ct)
+    {
+        if (KvLimits.Validate(get) is { } why) throw new KvInvalidArgumentException(why);
+        var read = await _rsm.ReadAsync(() => _service.State.Get(get.Key), ct);
+        return read.IsOk ? read.Value! : new GetReply { Error = KvError.ErrWrongServer };
+    }
+
+    private async Task<ReadOnlyMemory<byte>> PutAsync(PutRequest put, CancellationToken ct)
+    {
+        if (KvLimits.Validate(put) is { } why) throw new KvInvalidArgumentException(why);
+        var submitted = await _rsm.SubmitAsync(KvCommand.EncodePut(put), ct);
+        if (submitted.IsOk) return submitted.Result; // the encoded PutReply the state machine produced
+        if (submitted.DefinitelyNotApplied) return new PutReply { Error = KvError.ErrWrongServer }.ToByteArray();
+        throw new KvOutcomeUnknownException(submitted.Status);
+    }
+
+    private static T Decode<T>(MessageParser<T> parser, ReadOnlyMemory<byte> bytes) where T : IMessage<T>
+    {
+        try { return parser.ParseFrom(bytes.Span); }
+        catch (InvalidProtocolBufferException e) { throw new KvInvalidArgumentException($"malformed {typeof(T).Name}: {e.Message}"); }
+    }
+}
+
+/// <summary>The put was proposed but this replica cannot tell whether it applied (leadership lost, timeout,
+/// shutdown). The caller sees a failed call, i.e. "no answer", and must assume it may have applied.</summary>
+public sealed class KvOutcomeUnknownException(SubmitStatus status) : Exception($"put outcome unknown: {status}")
+{
+    public SubmitStatus Status { get; } = status;
+}

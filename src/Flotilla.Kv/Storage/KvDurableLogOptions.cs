@@ -1,0 +1,17 @@
+using Flotilla.Wal;
+
+namespace Flotilla.Kv.Storage;
+
+public sealed record KvDurableLogOptions
+{
+    /// <summary>Directory (inside the node's file system) of the snapshot file.</summary>
+    public string Directory { get; init; } = "kv";
+
+    /// <summary>The write-ahead log of applied puts. Smaller segments than Raft's default: KV records are small, and a
+    /// new segment is zero-filled inline when created (the first put of a fresh store pays for it).</summary>
+    public WalOptions Wal { get; init; } = new() { Directory = "kv/wal", SegmentBytes = 4 * WalOptions.MiB, RecordBytesMax = 4 * (int)WalOptions.MiB };
+
+    /// <summary>When the log's synced size passes this, the state is written as a snapshot and the log compacted, so
+    /// restart time and disk use are bounded by the data, not by the number of puts ever made.</summary>
+    public long CompactAfterBytes { get; init; } = 64L * 1024 * 1024;
+}
