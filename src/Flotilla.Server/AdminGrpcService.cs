@@ -1,0 +1,37 @@
+using Flotilla.Server.Protos;
+using Grpc.Core;
+
+namespace Flotilla.Server;
+
+/// <summary>The public <c>flotilla.admin.v1.Admin</c> service: status for <c>flotilla cluster status</c>, and clean shutdown.</summary>
+internal sealed class AdminGrpcService(FlotillaServer server) : Admin.AdminBase
+{
+    public override async Task<StatusReply> Status(StatusRequest request, ServerCallContext context)
+    {
+        var s = await server.SnapshotAsync();
+        return new StatusReply
+        {
+            Id = s.Id,
+            Address = server.Address.ToString(),
+            Pid = Environment.ProcessId,
+            Role = s.Role,
+            Term = s.Term,
+            Leader = s.Leader,
+            CommitIndex = s.CommitIndex,
+            AppliedIndex = s.AppliedIndex,
+            LastIndex = s.LastIndex,
+            PersistedBytes = s.PersistedBytes,
+            SnapshotIndex = s.SnapshotIndex,
+            SnapshotsTaken = s.SnapshotsTaken,
+            Version = typeof(FlotillaServer).Assembly.GetName().Version?.ToString() ?? "",
+            UptimeMs = (long)server.Uptime.TotalMilliseconds,
+        };
+    }
+
+    public override Task<ShutdownReply> Shutdown(ShutdownRequest request, ServerCallContext context)
+    {
+        // Answer first, then stop: the caller learns the request was accepted and watches the process exit.
+        server.RequestShutdown();
+        return Task.FromResult(new ShutdownReply());
+    }
+}

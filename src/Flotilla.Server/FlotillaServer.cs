@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using Flotilla.Raft;
+using Flotilla.Rsm;
+using Flotilla.Runtime;
+using Flotilla.Transport.Grpc;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Metrics;
+
+namespace Flotilla.Server;
+
+/// <summary>
+/// One real Flotilla server process: a <see cref="RealNodeHost"/> (Kestrel HTTP/2, gRPC peer transport, data
+/// directory) running one Raft group through a <see cref="ReplicatedStateMachine"/> with an application on top (the
+/// replicated KV), plus the Admin service (status, clean shutdown) and metrics (OpenTelemetry, Prometheus endpoint).
+/// </summary>
+public sealed class FlotillaServer : IAsyncDisposable
+{
+    private readonly RealNodeHost _host;
+    private readonly ServerMetrics _metrics;
+    private readonly TaskCompletionSource _shutdownRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly long _started = Stopwatch.GetTimestamp();
+    private ReplicatedStateMachine? _replica;
+    private volatile ServerSnapshot? _cached;
+    private ITimer? _refresh;
+    private int _disposed;
+
+    private FlotillaServer(RealNodeHost host, ServerMetrics metrics)
+    {
+        _host = host;
+        _metrics = metrics;
+    }
+
+    public NodeContext Context => _host.Context;
+
+    public Uri Address => _host.Address;
+
+    public TimeSpan Uptime => Stopwatch.GetElapsedTime(_started);
+
+    public ReplicatedStateMachine Replica => _replica ?? throw new InvalidOperationException("not started");
+
+    /// <summary>Completes when a client asked the server to stop (Admin.Shutdown).</summary>
+    public Task ShutdownRequested => _shutdownRequested.Task;
+
+    internal void RequestShutdown() => _shutdownRequested.TrySetResult();
+
+    public static async Task<FlotillaServer> StartAsync(ServerOptions options, IServerApplication application, CancellationToken cancellationToken = default)
+    {
+        options.Validate();
+        var peers = new PeerDirectory();
+        foreach (var (id, address) in options.Members.Where(m => m.Key != options.Id)) peers.Set(id, address);
+        var metrics = new ServerMetrics();
+        var host = new RealNodeHost(new RealNodeHostOptions
+        {
+            Id = options.Id,
+            Listen = options.Listen,
+            Peers = peers,
+            DataDirectory = options.DataDirectory,
+            WrapStorage = storage => new InstrumentedFileSystem(storage, metrics),
+        });
+        var server = new FlotillaServer(host, metrics);
+        try
+        {
+            var rsmOptions = new RsmOptions
+            {
+                Raft = new Flotilla.Raft.RaftNodeOptions
+                {
+                    GroupId = options.GroupId,
+                    Voters = options.Members.Keys.Order().ToList(),
+                    TickInterval = options.TickInterval,
+                },
+                SnapshotThresholdBytes = options.SnapshotThresholdBytes,
+            };
+            await host.Context.InvokeAsync(async () =>
+            {
+                server._replica = await ReplicatedStateMachine.StartAsync(host.Context, rsmOptions, application.CreateStateMachine(), cancellationToken);
+                application.MapApi(host, server._replica);
+                server._refresh = host.Context.Time.CreateTimer(_ => server._cached = server.TakeSnapshot(), null, TimeSpan.Zero, TimeSpan.FromMilliseconds(250));
+                return true;
+            });
+            metrics.Observe(() => server._cached ?? server.TakeSnapshotUnsafeDefault());
+            host.Builder.Services.AddSingleton(server);
+            host.Builder.Services.AddGrpc();
+            if (options.MetricsListen is { } metricsAt)
+            {
+                host.Builder.WebHost.ConfigureKestrel(k => k.Listen(metricsAt, l => l.Protocols = HttpProtocols.Http1));
+                host.Builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(ServerMetrics.MeterName).AddPrometheusExporter());
+            }
+            host.MapServices(app =>
+            {
+                app.MapGrpcService<AdminGrpcService>();
+                if (options.MetricsListen is not null) app.MapPrometheusScrapingEndpoint("/metrics");
+            });
+            await host.StartAsync(cancellationToken);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>A fresh status, taken on the node's scheduler.</summary>
+    public Task<ServerSnapshot> SnapshotAsync() => Context.InvokeAsync(() => Task.FromResult(TakeSnapshot()));
+
+    private ServerSnapshot TakeSnapshot()
+    {
+        var replica = Replica;
+        var raft = replica.Raft;
+        var stopped = replica.IsStopped;
+        return new ServerSnapshot(
+            Context.Id.Value,
+            stopped ? "Stopped" : raft.Role.ToString(),
+            raft.Term,
+            raft.Leader?.Value ?? 0,
+            raft.CommitIndex,
+            replica.AppliedIndex,
+            raft.LastIndex,
+            raft.PersistedSizeBytes,
+            raft.Core.SnapshotIndex,
+            replica.SnapshotsTaken,
+            !stopped && raft.Role == RaftRole.Leader);
+    }
+
+    private ServerSnapshot TakeSnapshotUnsafeDefault() => new(Context.Id.Value, "Starting", 0, 0, 0, 0, 0, 0, 0, 0, false);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        if (_replica is { } replica)
+        {
+            await Context.InvokeAsync(async () =>
+            {
+                _refresh?.Dispose();
+                await replica.StopAsync();
+                return true;
+            });
+        }
+        await _host.DisposeAsync();
+        _metrics.Dispose();
+    }
+}

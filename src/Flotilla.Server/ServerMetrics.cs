@@ -1,0 +1,38 @@
+using System.Diagnostics.Metrics;
+
+namespace Flotilla.Server;
+
+/// <summary>
+/// The server's instruments (System.Diagnostics.Metrics, read by OpenTelemetry and exported for Prometheus):
+/// commits, applies, elections (term changes seen), leadership, and fsync latency.
+/// </summary>
+public sealed class ServerMetrics : IDisposable
+{
+    public const string MeterName = "Flotilla.Server";
+
+    private readonly Meter _meter = new(MeterName, "0.1.0");
+    private readonly Histogram<double> _fsyncMs;
+    private Func<ServerSnapshot>? _read;
+
+    public ServerMetrics()
+    {
+        _fsyncMs = _meter.CreateHistogram<double>("flotilla.fsync.duration", "ms", "Duration of fsync calls on the node's data directory.");
+        _meter.CreateObservableCounter("flotilla.raft.commit_index", () => (long)(_read?.Invoke().CommitIndex ?? 0), description: "Highest log index known committed.");
+        _meter.CreateObservableCounter("flotilla.rsm.applied_index", () => (long)(_read?.Invoke().AppliedIndex ?? 0), description: "Highest log index applied to the state machine.");
+        _meter.CreateObservableCounter("flotilla.raft.term", () => (long)(_read?.Invoke().Term ?? 0), description: "Current term; each increase is an election.");
+        _meter.CreateObservableGauge("flotilla.raft.is_leader", () => _read?.Invoke().IsLeader == true ? 1 : 0, description: "1 on the leader.");
+        _meter.CreateObservableGauge("flotilla.raft.persisted_bytes", () => _read?.Invoke().PersistedBytes ?? 0, "By", "Bytes of Raft state on disk.");
+    }
+
+    /// <summary>Where observable instruments read the node's state (a cached copy refreshed on the node's scheduler).</summary>
+    internal void Observe(Func<ServerSnapshot> read) => _read = read;
+
+    internal void RecordFsync(TimeSpan duration) => _fsyncMs.Record(duration.TotalMilliseconds);
+
+    public void Dispose() => _meter.Dispose();
+}
+
+/// <summary>A consistent copy of the numbers status and metrics report, taken on the node's scheduler.</summary>
+public sealed record ServerSnapshot(
+    int Id, string Role, ulong Term, int Leader, ulong CommitIndex, ulong AppliedIndex, ulong LastIndex,
+    long PersistedBytes, ulong SnapshotIndex, long SnapshotsTaken, bool IsLeader);

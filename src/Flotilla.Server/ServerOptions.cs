@@ -1,0 +1,56 @@
+using System.Net;
+using Flotilla.Runtime;
+
+namespace Flotilla.Server;
+
+/// <summary>What one <c>flotilla server</c> process is told on its command line.</summary>
+public sealed record ServerOptions
+{
+    public required NodeId Id { get; init; }
+
+    /// <summary>Where Kestrel listens for clients and peers (HTTP/2 cleartext).</summary>
+    public required IPEndPoint Listen { get; init; }
+
+    /// <summary>Every member of the group, this one included: id -> address ("http://127.0.0.1:7001").</summary>
+    public required IReadOnlyDictionary<NodeId, Uri> Members { get; init; }
+
+    /// <summary>The node's durable directory (WAL, snapshots).</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>The service snapshots its state when Raft's persisted bytes pass this; null never snapshots.</summary>
+    public long? SnapshotThresholdBytes { get; init; } = 8 << 20;
+
+    /// <summary>Where to serve Prometheus metrics over HTTP/1.1 (<c>/metrics</c>); null serves none.</summary>
+    public IPEndPoint? MetricsListen { get; init; }
+
+    /// <summary>Raft tick; elections time out after 40–80 ticks, heartbeats every 10.</summary>
+    public TimeSpan TickInterval { get; init; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>The Raft group the KV service runs in (one group per process for now).</summary>
+    public string GroupId { get; init; } = "kv";
+
+    public void Validate()
+    {
+        if (!Members.ContainsKey(Id)) throw new ArgumentException($"the member list does not include this node ({Id})");
+        if (Members.Count is < 1 or > 9) throw new ArgumentException($"a group has 1 to 9 members, not {Members.Count}");
+        if (SnapshotThresholdBytes is < 4096) throw new ArgumentException("the snapshot threshold must be at least 4096 bytes");
+    }
+
+    /// <summary>Parses "1=127.0.0.1:7001,2=127.0.0.1:7002" (an address may carry http://).</summary>
+    public static Dictionary<NodeId, Uri> ParseMembers(string text)
+    {
+        var members = new Dictionary<NodeId, Uri>();
+        foreach (var item in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var eq = item.IndexOf('=');
+            if (eq <= 0 || !int.TryParse(item[..eq], out var id) || id <= 0)
+                throw new FormatException($"'{item}' is not ID=HOST:PORT (ids are positive integers)");
+            var address = item[(eq + 1)..];
+            if (!address.Contains("://")) address = "http://" + address;
+            if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || uri.Port <= 0)
+                throw new FormatException($"'{item[(eq + 1)..]}' is not HOST:PORT");
+            if (!members.TryAdd(new NodeId(id), uri)) throw new FormatException($"member {id} is listed twice");
+        }
+        return members.Count > 0 ? members : throw new FormatException("no members given");
+    }
+}
