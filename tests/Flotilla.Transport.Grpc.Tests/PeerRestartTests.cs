@@ -20,7 +20,7 @@ public sealed class PeerRestartTests
 
         await nodes.KillAsync(b);
         var whileDown = await a.Transport.CallAsync(b.Id, "test/echo", new byte[] { 2 }, deadline.Token);
-        Assert.Equal(RpcStatus.Unavailable, whileDown.Status);
+        Assert.True(whileDown.Status == RpcStatus.Unavailable, $"expected Unavailable, got {whileDown}");
 
         RecordingHandler reborn = null!;
         b = await nodes.StartAsync(2, port, beforeStart: h => h.Context.Router.Map("test", reborn = new RecordingHandler(h.Context)));

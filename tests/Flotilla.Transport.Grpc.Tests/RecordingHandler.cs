@@ -19,6 +19,7 @@ internal sealed class RecordingHandler(NodeContext node) : IRpcHandler
     public int Invocations;
     public int OffScheduler;
     public int Overlaps;
+    public int CancelledCalls;
 
     public async ValueTask<ReadOnlyMemory<byte>> HandleCallAsync(NodeId from, string method, ReadOnlyMemory<byte> request, CancellationToken cancellationToken)
     {
@@ -39,6 +40,12 @@ internal sealed class RecordingHandler(NodeContext node) : IRpcHandler
                 case "test/slow":
                     Exit();
                     try { await Task.Delay(Timeout.Infinite, cancellationToken); }
+                    catch (OperationCanceledException)
+                    {
+                        // The caller gave up and the transport told us: stop working on its behalf.
+                        Interlocked.Increment(ref CancelledCalls);
+                        throw;
+                    }
                     finally { Enter(); }
                     return ReadOnlyMemory<byte>.Empty;
                 default:

@@ -81,34 +81,46 @@ public sealed class UnreachablePeerTests
     [Theory]
     [InlineData(PeerProtocol.Grpc)]
     [InlineData(PeerProtocol.Tcp)]
-    public async Task CallWithoutADeadlineStillEndsAsTimeoutAfterTheTransportsMaximum(PeerProtocol protocol)
+    public async Task CallWithoutADeadlineEndsAsTimeoutAfterTheTransportsMaximumAndCancelsTheHandler(PeerProtocol protocol)
     {
         await using var nodes = new TestNodes(protocol);
-        var a = await nodes.StartAsync(1, options: TestNodes.FastOptions with { CallDeadlineMax = TimeSpan.FromMilliseconds(300) });
-        var b = await nodes.StartAsync(2, beforeStart: h => h.Context.Router.Map("test", new RecordingHandler(h.Context)));
+        var a = await nodes.StartAsync(1, options: TestNodes.FastOptions with { CallDeadlineMax = TimeSpan.FromSeconds(1) });
+        RecordingHandler handler = null!;
+        var b = await nodes.StartAsync(2, beforeStart: h => h.Context.Router.Map("test", handler = new RecordingHandler(h.Context)));
+        // Connect and warm up first (a cold process can spend the whole deadline on JIT and connection set-up),
+        // so the deadline below is spent in the handler.
+        await Wait.UntilAsync(async () => (await a.Transport.CallAsync(b.Id, "test/echo", new byte[] { 1 }, CancellationToken.None)).IsOk,
+            "a first successful call");
 
+        var warmUpInvocations = handler.Invocations;
         var clock = Stopwatch.StartNew();
-        var reply = await a.Transport.CallAsync(b.Id, "test/slow", ReadOnlyMemory<byte>.Empty, CancellationToken.None);
+        var call = a.Transport.CallAsync(b.Id, "test/slow", ReadOnlyMemory<byte>.Empty, CancellationToken.None);
+        await Wait.UntilAsync(() => handler.Invocations > warmUpInvocations, "the slow call to reach the handler");
+        var reply = await call.WaitAsync(Wait.Deadline);
 
         Assert.Equal(RpcStatus.Timeout, reply.Status);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+        await Wait.UntilAsync(() => handler.CancelledCalls == 1, "the server-side handler to see the deadline");
     }
 
     [Theory]
     [InlineData(PeerProtocol.Grpc)]
     [InlineData(PeerProtocol.Tcp)]
-    public async Task CallCancelledByTheCallerEndsAsCancelled(PeerProtocol protocol)
+    public async Task CallCancelledByTheCallerEndsAsCancelledAndCancelsTheHandler(PeerProtocol protocol)
     {
         await using var nodes = new TestNodes(protocol);
         var a = await nodes.StartAsync(1);
-        var b = await nodes.StartAsync(2, beforeStart: h => h.Context.Router.Map("test", new RecordingHandler(h.Context)));
+        RecordingHandler handler = null!;
+        var b = await nodes.StartAsync(2, beforeStart: h => h.Context.Router.Map("test", handler = new RecordingHandler(h.Context)));
         using var cancel = new CancellationTokenSource();
 
         var call = a.Transport.CallAsync(b.Id, "test/slow", ReadOnlyMemory<byte>.Empty, cancel.Token);
+        await Wait.UntilAsync(() => handler.Invocations > 0, "the call to reach the handler");
         await cancel.CancelAsync();
         var reply = await call.WaitAsync(Wait.Deadline);
 
         Assert.Equal(RpcStatus.Cancelled, reply.Status);
+        await Wait.UntilAsync(() => handler.CancelledCalls == 1, "the server-side handler to see the cancellation");
     }
 
     [Theory]

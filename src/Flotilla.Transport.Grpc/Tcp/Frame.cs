@@ -69,7 +69,7 @@ internal readonly record struct Frame(FrameKind Kind, long Id, NodeId From, stri
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private static FrameKind KindOf(byte value) =>
-        (FrameKind)value is FrameKind.Call or FrameKind.ReplyOk or FrameKind.ReplyFailed or FrameKind.Message
+        (FrameKind)value is FrameKind.Call or FrameKind.ReplyOk or FrameKind.ReplyFailed or FrameKind.Message or FrameKind.Cancel
             ? (FrameKind)value
             : throw new InvalidDataException($"unknown frame kind {value}");
 

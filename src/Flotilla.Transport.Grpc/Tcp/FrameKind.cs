@@ -10,4 +10,6 @@ internal enum FrameKind : byte
     ReplyFailed = 3,
     /// <summary>A one-way message; id 0.</summary>
     Message = 4,
+    /// <summary>The caller gave up on call <c>id</c> (cancelled or past its deadline): the server cancels the handler's token.</summary>
+    Cancel = 5,
 }

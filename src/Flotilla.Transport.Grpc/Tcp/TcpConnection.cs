@@ -66,10 +66,24 @@ internal sealed class TcpConnection
         {
             return Forget(id, RpcReply.Fail(RpcStatus.Unavailable, $"{_peer}: {e.Message}"));
         }
-        await using (cancellationToken.Register(() => Forget(id, RpcReply.Fail(RpcStatus.Cancelled, "cancelled by the caller"))).ConfigureAwait(false))
+        await using (cancellationToken.Register(() => Abandon(id)).ConfigureAwait(false))
         {
             return await reply.Task.ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The caller gave up: answer it now, and tell the server so the handler's token fires and it stops working.</summary>
+    private void Abandon(long id)
+    {
+        if (!_calls.ContainsKey(id)) return; // the reply won the race
+        Forget(id, RpcReply.Fail(RpcStatus.Cancelled, "cancelled by the caller"));
+        _ = SendCancelAsync(id);
+    }
+
+    private async Task SendCancelAsync(long id)
+    {
+        try { await WriteAsync(Frame.Encode(FrameKind.Cancel, id, default, "", ReadOnlySpan<byte>.Empty), CancellationToken.None).ConfigureAwait(false); }
+        catch (Exception) { /* the connection is gone: the server cancels everything on it anyway */ }
     }
 
     /// <summary>Writes whole frames; waiting for the lock honours <paramref name="cancellationToken"/>, the write

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -69,6 +70,8 @@ public sealed class TcpPeerListener : IAsyncDisposable
         // Bounds work read from this connection but not finished by the node: calls in progress and messages
         // waiting for the scheduler. When it is used up we stop reading and TCP pushes back on the sender.
         var pending = new SemaphoreSlim(_options.InboundPendingMax, _options.InboundPendingMax);
+        // Calls in progress by id, so a Cancel frame can fire the handler's token.
+        var running = new ConcurrentDictionary<long, CancellationTokenSource>();
         var stream = new NetworkStream(socket, ownsSocket: true);
         var prefix = new byte[Frame.PrefixBytes];
         try
@@ -77,6 +80,11 @@ public sealed class TcpPeerListener : IAsyncDisposable
             var frameBytesMax = Frame.FrameBytesMax(_options.MaxMessageBytes);
             while (await Frame.ReadAsync(input, prefix, frameBytesMax, closed.Token).ConfigureAwait(false) is { } frame)
             {
+                if (frame.Kind == FrameKind.Cancel)
+                {
+                    if (running.TryGetValue(frame.Id, out var abandoned)) CancelQuietly(abandoned);
+                    continue;
+                }
                 await pending.WaitAsync(closed.Token).ConfigureAwait(false);
                 switch (frame.Kind)
                 {
@@ -88,7 +96,9 @@ public sealed class TcpPeerListener : IAsyncDisposable
                         _node.Post(() => Deliver(frame, pending));
                         break;
                     case FrameKind.Call:
-                        _ = AnswerAsync(frame, stream, writeLock, pending, closed);
+                        var call = CancellationTokenSource.CreateLinkedTokenSource(closed.Token);
+                        running[frame.Id] = call;
+                        _ = AnswerAsync(frame, stream, writeLock, pending, call, closed.Token, running);
                         break;
                     default:
                         throw new InvalidDataException($"a peer sent a {frame.Kind} frame to a server");
@@ -128,7 +138,14 @@ public sealed class TcpPeerListener : IAsyncDisposable
         }
     }
 
-    private async Task AnswerAsync(Frame call, NetworkStream stream, SemaphoreSlim writeLock, SemaphoreSlim pending, CancellationTokenSource closed)
+    private static void CancelQuietly(CancellationTokenSource source)
+    {
+        try { source.Cancel(); }
+        catch (ObjectDisposedException) { /* the call finished meanwhile */ }
+    }
+
+    private async Task AnswerAsync(Frame call, NetworkStream stream, SemaphoreSlim writeLock, SemaphoreSlim pending,
+        CancellationTokenSource callCancelled, CancellationToken connectionClosed, ConcurrentDictionary<long, CancellationTokenSource> running)
     {
         try
         {
@@ -139,7 +156,7 @@ public sealed class TcpPeerListener : IAsyncDisposable
             }
             else try
             {
-                var cancel = closed.Token;
+                var cancel = callCancelled.Token;
                 var payload = await _node.InvokeAsync(() => _node.Router.HandleCallAsync(call.From, call.Method, call.Payload, cancel).AsTask()).ConfigureAwait(false);
                 reply = payload.Length > _options.MaxMessageBytes
                     ? Failure(call.Id, $"reply of {payload.Length} bytes exceeds the {_options.MaxMessageBytes}-byte limit")
@@ -150,9 +167,10 @@ public sealed class TcpPeerListener : IAsyncDisposable
                 // A handler failure (unknown method, bad bytes, bug) is the caller's Failed, never a server crash.
                 reply = Failure(call.Id, string.IsNullOrEmpty(e.Message) ? e.GetType().Name : e.Message);
             }
-            if (closed.IsCancellationRequested) return;
-            await writeLock.WaitAsync(closed.Token).ConfigureAwait(false);
-            try { await stream.WriteAsync(reply, closed.Token).ConfigureAwait(false); }
+            // Nobody waits for the reply of an abandoned call, and a closed connection has nowhere to send it.
+            if (callCancelled.IsCancellationRequested) return;
+            await writeLock.WaitAsync(connectionClosed).ConfigureAwait(false);
+            try { await stream.WriteAsync(reply, connectionClosed).ConfigureAwait(false); }
             finally { writeLock.Release(); }
         }
         catch (Exception)
@@ -161,6 +179,8 @@ public sealed class TcpPeerListener : IAsyncDisposable
         }
         finally
         {
+            running.TryRemove(call.Id, out _);
+            callCancelled.Dispose();
             pending.Release();
         }
     }
