@@ -99,12 +99,28 @@ public class HistoryJsonTests
 
         Assert.Equal(
         [
-            new Operation<KvInput, KvOutput>(1, KvInput.Put("k", "a", 0), 1_000, KvOutput.Ok, 3_000),
+            // Ended at the same clock reading as the second Begin, but after it: 1 ns later.
+            new Operation<KvInput, KvOutput>(1, KvInput.Put("k", "a", 0), 1_000, KvOutput.Ok, 3_001),
             new Operation<KvInput, KvOutput>(2, KvInput.Put("k", "b", 1), 3_000, null, null),
         ], recorder.Operations);
         Assert.Throws<InvalidOperationException>(() => put.End(KvOutput.Ok));
         Assert.Contains("\"return\":null", recorder.ToJson());
         GC.KeepAlive(lost);
+    }
+
+    [Fact]
+    public void RecorderOrdersEventsAtTheSameInstantSoAStaleReadAfterAReplyIsCaught()
+    {
+        // Virtual time stands still: the put's reply and the next get happen at one instant, in that order.
+        var recorder = VersionedKv.CreateRecorder(new ManualClock());
+        var create = recorder.Begin(1, KvInput.Put("k", "a", 0));
+        create.End(KvOutput.Ok);
+        var update = recorder.Begin(1, KvInput.Put("k", "b", 1));
+        update.End(KvOutput.Ok);
+        recorder.Begin(2, KvInput.Get("k")).End(KvOutput.Read("a", 1));
+
+        Assert.Equal([0L, 1, 2, 3, 4], recorder.Operations.SelectMany(o => new[] { o.CallTime, o.ReturnTime!.Value }).Order().Take(5));
+        Assert.Equal(CheckOutcome.Illegal, VersionedKv.Check(recorder.Operations).Outcome);
     }
 
     [Fact]

@@ -6,7 +6,9 @@ namespace Flotilla.Linearizability.History;
 /// <summary>
 /// Records a history as clients run: <c>var op = recorder.Begin(client, input); ... op.End(output);</c>.
 /// Thread-safe. Timestamps come from the <see cref="TimeProvider"/> (pass the simulation's for virtual time) and are
-/// stored as nanoseconds since the recorder was created. An operation whose <see cref="RecordedOperation.End"/> is never
+/// stored as nanoseconds since the recorder was created, made strictly increasing in the order events are recorded
+/// (a tie is moved 1 ns later). That matters in simulation, where a client can get a reply and send its next request at
+/// the same virtual instant: equal times would count as concurrent and hide a stale read. An operation whose <see cref="RecordedOperation.End"/> is never
 /// called is recorded as never returned (<c>"return": null</c>), which is what a crashed or abandoned client means.
 /// </summary>
 public sealed class HistoryRecorder<TInput, TOutput> where TOutput : class
@@ -19,6 +21,7 @@ public sealed class HistoryRecorder<TInput, TOutput> where TOutput : class
     private readonly long _origin;
     private readonly Lock _lock = new();
     private readonly List<Slot> _slots = [];
+    private long _lastNs = long.MinValue;
 
     public HistoryRecorder(IHistoryCodec<TInput, TOutput> codec, TimeProvider? time = null)
     {
@@ -66,10 +69,13 @@ public sealed class HistoryRecorder<TInput, TOutput> where TOutput : class
         File.Move(temp, path, overwrite: true);
     }
 
+    /// <summary>Called under the lock, so the order of timestamps is the order of recording.</summary>
     private long Now()
     {
         var ticks = _time.GetTimestamp() - _origin;
-        return (long)((Int128)ticks * 1_000_000_000 / _time.TimestampFrequency);
+        var ns = (long)((Int128)ticks * 1_000_000_000 / _time.TimestampFrequency);
+        _lastNs = ns > _lastNs ? ns : _lastNs + 1;
+        return _lastNs;
     }
 
     private void End(Slot slot, TOutput output)
