@@ -10,6 +10,8 @@ namespace Flotilla.Cli.Bench;
 /// </summary>
 public sealed class BenchEngine(IBenchTarget target, BenchOptions options, TimeProvider? time = null)
 {
+    private static readonly TimeSpan ProbeRetryPause = TimeSpan.FromMilliseconds(50);
+
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     /// <summary>The history of the last run (null unless <see cref="BenchOptions.HistoryPath"/> or <c>recordHistory</c>).</summary>
@@ -68,14 +70,21 @@ public sealed class BenchEngine(IBenchTarget target, BenchOptions options, TimeP
         }
     }
 
-    /// <summary>One get before anything else, so an unreachable target is one clear error (exit 3) within one
-    /// request deadline instead of a run full of failures.</summary>
+    /// <summary>One get before anything else, so an unreachable target is one clear error (exit 3) within about one
+    /// request deadline instead of a run full of failures. Quick failures (a refused connection) are retried until the
+    /// deadline, so a target that moves to its next endpoint on failure (etcd) finds a live member.</summary>
     private async Task ProbeAsync(IBenchSession session, CancellationToken abort)
     {
+        var started = _time.GetTimestamp();
         BenchRead probe;
         try
         {
-            probe = await session.GetAsync(BenchWorkload.Key(0), abort);
+            while (true)
+            {
+                probe = await session.GetAsync(BenchWorkload.Key(0), abort);
+                if (probe.Status != BenchStatus.Unavailable || _time.GetElapsedTime(started) >= options.RequestTimeout) break;
+                await Task.Delay(ProbeRetryPause, _time, abort);
+            }
         }
         catch (Exception e) when (abort.IsCancellationRequested)
         {
