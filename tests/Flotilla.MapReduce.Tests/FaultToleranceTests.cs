@@ -31,7 +31,10 @@ public sealed class FaultToleranceTests : IDisposable
     {
         var books = TestData.Books;
         var environment = new Dictionary<string, string> { [CrashApp.DelayEnvironmentVariable] = "3000" };
-        var (coordinator, address) = await _processes.StartCoordinatorAsync(_dir.Path, ["--reduce", "5", "--task-timeout-ms", "1500"], books);
+        // Shared-directory shuffle, as in test-mr: with a crash on a third of all tasks, RPC shuffle would also lose
+        // every map output of each dead worker (re-execution of lost map output is covered by JobSchedulerTests).
+        var (coordinator, address) = await _processes.StartCoordinatorAsync(_dir.Path,
+            ["--reduce", "5", "--task-timeout-ms", "2000", "--shuffle", "shared"], books);
         var workers = Enumerable.Range(0, 3).Select(_ => _processes.StartWorker(_dir.Path, "crash", address, environment: environment)).ToArray();
         var restarts = 0;
 

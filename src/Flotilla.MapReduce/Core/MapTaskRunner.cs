@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Flotilla.MapReduce.Apps;
 
 namespace Flotilla.MapReduce.Core;
@@ -9,7 +10,7 @@ public sealed record MapOutput(IReadOnlyList<List<KeyValue>> Partitions, long Re
 public static class MapTaskRunner
 {
     // Combine a key's values once this many have piled up, so memory stays bounded for hot keys.
-    private const int CombineBatch = 64;
+    private const int CombineBatch = 128;
 
     public static MapOutput Run(IMapReduceApp app, string fileName, string contents, int reduceCount,
         Func<string, int, int> partition, bool combine)
@@ -39,7 +40,9 @@ public static class MapTaskRunner
         var pending = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var record in app.Map(fileName, contents))
         {
-            if (!pending.TryGetValue(record.Key, out var values)) pending.Add(record.Key, values = new List<string>(4));
+            // One hash lookup per record: this loop is the hot path of every combining map task.
+            ref var values = ref CollectionsMarshal.GetValueRefOrAddDefault(pending, record.Key, out _);
+            values ??= new List<string>(4);
             values.Add(record.Value);
             if (values.Count >= CombineBatch)
             {

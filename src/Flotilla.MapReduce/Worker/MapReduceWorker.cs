@@ -60,7 +60,9 @@ public sealed class MapReduceWorker
                 everReached = true;
                 lastReached = TimeProvider.System.GetTimestamp();
             }
-            catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Internal)
+            // Any failure to talk is treated alike: a coordinator shutting down can surface as Unavailable,
+            // Internal, Unknown or a reset stream depending on timing.
+            catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
             {
                 var silent = TimeProvider.System.GetElapsedTime(lastReached);
                 if (everReached && silent >= _options.CoordinatorGoneAfter) return WorkerExit.CoordinatorGone;
