@@ -64,4 +64,25 @@ public sealed class PeerRestartTests
         Assert.Equal(RpcStatus.Ok, reply.Status);
         await Wait.UntilAsync(() => !moved.Messages.IsEmpty, "a message at the moved peer");
     }
+
+    [Theory]
+    [InlineData(PeerProtocol.Grpc)]
+    [InlineData(PeerProtocol.Tcp)]
+    public async Task NodeWithOpenInboundStreamsStopsWellWithinItsShutdownTimeout(PeerProtocol protocol)
+    {
+        await using var nodes = new TestNodes(protocol);
+        var a = await nodes.StartAsync(1);
+        var c = await nodes.StartAsync(3);
+        RecordingHandler handler = null!;
+        var b = await nodes.StartAsync(2, beforeStart: h => h.Context.Router.Map("test", handler = new RecordingHandler(h.Context)));
+        a.Transport.Send(b.Id, "test/open", new byte[] { 1 });
+        c.Transport.Send(b.Id, "test/open", new byte[] { 1 });
+        await Wait.UntilAsync(() => handler.Messages.Count == 2, "both inbound streams open at n2");
+
+        // Inbound streams never end on their own; a server that waited for them would take the full 5 s timeout.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await nodes.KillAsync(b);
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"stopping took {clock.Elapsed}");
+    }
 }
