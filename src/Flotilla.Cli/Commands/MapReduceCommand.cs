@@ -259,11 +259,8 @@ public static class MapReduceCommand
     /// <summary>How to start this same <c>flotilla</c> executable again (directly, or through <c>dotnet flotilla.dll</c>).</summary>
     internal static (string FileName, string[] Prefix) SelfInvocation()
     {
-        var process = Environment.ProcessPath ?? throw new CliException("cannot tell which executable is running");
-        var name = Path.GetFileNameWithoutExtension(process);
-        return name.Equals("dotnet", StringComparison.OrdinalIgnoreCase)
-            ? (process, [Assembly.GetEntryAssembly()?.Location ?? typeof(MapReduceCommand).Assembly.Location])
-            : (process, []);
+        var self = Infrastructure.SelfInvocation.Current();
+        return (self.FileName, self.Prefix.ToArray());
     }
 
     /// <summary>The worker processes of <c>flotilla mr run</c>; killed on dispose if still running.</summary>
