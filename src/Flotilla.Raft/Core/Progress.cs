@@ -95,7 +95,12 @@ public sealed class Progress(int maxInflight)
             return true;
         }
         if (Next - 1 != rejected) return false;
-        Next = Math.Max(Math.Min(rejected, nextGuess), Match + 1);
+        // A rejection always moves Next down, so probing ends after at most one round trip per backed-up step.
+        var next = Math.Max(Math.Min(rejected, nextGuess), 1);
+        // Rejecting at or below what it acknowledged means the follower lost entries it had made durable (a wiped
+        // or lying disk). Forget the acknowledgement and repair it from below instead of probing the same spot forever.
+        if (next <= Match) Match = next - 1;
+        Next = next;
         ProbeSent = false;
         return true;
     }

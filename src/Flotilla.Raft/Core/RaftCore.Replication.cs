@@ -81,7 +81,8 @@ public sealed partial class RaftCore
     {
         // The leader sends min(our match, its commit), which we are known to hold; clamp anyway against a stale heartbeat.
         _log.CommitTo(Math.Min(m.Commit, _log.LastIndex));
-        Send(new Message { Type = MessageType.HeartbeatResponse, From = Id, To = m.From, Term = Term, Context = m.Context });
+        // Index = our last index, so a leader notices a follower that lost entries it had acknowledged.
+        Send(new Message { Type = MessageType.HeartbeatResponse, From = Id, To = m.From, Term = Term, Context = m.Context, Index = _log.LastIndex });
     }
 
     // ------------------------------------------------------------ leader side
@@ -124,6 +125,13 @@ public sealed partial class RaftCore
 
     private void HandleHeartbeatResponse(Message m, Progress pr)
     {
+        if (m.Index < pr.Match)
+        {
+            // The follower holds less than it acknowledged (wiped or lying disk): repair it from what it has.
+            pr.BecomeProbe();
+            pr.Match = m.Index;
+            pr.Next = m.Index + 1;
+        }
         pr.ProbeSent = false;
         // A full window whose acks were lost would stall forever; a heartbeat answer frees one slot to retry.
         if (pr.State == ProgressState.Replicate && pr.Inflights.Full) pr.Inflights.FreeFirst();

@@ -77,6 +77,15 @@ internal sealed class CoreNetwork
         Applied[nodeId] = new List<LogEntry>();
     }
 
+    /// <summary>Replaces a node by one with an empty disk (same id): a lost or replaced drive.</summary>
+    public void Wipe(int id)
+    {
+        var nodeId = new NodeId(id);
+        Storages[nodeId] = new MemoryRaftStorage();
+        Cores[nodeId] = new RaftCore(_configFor(nodeId), new Random(id), RaftPersistentState.Empty);
+        Applied[nodeId] = new List<LogEntry>();
+    }
+
     /// <summary>Processes every node's Ready and delivers messages until the network is quiet.</summary>
     public void Settle(int maxRounds = 10_000)
     {

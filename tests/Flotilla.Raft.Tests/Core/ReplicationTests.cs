@@ -183,6 +183,23 @@ public class ReplicationTests
     }
 
     [Fact]
+    public void FollowerThatLostItsAcknowledgedEntriesIsRepairedWithoutAMessageStorm()
+    {
+        var net = new CoreNetwork(3);
+        var leader = net.ElectLeader();
+        for (var i = 0; i < 20; i++) net.ProposeOn(leader, $"c{i}");
+        net.Tick(2);
+        var follower = net.Ids.First(i => i != leader);
+        net.Wipe(follower.Value);
+        net.Delivered.Clear();
+        net.Tick(10);
+        Assert.Equal(net.Cores[leader].LastIndex, net.Cores[follower].LastIndex);
+        Assert.Equal(20, net.AppliedCommands(follower).Count);
+        Assert.InRange(net.Delivered.Count(m => m.Type == MessageType.AppendResponse && m.Reject), 0, 10);
+        Assert.InRange(net.Delivered.Count(m => m.Type == MessageType.Append && m.To == follower), 1, 15);
+    }
+
+    [Fact]
     public void ProposalOnFollowerIsRefusedWithTheLeaderHint()
     {
         var net = new CoreNetwork(3);
