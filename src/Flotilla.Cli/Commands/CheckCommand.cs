@@ -36,6 +36,8 @@ public static class CheckCommand
         string json;
         try
         {
+            if (new FileInfo(path) is { Exists: true, Length: > HistoryJson.MaxFileBytes } big)
+                throw new CliException($"history file {path} is {big.Length:N0} bytes; the limit is {HistoryJson.MaxFileBytes:N0}", ExitCodes.BadInput);
             json = File.ReadAllText(path);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
@@ -57,12 +59,22 @@ public static class CheckCommand
             throw new CliException($"malformed history {path}: {e.Message}", ExitCodes.BadInput, e);
         }
 
-        if (htmlPath is not null)
-            File.WriteAllText(htmlPath, HistoryHtml.Render(report, $"flotilla check {Path.GetFileName(path)}"));
-
+        // The verdict first, so a failure to write the page cannot hide it.
         output.WriteLine(report.Summary());
         foreach (var line in report.Details()) output.WriteLine(line);
-        if (htmlPath is not null) output.WriteLine($"HTML view: {htmlPath}");
+        if (htmlPath is not null)
+        {
+            try
+            {
+                File.WriteAllText(htmlPath, HistoryHtml.Render(report, $"flotilla check {Path.GetFileName(path)}"));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Not BadInput: the history was fine; what was asked for could not be done.
+                throw new CliException($"cannot write the HTML view {htmlPath}: {e.Message}", ExitCodes.Failure, e);
+            }
+            output.WriteLine($"HTML view: {htmlPath}");
+        }
         return report.Result.Outcome switch
         {
             CheckOutcome.Ok => ExitCodes.Ok,
