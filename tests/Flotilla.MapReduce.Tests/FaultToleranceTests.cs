@@ -57,6 +57,26 @@ public sealed class FaultToleranceTests : IDisposable
         Assert.Contains("timed out", coordinator.StandardOutput);
     }
 
+    [Fact]
+    public async Task BackupCopyOfAStragglingReduceRunsAndTheOutputStaysExact()
+    {
+        // early_exit's reduce of the Sherlock Holmes key takes 3 s; everything else is instant, so the idle worker
+        // must be given a backup copy of that straggler (paper §3.6). No Tom Sawyer: one straggler only.
+        var books = TestData.Books.Where(b => !b.Contains("tom", StringComparison.Ordinal)).Take(4)
+            .Append(TestData.Books.Single(b => b.Contains("sherlock", StringComparison.Ordinal))).Distinct().ToList();
+        var (coordinator, address) = await _processes.StartCoordinatorAsync(_dir.Path,
+            ["--reduce", "4", "--backup-tasks", "--backup-after-ms", "500"], books);
+        var workers = Enumerable.Range(0, 2).Select(_ => _processes.StartWorker(_dir.Path, "early_exit", address)).ToList();
+
+        Assert.Equal(0, await coordinator.WaitForExitAsync(LocalJob.JobTimeout));
+        foreach (var worker in workers) Assert.Equal(0, await worker.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Outputs.AssertSame(Outputs.Reference(new EarlyExitApp(), books), Outputs.SortedLines(_dir.Path));
+        var backups = System.Text.RegularExpressions.Regex.Match(coordinator.StandardOutput, @"backup attempts (\d+)");
+        Assert.True(backups.Success, coordinator.StandardOutput);
+        Assert.True(int.Parse(backups.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= 1,
+            $"no backup of the straggler was launched: {coordinator.StandardOutput}");
+    }
+
     public void Dispose()
     {
         _processes.Dispose();
