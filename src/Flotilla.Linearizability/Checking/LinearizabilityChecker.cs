@@ -22,11 +22,9 @@ public static class LinearizabilityChecker
         Validate(history);
 
         var started = options.TimeProvider.GetTimestamp();
-        using var timeout = options.Timeout is { } limit
-            ? new CancellationTokenSource(limit < TimeSpan.Zero ? TimeSpan.Zero : limit, options.TimeProvider)
-            : new CancellationTokenSource();
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellation, timeout.Token);
-        if (options.Timeout == TimeSpan.Zero) timeout.Cancel();
+        // The searches poll the clock themselves: a timer would need a free thread-pool thread to fire, and the
+        // searches are what occupy the pool.
+        var limits = new SearchLimits(options.TimeProvider, started, options.Timeout, Math.Max(1, options.MaxVisitedStatesPerPartition), cancellation);
 
         var partitions = Partition(model, history);
         var results = new ConcurrentDictionary<int, PartitionResult>();
@@ -36,7 +34,7 @@ public static class LinearizabilityChecker
             order,
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.MaxParallelism) },
             i => results[i] = PartitionSearch<TState, TInput, TOutput>.Run(model, history, partitions[i].Key, partitions[i].Ops,
-                Math.Max(1, options.MaxVisitedStatesPerPartition), linked.Token));
+                limits));
 
         // The caller asked us to stop: that is not a verdict, so do not pretend it is one.
         cancellation.ThrowIfCancellationRequested();

@@ -13,7 +13,7 @@ internal sealed class PartitionSearch<TState, TInput, TOutput> where TOutput : c
 {
     private const int NoEntry = -1;
     private const int Head = 0;
-    private const int CancellationCheckInterval = 1024;
+    private const int LimitCheckInterval = 256;
 
     private readonly IModel<TState, TInput, TOutput> _model;
     private readonly IReadOnlyList<Operation<TInput, TOutput>> _history;
@@ -70,11 +70,10 @@ internal sealed class PartitionSearch<TState, TInput, TOutput> where TOutput : c
         IReadOnlyList<Operation<TInput, TOutput>> history,
         string? key,
         int[] ops,
-        long visitedStatesMax,
-        CancellationToken cancellation) =>
-        new PartitionSearch<TState, TInput, TOutput>(model, history, ops).Search(key, visitedStatesMax, cancellation);
+        SearchLimits limits) =>
+        new PartitionSearch<TState, TInput, TOutput>(model, history, ops).Search(key, limits);
 
-    private PartitionResult Search(string? key, long visitedStatesMax, CancellationToken cancellation)
+    private PartitionResult Search(string? key, SearchLimits limits)
     {
         var linearized = new LinearizedSet(_ops.Length);
         var cache = new VisitedCache<TState, TInput, TOutput>(_model);
@@ -92,11 +91,9 @@ internal sealed class PartitionSearch<TState, TInput, TOutput> where TOutput : c
         long iterations = 0;
         while (_next[Head] != NoEntry)
         {
-            if (++iterations % CancellationCheckInterval == 0)
+            if (++iterations % LimitCheckInterval == 0)
             {
-                var cause = cancellation.IsCancellationRequested ? UnknownCause.TimedOut
-                    : cache.Count >= visitedStatesMax ? UnknownCause.StateLimit
-                    : UnknownCause.None;
+                var cause = limits.Check(cache.Count);
                 if (cause != UnknownCause.None)
                     return Result(key, CheckOutcome.Unknown, bestPrefix, bestState, bestStuck, bestDeadline, cache.Count, cause);
             }
