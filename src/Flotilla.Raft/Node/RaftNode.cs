@@ -69,7 +69,10 @@ public sealed partial class RaftNode : IRpcHandler
     /// <summary>Messages that failed to decode and were dropped.</summary>
     public long MalformedMessages { get; private set; }
 
-    /// <summary>Committed entries and installed snapshots, in log order. Read it on the node's scheduler.</summary>
+    /// <summary>Committed entries and installed snapshots, in log order. Read it on the node's scheduler with
+    /// <c>while (await WaitToReadAsync()) while (TryRead(out var m)) ...</c>, which resumes on the scheduler;
+    /// not with <c>ReadAllAsync</c>, whose continuations run on the thread pool. The queue is bounded: a service that
+    /// stops reading holds the node back (it stops advancing) rather than letting memory grow.</summary>
     public ChannelReader<ApplyMsg> Applies => _apply.Reader;
 
     /// <summary>Recovers from storage, delivers the stored snapshot (if any) first, and starts ticking and serving.</summary>
@@ -141,6 +144,8 @@ public sealed partial class RaftNode : IRpcHandler
         _stopped = true;
         _ticker?.Dispose();
         _ctx.Router.Unmap(_options.Service);
+        // Completing the stream first releases a pump blocked on a full apply queue nobody reads any more.
+        _apply.Writer.TryComplete();
         await _pump;
         foreach (var read in _reads.Values) read.Done.TrySetResult(new ReadIndexResult(ReadIndexStatus.NotLeader, 0, null));
         _reads.Clear();
@@ -208,6 +213,10 @@ public sealed partial class RaftNode : IRpcHandler
                 if (!_core!.HasReady) break;
                 await ProcessReadyAsync(_core.Ready());
             }
+        }
+        catch (ChannelClosedException) when (_stopped)
+        {
+            // StopAsync closed the apply stream while we were writing to it.
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
