@@ -27,10 +27,13 @@ public sealed class FlotillaServer : IAsyncDisposable
     private ITimer? _refresh;
     private int _disposed;
 
-    private FlotillaServer(RealNodeHost host, ServerMetrics metrics)
+    private readonly IServerApplication _application;
+
+    private FlotillaServer(RealNodeHost host, ServerMetrics metrics, IServerApplication application)
     {
         _host = host;
         _metrics = metrics;
+        _application = application;
     }
 
     public NodeContext Context => _host.Context;
@@ -60,7 +63,7 @@ public sealed class FlotillaServer : IAsyncDisposable
             DataDirectory = options.DataDirectory,
             WrapStorage = storage => new InstrumentedFileSystem(storage, metrics),
         });
-        var server = new FlotillaServer(host, metrics);
+        var server = new FlotillaServer(host, metrics, application);
         try
         {
             var rsmOptions = new RsmOptions
@@ -75,8 +78,8 @@ public sealed class FlotillaServer : IAsyncDisposable
             };
             await host.Context.InvokeAsync(async () =>
             {
-                server._replica = await ReplicatedStateMachine.StartAsync(host.Context, rsmOptions, application.CreateStateMachine(), cancellationToken);
-                application.MapApi(host, server._replica);
+                server._replica = await application.StartAsync(host.Context, rsmOptions, cancellationToken);
+                application.MapApi(host);
                 server._refresh = host.Context.Time.CreateTimer(_ => server._cached = server.TakeSnapshot(), null, TimeSpan.Zero, TimeSpan.FromMilliseconds(250));
                 return true;
             });
@@ -135,6 +138,7 @@ public sealed class FlotillaServer : IAsyncDisposable
             await Context.InvokeAsync(async () =>
             {
                 _refresh?.Dispose();
+                await _application.StopAsync();
                 await replica.StopAsync();
                 return true;
             });

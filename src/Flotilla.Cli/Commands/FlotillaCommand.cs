@@ -21,6 +21,9 @@ public static class FlotillaCommand
     [
         CheckCommand.Create,
         SimCommand.Create,
+        ServerCommand.Create,
+        ClusterCommand.Create,
+        DemoCommand.Create,
         MapReduceCommand.Create,
         KvCommand.Create,
         BenchCommand.Create,
@@ -35,6 +38,8 @@ public static class FlotillaCommand
             Output = stdout ?? Console.Out,
             Error = stderr ?? Console.Error,
             EnableDefaultExceptionHandler = false,
+            // After Ctrl-C, give commands time to stop their processes and flush their logs cleanly.
+            ProcessTerminationTimeout = TimeSpan.FromSeconds(30),
         };
         if (parse.Errors.Count > 0 && !parse.Tokens.Any(t => t.Value is "--help" or "-h" or "-?"))
         {

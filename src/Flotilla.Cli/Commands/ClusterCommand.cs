@@ -1,0 +1,169 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Flotilla.Cli.Bench;
+using Flotilla.Cli.Infrastructure;
+using Flotilla.Server.Cluster;
+using Flotilla.Server.Protos;
+using Spectre.Console;
+
+namespace Flotilla.Cli.Commands;
+
+/// <summary><c>flotilla cluster start|status|stop</c>: a local cluster of separate server processes.</summary>
+public static class ClusterCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("cluster", "Start, inspect and stop a local cluster of flotilla server processes.");
+        command.Subcommands.Add(Start());
+        command.Subcommands.Add(Status());
+        command.Subcommands.Add(Stop());
+        return command;
+    }
+
+    private static readonly Option<string> ClusterOption = new("--cluster")
+    {
+        Description = "The cluster: a cluster.json path, or comma-separated HOST:PORT endpoints.",
+        Required = true,
+    };
+
+    private static Command Start()
+    {
+        var nodes = new Option<int>("--nodes") { Description = "How many members (1 to 9).", DefaultValueFactory = _ => 3 };
+        var dir = new Option<string>("--dir") { Description = "The cluster's directory (member data, logs, cluster.json).", Required = true };
+        var basePort = new Option<int>("--base-port") { Description = "First port (members use consecutive ports); 0 picks free ports.", DefaultValueFactory = _ => 0 };
+        var snapshot = new Option<long?>("--snapshot-threshold") { Description = "Passed to every member (bytes)." };
+        var command = new Command("start", "Start a local cluster of separate server processes, write DIR/cluster.json, and stay in the foreground until Ctrl-C.")
+        {
+            nodes, dir, basePort, snapshot,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var count = parse.GetValue(nodes);
+            if (count is < 1 or > 9) throw new CliException("--nodes must be between 1 and 9", ExitCodes.Usage);
+            var directory = Path.GetFullPath(parse.GetValue(dir)!);
+            var extra = parse.GetValue(snapshot) is { } s ? new[] { "--snapshot-threshold", s.ToString() } : [];
+            await using var cluster = await StartClusterAsync(count, directory, parse.GetValue(basePort), extra, ct);
+            output.WriteLine($"Started a {count}-member cluster:");
+            foreach (var member in cluster.File.Members)
+                output.WriteLine($"  n{member.Id}  {member.Address}  pid {member.Pid}  data {member.DataDirectory}");
+            output.WriteLine($"Cluster file: {cluster.ClusterFilePath}");
+            output.WriteLine($"Try:  flotilla kv put greeting hello --version 0 --cluster {cluster.ClusterFilePath}");
+            output.WriteLine($"      flotilla cluster status --cluster {cluster.ClusterFilePath}");
+            output.WriteLine("Press Ctrl-C to stop.");
+            await WaitForInterruptAsync(ct);
+            output.WriteLine("Stopping the cluster...");
+            await cluster.StopAsync();
+            output.WriteLine("Stopped.");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    internal static async Task<LocalCluster> StartClusterAsync(int nodes, string directory, int basePort, IReadOnlyList<string> serverArguments, CancellationToken ct)
+    {
+        try
+        {
+            return await LocalCluster.StartAsync(new LocalClusterOptions
+            {
+                Nodes = nodes,
+                Directory = directory,
+                BasePort = basePort,
+                Flotilla = SelfInvocation.Current(),
+                ServerArguments = serverArguments,
+            }, ct);
+        }
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException)
+        {
+            throw new CliException($"the cluster did not start: {e.Message}", ExitCodes.Failure, e);
+        }
+    }
+
+    private static async Task WaitForInterruptAsync(CancellationToken ct)
+    {
+        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
+        using var registration = ct.Register(() => stop.TrySetResult());
+        await stop.Task;
+    }
+
+    private static Command Status()
+    {
+        var json = new Option<bool>("--json") { Description = "Print one JSON object per member, in an array." };
+        var command = new Command("status", "Show each member's id, address, process id, role, term, commit and applied index, log and snapshot sizes.")
+        {
+            ClusterOption, json,
+        };
+        command.SetAction(async parse =>
+        {
+            var endpoints = ClusterEndpoints.Parse(parse.GetValue(ClusterOption)!);
+            var rows = new List<(Uri Endpoint, StatusReply? Status)>();
+            foreach (var endpoint in endpoints)
+            {
+                using var admin = new AdminClient(endpoint);
+                rows.Add((endpoint, await admin.TryStatusAsync(TimeSpan.FromSeconds(3))));
+            }
+            var output = parse.InvocationConfiguration.Output;
+            if (parse.GetValue(json)) PrintJson(rows, output);
+            else PrintTable(rows, output);
+            return rows.Any(r => r.Status is not null) ? ExitCodes.Ok : ExitCodes.Unavailable;
+        });
+        return command;
+    }
+
+    private static void PrintTable(List<(Uri Endpoint, StatusReply? Status)> rows, TextWriter output)
+    {
+        var table = new Table().AddColumns("id", "address", "pid", "role", "term", "leader", "commit", "applied", "last", "persisted", "snapshot@");
+        foreach (var (endpoint, s) in rows)
+        {
+            if (s is null) table.AddRow("?", endpoint.ToString(), "-", "[red]unreachable[/]", "-", "-", "-", "-", "-", "-", "-");
+            else table.AddRow($"n{s.Id}", s.Address, s.Pid.ToString(), s.Role == "Leader" ? "[green]Leader[/]" : s.Role, s.Term.ToString(),
+                s.Leader == 0 ? "-" : $"n{s.Leader}", s.CommitIndex.ToString(), s.AppliedIndex.ToString(), s.LastIndex.ToString(),
+                Bytes(s.PersistedBytes), s.SnapshotIndex.ToString());
+        }
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Interactive = InteractionSupport.No });
+        // Not a terminal (a pipe, a file): do not wrap the table at 80 columns.
+        if (!ReferenceEquals(output, Console.Out) || Console.IsOutputRedirected) console.Profile.Width = 200;
+        console.Write(table);
+    }
+
+    private static void PrintJson(List<(Uri Endpoint, StatusReply? Status)> rows, TextWriter output)
+    {
+        var items = rows.Select(r => r.Status is { } s
+            ? new Dictionary<string, object?>
+            {
+                ["id"] = s.Id, ["address"] = s.Address, ["pid"] = s.Pid, ["role"] = s.Role, ["term"] = s.Term,
+                ["leader"] = s.Leader == 0 ? null : s.Leader, ["commit_index"] = s.CommitIndex, ["applied_index"] = s.AppliedIndex,
+                ["last_index"] = s.LastIndex, ["persisted_bytes"] = s.PersistedBytes, ["snapshot_index"] = s.SnapshotIndex,
+                ["snapshots_taken"] = s.SnapshotsTaken, ["uptime_ms"] = s.UptimeMs, ["reachable"] = true,
+            }
+            : new Dictionary<string, object?> { ["address"] = r.Endpoint.ToString(), ["reachable"] = false });
+        output.WriteLine(JsonSerializer.Serialize(items));
+    }
+
+    private static string Bytes(long n) => n switch
+    {
+        < 1 << 10 => $"{n} B",
+        < 1 << 20 => $"{n / 1024.0:0.#} KiB",
+        _ => $"{n / 1048576.0:0.#} MiB",
+    };
+
+    private static Command Stop()
+    {
+        var command = new Command("stop", "Ask every member of a cluster to stop cleanly.") { ClusterOption };
+        command.SetAction(async parse =>
+        {
+            var stopped = 0;
+            var endpoints = ClusterEndpoints.Parse(parse.GetValue(ClusterOption)!);
+            foreach (var endpoint in endpoints)
+            {
+                using var admin = new AdminClient(endpoint);
+                if (await admin.TryShutdownAsync(TimeSpan.FromSeconds(3))) stopped++;
+            }
+            parse.InvocationConfiguration.Output.WriteLine($"asked {stopped} of {endpoints.Count} members to stop");
+            return stopped > 0 ? ExitCodes.Ok : ExitCodes.Unavailable;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,119 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Net;
+using System.Runtime.InteropServices;
+using Flotilla.Cli.Infrastructure;
+using Flotilla.Runtime;
+using Flotilla.Server;
+
+namespace Flotilla.Cli.Commands;
+
+/// <summary><c>flotilla server</c>: one member of a replicated KV cluster, in the foreground until stopped.</summary>
+public static class ServerCommand
+{
+    public static Command Create()
+    {
+        var id = new Option<int>("--id") { Description = "This member's id (a positive integer).", Required = true };
+        var peers = new Option<string>("--peers", "--members")
+        {
+            Description = "Every member as ID=HOST:PORT, comma-separated (this one included), e.g. 1=127.0.0.1:7001,2=127.0.0.1:7002,3=127.0.0.1:7003.",
+            Required = true,
+        };
+        var listen = new Option<string?>("--listen") { Description = "Where to listen (default: this member's address in --peers)." };
+        var data = new Option<string>("--data") { Description = "The member's data directory (WAL, snapshots).", Required = true };
+        var snapshot = new Option<long?>("--snapshot-threshold") { Description = "Snapshot the state when Raft's persisted bytes pass this (default 8 MiB)." };
+        var metrics = new Option<string?>("--metrics-listen") { Description = "Serve Prometheus metrics at http://ADDR/metrics (HTTP/1.1)." };
+        var parent = new Option<int?>("--parent-pid") { Description = "Exit when this process exits (used by 'flotilla cluster start')." };
+        var command = new Command("server", "Run one member of a replicated KV cluster (Raft + WAL + snapshots), serving the flotilla.kv.v1 gRPC API.")
+        {
+            id, peers, listen, data, snapshot, metrics, parent,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var self = new NodeId(parse.GetValue(id));
+            if (self.Value <= 0) throw new CliException("--id must be a positive integer", ExitCodes.Usage);
+            Dictionary<NodeId, Uri> members;
+            try { members = ServerOptions.ParseMembers(parse.GetValue(peers)!); }
+            catch (FormatException e) { throw new CliException($"--peers: {e.Message}", ExitCodes.Usage); }
+            var listenAt = parse.GetValue(listen) ?? (members.TryGetValue(self, out var own) ? own.Authority
+                : throw new CliException($"--peers does not list member {self.Value}; add it or give --listen", ExitCodes.Usage));
+            if (!members.ContainsKey(self)) members[self] = new Uri("http://" + listenAt);
+            var options = new ServerOptions
+            {
+                Id = self,
+                Listen = ParseEndPoint(listenAt, "--listen"),
+                Members = members,
+                DataDirectory = Path.GetFullPath(parse.GetValue(data)!),
+                SnapshotThresholdBytes = parse.GetValue(snapshot) ?? 8 << 20,
+                MetricsListen = parse.GetValue(metrics) is { } m ? ParseEndPoint(m, "--metrics-listen") : null,
+            };
+            try { options.Validate(); }
+            catch (ArgumentException e) { throw new CliException(e.Message, ExitCodes.Usage); }
+
+            var output = parse.InvocationConfiguration.Output;
+            await using var server = await StartAsync(options, ct);
+            output.WriteLine($"flotilla server n{self.Value} serving {server.Address} (pid {Environment.ProcessId}); members {string.Join(", ", members.OrderBy(x => x.Key).Select(x => $"n{x.Key.Value}={x.Value.Authority}"))}");
+            var reason = await WaitForStopAsync(server, parse.GetValue(parent), ct);
+            output.WriteLine($"flotilla server n{self.Value} stopping: {reason}");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static async Task<FlotillaServer> StartAsync(ServerOptions options, CancellationToken ct)
+    {
+        try
+        {
+            return await FlotillaServer.StartAsync(options, new KvServerApplication(), ct);
+        }
+        catch (IOException e) when (e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase) || e.InnerException is System.Net.Sockets.SocketException)
+        {
+            throw new CliException($"cannot listen on {options.Listen}: {e.Message}", ExitCodes.Failure, e);
+        }
+        catch (Flotilla.Wal.WalCorruptionException e)
+        {
+            throw new CliException($"refusing to start: the write-ahead log is damaged: {e.Message}", ExitCodes.BadInput, e);
+        }
+    }
+
+    /// <summary>Waits for Ctrl-C/SIGTERM, an Admin.Shutdown request, or the death of the parent process.</summary>
+    private static async Task<string> WaitForStopAsync(FlotillaServer server, int? parentPid, CancellationToken ct)
+    {
+        var stop = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult("SIGTERM"); });
+        using var registration = ct.Register(() => stop.TrySetResult("interrupted"));
+        _ = server.ShutdownRequested.ContinueWith(_ => stop.TrySetResult("shutdown requested"), TaskScheduler.Default);
+        if (parentPid is { } pid)
+        {
+            _ = Task.Run(async () =>
+            {
+                while (!stop.Task.IsCompleted)
+                {
+                    if (!IsAlive(pid)) stop.TrySetResult($"parent process {pid} exited");
+                    await Task.Delay(500);
+                }
+            });
+        }
+        return await stop.Task;
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var p = Process.GetProcessById(pid);
+            return !p.HasExited;
+        }
+        catch (ArgumentException) { return false; }
+        catch (InvalidOperationException) { return false; }
+    }
+
+    private static IPEndPoint ParseEndPoint(string text, string option)
+    {
+        var value = text.Contains("://") ? new Uri(text).Authority : text;
+        if (value.StartsWith("localhost:", StringComparison.OrdinalIgnoreCase)) value = "127.0.0.1" + value["localhost".Length..];
+        return IPEndPoint.TryParse(value, out var endPoint) && endPoint.Port > 0
+            ? endPoint
+            : throw new CliException($"{option}: '{text}' is not IP:PORT", ExitCodes.Usage);
+    }
+}
