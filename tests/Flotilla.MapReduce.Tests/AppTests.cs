@@ -14,6 +14,17 @@ public sealed class AppTests
     }
 
     [Fact]
+    public void WordCountSpanMapEmitsExactlyWhatItsEnumerableMapEmits()
+    {
+        var app = new WordCountApp();
+        var text = File.ReadAllText(TestData.Books[0]);
+        var fromSpans = new List<KeyValue>();
+        app.Map("f", text, (key, value) => fromSpans.Add(new KeyValue(key.ToString(), value)));
+        Assert.True(fromSpans.Count > 1000);
+        Assert.Equal(app.Map("f", text).ToList(), fromSpans);
+    }
+
+    [Fact]
     public void WordCountReduceCountsBothOnesAndCombinedPartialSums()
     {
         var app = new WordCountApp();

@@ -36,3 +36,16 @@ public interface IPartitioningApp : IMapReduceApp
     /// <summary>Returns a partition in [0, reduceCount).</summary>
     int Partition(string key, int reduceCount);
 }
+
+/// <summary>Receives one record from <see cref="ISpanMapApp.Map"/>; <paramref name="key"/> is valid only during the call.</summary>
+public delegate void SpanEmitter(ReadOnlySpan<char> key, string value);
+
+/// <summary>
+/// An optional allocation-free map for combining apps: keys are handed over as spans, so a key already seen in
+/// this task costs a hash lookup instead of a new string. Used only when the combiner runs; it must emit exactly
+/// what <see cref="IMapReduceApp.Map"/> emits.
+/// </summary>
+public interface ISpanMapApp : ICombiningApp
+{
+    void Map(string fileName, string contents, SpanEmitter emit);
+}

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Flotilla.MapReduce.Apps;
 
 /// <summary>Word count: keys are maximal runs of letters, each occurrence counts one.</summary>
-public sealed class WordCountApp : ICombiningApp
+public sealed class WordCountApp : ISpanMapApp
 {
     public IEnumerable<KeyValue> Map(string fileName, string contents)
     {
@@ -15,6 +15,21 @@ public sealed class WordCountApp : ICombiningApp
             else if (!letter && start >= 0)
             {
                 yield return new KeyValue(contents.Substring(start, i - start), "1");
+                start = -1;
+            }
+        }
+    }
+
+    public void Map(string fileName, string contents, SpanEmitter emit)
+    {
+        var start = -1;
+        for (var i = 0; i <= contents.Length; i++)
+        {
+            var letter = i < contents.Length && char.IsLetter(contents[i]);
+            if (letter && start < 0) start = i;
+            else if (!letter && start >= 0)
+            {
+                emit(contents.AsSpan(start, i - start), "1");
                 start = -1;
             }
         }

@@ -38,6 +38,18 @@ public static class MapTaskRunner
     private static MapOutput RunCombining(ICombiningApp app, string fileName, string contents, int reduceCount, Func<string, int, int> partition)
     {
         var pending = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        if (app is ISpanMapApp spanApp) CollectSpans(spanApp, fileName, contents, pending);
+        else CollectRecords(app, fileName, contents, pending);
+        var partitions = new List<KeyValue>[reduceCount];
+        for (var r = 0; r < reduceCount; r++) partitions[r] = [];
+        foreach (var (key, values) in pending)
+            partitions[partition(key, reduceCount)].Add(new KeyValue(key, values.Count == 1 ? values[0] : app.Combine(key, values)));
+        foreach (var records in partitions) SortByKey(records);
+        return new MapOutput(partitions, 1, pending.Count);
+    }
+
+    private static void CollectRecords(ICombiningApp app, string fileName, string contents, Dictionary<string, List<string>> pending)
+    {
         foreach (var record in app.Map(fileName, contents))
         {
             // One hash lookup per record: this loop is the hot path of every combining map task.
@@ -51,12 +63,28 @@ public static class MapTaskRunner
                 values.Add(combined);
             }
         }
-        var partitions = new List<KeyValue>[reduceCount];
-        for (var r = 0; r < reduceCount; r++) partitions[r] = [];
-        foreach (var (key, values) in pending)
-            partitions[partition(key, reduceCount)].Add(new KeyValue(key, values.Count == 1 ? values[0] : app.Combine(key, values)));
-        foreach (var records in partitions) SortByKey(records);
-        return new MapOutput(partitions, 1, pending.Count);
+    }
+
+    // Same as CollectRecords, but a key seen before costs no allocation.
+    private static void CollectSpans(ISpanMapApp app, string fileName, string contents, Dictionary<string, List<string>> pending)
+    {
+        var lookup = pending.GetAlternateLookup<ReadOnlySpan<char>>();
+        app.Map(fileName, contents, (key, value) =>
+        {
+            if (!lookup.TryGetValue(key, out var actualKey, out var values))
+            {
+                values = new List<string>(4);
+                actualKey = key.ToString();
+                pending.Add(actualKey, values);
+            }
+            values.Add(value);
+            if (values.Count >= CombineBatch)
+            {
+                var combined = app.Combine(actualKey, values);
+                values.Clear();
+                values.Add(combined);
+            }
+        });
     }
 
     internal static void SortByKey(List<KeyValue> records) =>
