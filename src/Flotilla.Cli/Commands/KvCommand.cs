@@ -142,7 +142,10 @@ public static class KvCommand
         var options = new KvClientOptions
         {
             OperationTimeout = timeout,
-            AttemptTimeout = timeout < TimeSpan.FromSeconds(1) ? timeout : TimeSpan.FromSeconds(1),
+            // A refused connection fails fast anyway; the attempt timeout only bounds a silent endpoint. Give each
+            // endpoint a fair share of the deadline rather than a short fixed one: a slow but live server (cold start,
+            // a loaded machine) would otherwise see its answered put retried and reported as ErrMaybe.
+            AttemptTimeout = timeout / endpoints.Count,
             BackoffMax = TimeSpan.FromMilliseconds(250),
         };
         return (new KvClient(channel, TimeProvider.System, Random.Shared, options), channel);
