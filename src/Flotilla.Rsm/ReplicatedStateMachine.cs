@@ -64,6 +64,9 @@ public sealed class ReplicatedStateMachine
     /// <summary>Snapshots this replica took itself (not counting installed ones).</summary>
     public long SnapshotsTaken => _snapshots.SnapshotsTaken;
 
+    /// <summary>Size of the last snapshot this replica took (0 if none): what a small state costs to persist.</summary>
+    public long LastSnapshotBytes { get; private set; }
+
     /// <summary>Snapshots this replica restored (at start or sent by the leader).</summary>
     public long SnapshotsRestored { get; private set; }
 
@@ -218,8 +221,10 @@ public sealed class ReplicatedStateMachine
     private void TakeSnapshotIfDue()
     {
         if (_stopped || !_snapshots.ShouldSnapshot(AppliedIndex, _raft.PersistedSizeBytes)) return;
-        _raft.Snapshot(AppliedIndex, _service.Snapshot());
+        var snapshot = _service.Snapshot();
+        _raft.Snapshot(AppliedIndex, snapshot);
         _snapshots.Took(AppliedIndex);
+        LastSnapshotBytes = snapshot.Length;
     }
 
     // ------------------------------------------------------------ watching waiters

@@ -1,0 +1,104 @@
+using Flotilla.Kv.Client;
+using Flotilla.Runtime;
+using Flotilla.Simulation;
+
+namespace Flotilla.Kv.Replicated.Testing;
+
+/// <summary>One shape of 6.5840's GenericTest: what the cluster suffers while clients run for a few rounds.</summary>
+public sealed record GenericSpec(
+    int Servers = 5,
+    int Clients = 1,
+    bool Unreliable = false,
+    bool Crash = false,
+    bool Partitions = false,
+    long? SnapshotThresholdBytes = null,
+    bool RandomKeys = false,
+    int Rounds = 5,
+    int RoundMs = 5000);
+
+// 6.5840's GenericTest: clients loop over get-then-conditional-put while the network and the servers misbehave.
+public static partial class ReplicatedKvScenarios
+{
+    /// <summary>A client operation gives up (recorded as pending, i.e. unknown) after this long; it keeps a scenario
+    /// from waiting forever on a bug, and is far above any healthy latency.</summary>
+    private static readonly KvClientOptions ClientOptions = new() { OperationTimeout = TimeSpan.FromSeconds(30) };
+
+    /// <summary>Makes values big enough that a few rounds fill the log past the snapshot threshold many times.</summary>
+    private const string Padding = "................................";
+
+    public static void Generic(Simulator sim, GenericSpec spec) => Run(sim, async () =>
+    {
+        sim.Network.Reliable = !spec.Unreliable;
+        var c = new ReplicatedKvCluster(sim, spec.Servers, spec.SnapshotThresholdBytes);
+        var clients = Enumerable.Range(0, spec.Clients).Select(_ => c.AddClient(ClientOptions)).ToList();
+        for (var round = 0; round < spec.Rounds; round++)
+        {
+            var stop = false;
+            var work = clients.Select(cl => cl.Node.InvokeAsync(() => ClientLoopAsync(cl.Client, cl.Node.Context.Random, spec, () => stop))).ToList();
+            var partitioner = spec.Partitions ? PartitionerAsync(c, () => stop) : Task.CompletedTask;
+            await sim.Delay(TimeSpan.FromMilliseconds(spec.RoundMs));
+            stop = true;
+            await partitioner;
+            c.Heal();
+            var completed = 0;
+            foreach (var w in work) completed += await w;
+            if (completed == 0) throw new KvScenarioException($"round {round}: no client completed a single operation");
+            if (spec.Crash)
+            {
+                c.CrashAll();
+                await c.SleepMs(100);
+                c.StartAll();
+                await c.WaitAllServingAsync();
+            }
+            CheckPersistedBound(c, spec.SnapshotThresholdBytes);
+        }
+        if (spec.SnapshotThresholdBytes is not null && !c.All.Any(i => c.Server(i) is { } s && s.Rsm.SnapshotsTaken + s.Rsm.SnapshotsRestored > 0))
+            throw new KvScenarioException("no server took or restored a snapshot: the scenario did not exercise snapshots");
+        c.CheckLinearizable();
+    });
+
+    /// <summary>Gets a key, then (half the time) writes it conditionally on the version read. Returns how many
+    /// operations got a definite answer.</summary>
+    private static async Task<int> ClientLoopAsync(RecordingClient client, Random random, GenericSpec spec, Func<bool> stop)
+    {
+        var answered = 0;
+        var n = 0;
+        var earlierPutUnknown = false;
+        while (!stop())
+        {
+            var key = spec.RandomKeys ? $"k{random.Next(10)}" : $"c{client.ClientId}";
+            var get = await client.GetAsync(key);
+            if (get.Status is KvStatus.Unavailable) continue;
+            answered++;
+            if (random.Next(2) == 0) continue;
+            var put = await client.PutAsync(key, $"c{client.ClientId}-{n++}-{Padding}", get.IsOk ? get.Version : 0);
+            if (put.Status != KvStatus.Unavailable) answered++;
+            else earlierPutUnknown = true;
+            // A put on a client's own key, at the version it just read, can only lose to its own earlier attempt
+            // (ErrMaybe), unless an earlier put of its own with an unknown outcome applied meanwhile.
+            if (!spec.RandomKeys && !earlierPutUnknown && put.Status is KvStatus.ErrVersion or KvStatus.ErrNoKey)
+                throw new KvScenarioException($"client {client.ClientId} alone on its key got {put.Status}");
+        }
+        return answered;
+    }
+
+    /// <summary>Splits the servers in two random groups every election timeout or so (clients reach everyone).</summary>
+    private static async Task PartitionerAsync(ReplicatedKvCluster c, Func<bool> stop)
+    {
+        while (!stop())
+        {
+            var a = new List<NodeId>();
+            var b = new List<NodeId>();
+            foreach (var id in c.ServerIds) (c.Sim.Random.Next(2) == 0 ? a : b).Add(id);
+            c.Partition(a, b);
+            await c.SleepMs(1000 + c.Sim.Random.Next(200));
+        }
+    }
+
+    private static void CheckPersistedBound(ReplicatedKvCluster c, long? threshold)
+    {
+        if (threshold is not { } t) return;
+        var size = c.MaxPersistedBytes();
+        if (size > 8 * t) throw new KvScenarioException($"persisted Raft state is {size} bytes, over 8x the {t}-byte snapshot threshold");
+    }
+}
