@@ -1,0 +1,19 @@
+using Flotilla.Cli.Commands;
+
+namespace Flotilla.Server.Tests;
+
+/// <summary>The README's first quick-start command must keep working: run the demo end to end.</summary>
+public class DemoTests
+{
+    [Fact]
+    public async Task QuickStartDemoRunsEndToEnd()
+    {
+        var output = new StringWriter();
+        var code = await FlotillaCommand.RunAsync(["demo", "--load-seconds", "1"], output, output);
+        var text = output.ToString();
+        Assert.True(code == 0, text);
+        Assert.Contains("linearizable", text);
+        Assert.Contains("first write after the crash: OK", text);
+        Assert.Contains("\"hi\" at version 2", text);
+    }
+}
