@@ -27,8 +27,12 @@ public class RaftNodeTests
                 Enumerable.Range(0, 5).Select(i => raft!.Propose(new[] { (byte)i })).ToList());
             Assert.All(results, r => Assert.True(r.IsAccepted));
             await sim.Delay(TimeSpan.FromMilliseconds(200));
-            // Nobody reads the apply queue (capacity 2): the node waits for its service instead of buffering without bound.
-            Assert.True(raft!.CommitIndex < results[^1].Index, $"commit {raft.CommitIndex} should stall before {results[^1].Index}");
+            // Nobody reads the apply queue (capacity 2): the node waits for its service instead of buffering without
+            // bound, so a later proposal is not even committed.
+            var later = await sim.Node(1).InvokeAsync(() => raft!.Propose(new byte[] { 9 }));
+            await sim.Delay(TimeSpan.FromMilliseconds(200));
+            Assert.True(later.IsAccepted);
+            Assert.True(raft!.CommitIndex < later.Index, $"commit {raft.CommitIndex} should stall before {later.Index}");
             // ... and stopping must still finish.
             await sim.Node(1).InvokeAsync(() => raft.StopAsync());
         }, TimeSpan.FromSeconds(10));
