@@ -8,5 +8,7 @@ public static class SimSuites
     public static IReadOnlyList<ScenarioSuite> All { get; } =
     [
         SelfTestScenarios.Suite,
+        Flotilla.Raft.Testing.RaftScenarios.Suite,
+        Flotilla.Kv.Replicated.Testing.ReplicatedKvScenarios.Suite,
     ];
 }
