@@ -156,31 +156,7 @@ public static class KvCommand
         var server = parse.GetValue(Server);
         var cluster = parse.GetValue(Cluster);
         if (server is null == cluster is null) throw new CliException("give exactly one of --server and --cluster", ExitCodes.Usage);
-        var spec = (server ?? cluster)!;
-        IEnumerable<string> items;
-        if (cluster is not null && File.Exists(cluster)) items = ReadClusterFile(cluster);
-        else items = spec.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        try
-        {
-            var endpoints = items.Select(GrpcKvChannel.ParseEndpoint).ToList();
-            return endpoints.Count > 0 ? endpoints : throw new CliException("no endpoints given", ExitCodes.Usage);
-        }
-        catch (FormatException e) { throw new CliException(e.Message, ExitCodes.Usage, e); }
-    }
-
-    private static List<string> ReadClusterFile(string path)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(File.ReadAllText(path));
-            if (document.RootElement.ValueKind != JsonValueKind.Object
-                || !document.RootElement.TryGetProperty("endpoints", out var array) || array.ValueKind != JsonValueKind.Array)
-                throw new CliException($"{path}: expected an object with an \"endpoints\" array", ExitCodes.BadInput);
-            return array.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.String
-                ? e.GetString()!
-                : throw new CliException($"{path}: every endpoint must be a string", ExitCodes.BadInput)).ToList();
-        }
-        catch (JsonException e) { throw new CliException($"{path}: not valid JSON ({e.Message})", ExitCodes.BadInput, e); }
+        return server is not null ? ClusterEndpoints.Parse(server, "--server") : ClusterEndpoints.Parse(cluster!);
     }
 
     internal static TimeSpan ParseTimeout(string text)
