@@ -1,33 +1,31 @@
 using System.Text.Json;
-using Flotilla.Cli.Infrastructure;
 using Flotilla.Kv.Client;
 
-namespace Flotilla.Cli.Bench;
+namespace Flotilla.Cli.Infrastructure;
 
 /// <summary>
-/// Reads <c>--cluster</c>: either a comma-separated list of endpoints ("127.0.0.1:7001,127.0.0.1:7002", with or without
-/// http://) or the path of a JSON file. The file may be a list of endpoint strings, an object with an "endpoints" list,
-/// or an object with a "nodes" list whose items name their client endpoint in "client", "clientEndpoint", "endpoint"
-/// or "address" (the cluster file format is still being settled; these cover the candidates).
+/// Reads the endpoints a client command is pointed at (<c>--server</c>, <c>--cluster</c>): either a comma-separated
+/// list ("127.0.0.1:7001,127.0.0.1:7002", with or without http://) or the path of a JSON file — the
+/// <c>cluster.json</c> that <c>flotilla cluster start</c> writes (an object with an "endpoints" array), or a plain array
+/// of endpoint strings. One parser for every command, so they all accept the same things.
 /// </summary>
 public static class ClusterEndpoints
 {
-    private static readonly string[] NodeFields = ["client", "clientEndpoint", "endpoint", "address"];
     private const long FileBytesMax = 1 << 20;
 
-    public static IReadOnlyList<Uri> Parse(string text)
+    public static IReadOnlyList<Uri> Parse(string text, string option = "--cluster")
     {
         text = text.Trim();
         var fromFile = File.Exists(text) || text.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
         var items = fromFile ? FromFile(text) : text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (items.Count == 0) throw new CliException($"--cluster: no endpoints in \"{text}\"", ExitCodes.Usage);
+        if (items.Count == 0) throw new CliException($"{option}: no endpoints in \"{text}\"", ExitCodes.Usage);
         try
         {
             return items.Select(GrpcKvChannel.ParseEndpoint).ToArray();
         }
         catch (FormatException e)
         {
-            throw new CliException($"--cluster: {e.Message}", fromFile ? ExitCodes.BadInput : ExitCodes.Usage, e);
+            throw new CliException($"{option}: {e.Message}", fromFile ? ExitCodes.BadInput : ExitCodes.Usage, e);
         }
     }
 
@@ -39,25 +37,19 @@ public static class ClusterEndpoints
         {
             using var document = JsonDocument.Parse(File.ReadAllText(path));
             var root = document.RootElement;
-            if (root.ValueKind == JsonValueKind.Array) return Strings(root);
-            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("endpoints", out var endpoints)) return Strings(endpoints);
-            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("nodes", out var nodes) && nodes.ValueKind == JsonValueKind.Array)
-                return nodes.EnumerateArray().Select(NodeEndpoint).ToArray();
-            throw new CliException($"cluster file {path}: expected a list of endpoints, {{\"endpoints\": [...]}} or {{\"nodes\": [...]}}", ExitCodes.BadInput);
+            if (root.ValueKind == JsonValueKind.Array) return Strings(root, path);
+            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("endpoints", out var endpoints) && endpoints.ValueKind == JsonValueKind.Array)
+                return Strings(endpoints, path);
+            throw new CliException($"cluster file {path}: expected {{\"endpoints\": [...]}} (as 'flotilla cluster start' writes) or a list of endpoints", ExitCodes.BadInput);
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        catch (JsonException e)
         {
-            throw new CliException($"cluster file {path}: {e.Message}", ExitCodes.BadInput, e);
+            throw new CliException($"cluster file {path}: not valid JSON ({e.Message})", ExitCodes.BadInput, e);
         }
     }
 
-    private static string[] Strings(JsonElement list) => list.EnumerateArray().Select(e => e.GetString() ?? "").ToArray();
-
-    private static string NodeEndpoint(JsonElement node)
-    {
-        foreach (var field in NodeFields)
-            if (node.ValueKind == JsonValueKind.Object && node.TryGetProperty(field, out var value) && value.ValueKind == JsonValueKind.String)
-                return value.GetString()!;
-        throw new CliException($"a cluster node has none of the fields {string.Join(", ", NodeFields)}", ExitCodes.BadInput);
-    }
+    private static string[] Strings(JsonElement list, string path) =>
+        list.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.String
+            ? e.GetString()!
+            : throw new CliException($"cluster file {path}: every endpoint must be a string", ExitCodes.BadInput)).ToArray();
 }
