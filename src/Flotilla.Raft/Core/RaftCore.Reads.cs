@@ -20,31 +20,44 @@ public sealed partial class RaftCore
             _readsAwaitingTermCommit.Add(requestId);
             return true;
         }
-        QueueRead(requestId);
+        QueueRead(requestId, sendRound: true);
         return true;
     }
 
-    private void QueueRead(ulong requestId)
+    private void QueueRead(ulong requestId, bool sendRound)
     {
         if (_config.Voters.Count == 1)
         {
             _readStates.Add(new ReadState(requestId, _log.Committed, true));
             return;
         }
-        // Confirmed by the next regular heartbeat round, which keeps heartbeats at their fixed rate.
         _readOnly.Add(requestId, _log.Committed, Id);
+        // Confirm at once instead of waiting up to a heartbeat period; if a round is already in flight this read
+        // joins the next one, sent as soon as the current one is confirmed (AckRead).
+        if (sendRound) MaybeSendReadRound();
+    }
+
+    private void MaybeSendReadRound()
+    {
+        if (!_readOnly.NeedsRound) return;
+        SendHeartbeats(_readOnly.StartRound());
     }
 
     private void AckRead(Runtime.NodeId from, ulong requestId)
     {
-        if (_readOnly.Ack(from, requestId) >= _config.Quorum) _readStates.AddRange(_readOnly.Release(requestId));
+        if (_readOnly.Ack(from, requestId) < _config.Quorum) return;
+        _readStates.AddRange(_readOnly.Release(requestId));
+        MaybeSendReadRound();
     }
 
     private void OnCommitAdvanced()
     {
         if (_readsAwaitingTermCommit.Count == 0 || _log.TermAt(_log.Committed) != Term) return;
-        foreach (var id in _readsAwaitingTermCommit) QueueRead(id);
+        // Queue them all before sending, so they share one confirmation round.
+        var waiting = _readsAwaitingTermCommit.ToList();
         _readsAwaitingTermCommit.Clear();
+        foreach (var id in waiting) QueueRead(id, sendRound: false);
+        MaybeSendReadRound();
     }
 
     private void FailPendingReads()

@@ -189,10 +189,18 @@ public sealed partial class RaftCore
 
     private void BroadcastHeartbeat()
     {
-        var readContext = _readOnly.LastRequestId;
         foreach (var (peer, pr) in _progress)
         {
             if (pr.State == ProgressState.Snapshot) RetrySnapshotChunk(peer, pr);
+        }
+        // Regular rounds carry the newest waiting read too: if a confirmation round was lost, this one covers it.
+        SendHeartbeats(_readOnly.LastRequestId);
+    }
+
+    private void SendHeartbeats(ulong readContext)
+    {
+        foreach (var (peer, pr) in _progress)
+        {
             Send(new Message
             {
                 Type = MessageType.Heartbeat, From = Id, To = peer, Term = Term,

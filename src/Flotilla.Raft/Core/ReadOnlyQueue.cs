@@ -6,6 +6,9 @@ namespace Flotilla.Raft;
 /// Leader-side ReadIndex requests waiting for a quorum to confirm leadership (etcd's read_only.go, "safe" mode).
 /// A request records the commit index at arrival; a heartbeat round tagged with the newest request's id confirms
 /// it and every request queued before it, because the round was sent after all of them arrived.
+/// <para>Confirmation rounds are coalesced as in etcd: at most one is in flight (<see cref="RoundInFlight"/>);
+/// requests that arrive meanwhile wait for it to be confirmed and then go out together in the next round, so a
+/// burst of reads costs one round per round-trip time, not one per read.</para>
 /// </summary>
 public sealed class ReadOnlyQueue
 {
@@ -20,6 +23,15 @@ public sealed class ReadOnlyQueue
     public ulong LastRequestId => _queue.Count == 0 ? 0 : _queue[^1].RequestId;
 
     public bool Contains(ulong requestId) => _byId.ContainsKey(requestId);
+
+    /// <summary>The request id tagging the confirmation round sent and not yet confirmed (0 when none).</summary>
+    public ulong RoundInFlight { get; private set; }
+
+    /// <summary>True when requests wait that no round in flight covers: a new round should go out now.</summary>
+    public bool NeedsRound => RoundInFlight == 0 && _queue.Count > 0;
+
+    /// <summary>Records that a confirmation round tagged with <see cref="LastRequestId"/> was sent.</summary>
+    public ulong StartRound() => RoundInFlight = LastRequestId;
 
     public void Add(ulong requestId, ulong index, NodeId self)
     {
@@ -48,6 +60,8 @@ public sealed class ReadOnlyQueue
             _byId.Remove(p.RequestId);
         }
         _queue.RemoveRange(0, at + 1);
+        // A regular heartbeat tagged with a newer id may confirm the round in flight too (or it was lost).
+        if (!_byId.ContainsKey(RoundInFlight)) RoundInFlight = 0;
         return released;
     }
 
@@ -57,6 +71,7 @@ public sealed class ReadOnlyQueue
         var failed = _queue.Select(p => new ReadState(p.RequestId, 0, false)).ToList();
         _queue.Clear();
         _byId.Clear();
+        RoundInFlight = 0;
         return failed;
     }
 }

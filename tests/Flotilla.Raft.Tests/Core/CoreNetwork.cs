@@ -91,18 +91,27 @@ internal sealed class CoreNetwork
     {
         for (var round = 0; round < maxRounds; round++)
         {
-            foreach (var core in Cores.Values) Drain(core);
-            if (_wire.Count == 0) return;
-            while (_wire.TryDequeue(out var m))
-            {
-                if (_cut.Contains((m.From, m.To)) || (Drop?.Invoke(m) ?? false)) continue;
-                if (!Cores.TryGetValue(m.To, out var target)) continue;
-                var decoded = MessageCodec.Decode(MessageCodec.Encode(m).Span);
-                Delivered.Add(decoded);
-                target.Step(decoded);
-            }
+            if (DeliverOneHop() == 0) return;
         }
         throw new InvalidOperationException("network did not settle");
+    }
+
+    /// <summary>Processes every node's Ready, then delivers the messages that produced (one network hop); returns
+    /// how many were on the wire. Two hops are one round trip.</summary>
+    public int DeliverOneHop()
+    {
+        foreach (var core in Cores.Values) Drain(core);
+        var count = _wire.Count;
+        for (var i = 0; i < count && _wire.TryDequeue(out var m); i++)
+        {
+            if (_cut.Contains((m.From, m.To)) || (Drop?.Invoke(m) ?? false)) continue;
+            if (!Cores.TryGetValue(m.To, out var target)) continue;
+            var decoded = MessageCodec.Decode(MessageCodec.Encode(m).Span);
+            Delivered.Add(decoded);
+            target.Step(decoded);
+        }
+        foreach (var core in Cores.Values) Drain(core);
+        return count;
     }
 
     public void Tick(int times = 1)

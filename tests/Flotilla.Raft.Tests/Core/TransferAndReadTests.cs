@@ -36,18 +36,56 @@ public class TransferAndReadTests
     }
 
     [Fact]
-    public void ReadIndexIsConfirmedByAHeartbeatQuorumAtTheCommitIndex()
+    public void ReadIndexIsConfirmedWithinOneRoundTripWithoutATick()
     {
         var net = new CoreNetwork(3);
         var leader = net.ElectLeader();
         var index = net.ProposeOn(leader, "x");
-        net.Tick(1);
-        Assert.True(net.Cores[leader].ReadIndex(77));
         net.Settle();
-        Assert.Empty(net.ReadStates); // not confirmed before a heartbeat round
-        net.Tick(1);
+        Assert.True(net.Cores[leader].ReadIndex(77));
+        net.DeliverOneHop(); // the confirmation heartbeats reach the followers
+        Assert.Empty(net.ReadStates);
+        net.DeliverOneHop(); // their answers reach the leader: one round trip, no tick
         var state = Assert.Single(net.ReadStates);
         Assert.Equal(new ReadState(77, index, true), state);
+    }
+
+    [Fact]
+    public void ReadsArrivingDuringAConfirmationRoundShareTheNextRound()
+    {
+        var net = new CoreNetwork(3);
+        var leader = net.ElectLeader();
+        net.ProposeOn(leader, "x");
+        net.Settle();
+        var heartbeatsBefore = net.Delivered.Count(m => m.Type == MessageType.Heartbeat);
+        Assert.True(net.Cores[leader].ReadIndex(1));
+        net.DeliverOneHop();
+        // Two reads while the first round is in flight: no new round yet.
+        Assert.True(net.Cores[leader].ReadIndex(2));
+        Assert.True(net.Cores[leader].ReadIndex(3));
+        net.DeliverOneHop();
+        Assert.Equal([1UL], net.ReadStates.Select(r => r.RequestId));
+        net.Settle();
+        Assert.Equal([1UL, 2UL, 3UL], net.ReadStates.Select(r => r.RequestId));
+        Assert.All(net.ReadStates, r => Assert.True(r.Ok));
+        // Round 1 and one shared round for reads 2 and 3: two heartbeats to each of the two followers.
+        Assert.Equal(4, net.Delivered.Count(m => m.Type == MessageType.Heartbeat) - heartbeatsBefore);
+    }
+
+    [Fact]
+    public void ALostConfirmationRoundIsCoveredByTheNextRegularHeartbeat()
+    {
+        var net = new CoreNetwork(3);
+        var leader = net.ElectLeader();
+        net.ProposeOn(leader, "x");
+        net.Settle();
+        net.Drop = m => m.Type == MessageType.Heartbeat;
+        Assert.True(net.Cores[leader].ReadIndex(8));
+        net.Settle();
+        Assert.Empty(net.ReadStates);
+        net.Drop = null;
+        net.Tick(1); // the regular heartbeat round carries the waiting read
+        Assert.Equal(new ReadState(8, net.Cores[leader].CommitIndex, true), Assert.Single(net.ReadStates));
     }
 
     [Fact]
