@@ -5,9 +5,11 @@
 #   BENCH_DURATION=2s BENCH_WARMUP=500ms bench/kv-vs-etcd.sh
 #
 # Env: BENCH_DURATION (10s), BENCH_WARMUP (1s), BENCH_KEYS (1000), BENCH_VALUE_SIZE (100), BENCH_REQUEST_TIMEOUT (2s),
-#      BENCH_BASE_PORT (32379; uses the next 8 ports too), FLOTILLA_BIN (a flotilla command to use instead of building
-#      src/Flotilla.Cli in Release), FLOTILLA_CLUSTER (endpoints or cluster.json of an already running Flotilla cluster:
-#      the script then starts no Flotilla process).
+#      BENCH_BASE_PORT (32379; etcd uses it and the next 5 ports), FLOTILLA_BIN (a flotilla command to use instead of
+#      building src/Flotilla.Cli in Release), FLOTILLA_CLUSTER (endpoints or cluster.json of an already running Flotilla
+#      cluster: the script then starts no Flotilla process).
+# Flotilla runs as `flotilla cluster start --nodes 3 --dir DIR` (3 server processes, free ports) in the background; the
+# script waits for DIR/cluster.json and a Leader in `flotilla cluster status`, and stops it with SIGTERM on exit.
 # Runs, for each system: put-only (read ratio 0) at 1, 16 and 64 clients, and read-only at 64 clients. Prints a table
 # and, as its last line, Flotilla/etcd ratios. Every process it starts is stopped on exit (trap EXIT).
 # Details and measured numbers: docs/bench-kv.md.
@@ -22,6 +24,7 @@ BASE_PORT=${BENCH_BASE_PORT:-32379}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d -t flotilla-kv-vs-etcd.XXXXXX)
 PIDS=()
+MEMBER_PIDS=""
 
 cleanup() {
   local pid
@@ -31,6 +34,13 @@ cleanup() {
     for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
+  done
+  # `cluster start` stops its members on SIGTERM; if it had to be killed, its members would be orphans: stop them too.
+  for pid in ${MEMBER_PIDS:-}; do
+    kill -0 "$pid" 2>/dev/null || continue
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
   done
   rm -rf "$WORK"
 }
@@ -89,24 +99,21 @@ for i in 1 2 3; do
 done
 say "etcd: 3 members at $ETCD_ENDPOINTS"
 
-# --- Flotilla ----------------------------------------------------------------------------------------------------------
-FLOTILLA_NOTE="3-node cluster"
+# --- Flotilla: `flotilla cluster start --nodes 3` (3 separate server processes) in the background ------------------
+FLOTILLA_NOTE="3-node cluster (flotilla cluster start --nodes 3)"
 if [[ -n ${FLOTILLA_CLUSTER:-} ]]; then
   FLOTILLA_ENDPOINTS=$FLOTILLA_CLUSTER
   FLOTILLA_NOTE="cluster given by FLOTILLA_CLUSTER"
-elif "${FLOTILLA[@]}" cluster start --help 2>/dev/null | grep -q "flotilla cluster start"; then
-  # (--help on an unknown command prints the root help and exits 0, hence the grep for the command's own usage line.)
-  "${FLOTILLA[@]}" cluster start --nodes 3 --data "$WORK/flotilla" --cluster-file "$WORK/cluster.json" >"$WORK/flotilla.log" 2>&1 &
-  PIDS+=($!)
-  wait_for "flotilla cluster" 60 test -s "$WORK/cluster.json" || { tail -20 "$WORK/flotilla.log" >&2; exit 1; }
-  FLOTILLA_ENDPOINTS="$WORK/cluster.json"
 else
-  port=$((BASE_PORT + 8))
-  "${FLOTILLA[@]}" kv serve --listen "127.0.0.1:$port" --data "$WORK/flotilla-kv" >"$WORK/flotilla.log" 2>&1 &
-  PIDS+=($!)
-  wait_for "flotilla kv serve" 60 grep -q "listening" "$WORK/flotilla.log" || { tail -20 "$WORK/flotilla.log" >&2; exit 1; }
-  FLOTILLA_ENDPOINTS="127.0.0.1:$port"
-  FLOTILLA_NOTE="SINGLE NODE (flotilla cluster start does not exist yet): not replicated, so not a like-for-like comparison"
+  "${FLOTILLA[@]}" cluster start --nodes 3 --dir "$WORK/flotilla" >"$WORK/flotilla.log" 2>&1 &
+  CLUSTER_PID=$!
+  PIDS+=("$CLUSTER_PID")
+  FLOTILLA_ENDPOINTS="$WORK/flotilla/cluster.json"
+  wait_for "flotilla cluster.json" 60 jq -e '.members | length == 3' "$FLOTILLA_ENDPOINTS" || { tail -20 "$WORK/flotilla.log" >&2; exit 1; }
+  # The members' pids: stopped by `cluster start` on SIGTERM; killed here only if it had to be killed itself.
+  MEMBER_PIDS=$(jq -r '.members[].pid' "$FLOTILLA_ENDPOINTS")
+  wait_for "a flotilla leader" 60 sh -c "$(printf '%q ' "${FLOTILLA[@]}") cluster status --json --cluster '$FLOTILLA_ENDPOINTS' | jq -e 'any(.[]; .role == \"Leader\")'" \
+    || { "${FLOTILLA[@]}" cluster status --cluster "$FLOTILLA_ENDPOINTS" >&2 || true; tail -20 "$WORK/flotilla.log" >&2; exit 1; }
 fi
 say "flotilla: $FLOTILLA_ENDPOINTS ($FLOTILLA_NOTE)"
 
