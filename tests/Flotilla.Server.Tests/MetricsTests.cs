@@ -1,0 +1,47 @@
+using System.Net;
+using System.Net.Sockets;
+using Flotilla.Runtime;
+
+namespace Flotilla.Server.Tests;
+
+/// <summary>The server exports its metrics for Prometheus: commits, applies, elections (term), fsync latency.</summary>
+public class MetricsTests
+{
+    [Fact]
+    public async Task PrometheusEndpointServesRaftAndFsyncMetrics()
+    {
+        var (port, metricsPort) = (FreePort(), FreePort());
+        var data = Path.Combine(Path.GetTempPath(), $"flotilla-metrics-{Guid.NewGuid():N}");
+        var options = new ServerOptions
+        {
+            Id = new NodeId(1),
+            Listen = new IPEndPoint(IPAddress.Loopback, port),
+            Members = new Dictionary<NodeId, Uri> { [new NodeId(1)] = new($"http://127.0.0.1:{port}") },
+            DataDirectory = data,
+            MetricsListen = new IPEndPoint(IPAddress.Loopback, metricsPort),
+        };
+        await using (var server = await FlotillaServer.StartAsync(options, new KvServerApplication()))
+        {
+            // A single member elects itself and commits its no-op, which takes an fsync.
+            Assert.True(await ClusterFixture.EventuallyAsync(async () => (await server.SnapshotAsync()).IsLeader, TimeSpan.FromSeconds(20)));
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            string text = "";
+            Assert.True(await ClusterFixture.EventuallyAsync(async () =>
+            {
+                text = await http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics");
+                return text.Contains("flotilla_raft_commit_index") && text.Contains("flotilla_fsync_duration");
+            }, TimeSpan.FromSeconds(20)), text);
+            Assert.Contains("flotilla_raft_term", text);
+            Assert.Contains("flotilla_rsm_applied_index", text);
+            Assert.Contains("flotilla_raft_is_leader", text);
+        }
+        Directory.Delete(data, recursive: true);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
