@@ -1,0 +1,85 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Flotilla.Runtime;
+using Flotilla.Runtime.Network;
+using Flotilla.Transport.Grpc;
+
+namespace Flotilla.Bench.Raft;
+
+/// <summary>
+/// The Flotilla half: starts 3 node processes (<see cref="FlotillaNode"/>) on loopback, waits for a leader, measures the
+/// leader→follower gRPC round trip, then asks the leader to run each closed-loop load itself (see <see cref="BenchHandler"/>).
+/// </summary>
+public static class FlotillaDriver
+{
+    public static async Task<List<LatencyStats>> RunAsync(BenchSettings settings, string workDirectory)
+    {
+        var ports = Enumerable.Range(0, 3).Select(_ => FreePort()).ToArray();
+        var members = Enumerable.Range(1, 3).ToDictionary(i => new NodeId(i), i => new Uri($"http://127.0.0.1:{ports[i - 1]}"));
+        var memberList = string.Join(',', members.Select(m => $"{m.Key.Value}={m.Value}"));
+        var nodes = new List<NodeProcess>();
+        var results = new List<LatencyStats>();
+        var client = new GrpcTransport(new NodeId(100), new PeerDirectory(members), new GrpcTransportOptions { CallDeadlineMax = TimeSpan.FromMinutes(5) });
+        try
+        {
+            for (var i = 1; i <= 3; i++)
+            {
+                var data = Path.Combine(workDirectory, $"flotilla-n{i}");
+                Directory.CreateDirectory(data);
+                nodes.Add(NodeProcess.Start(["flotilla-node", "--id", i.ToString(), "--listen", $"127.0.0.1:{ports[i - 1]}",
+                    "--members", memberList, "--data", data], Path.Combine(workDirectory, $"flotilla-n{i}.log")));
+            }
+            foreach (var node in nodes) await node.WaitReadyAsync(TimeSpan.FromSeconds(60));
+            var leader = await WaitForLeaderAsync(client, members.Keys, TimeSpan.FromSeconds(60));
+            Console.Error.WriteLine($"== flotilla: 3 node processes (pids {string.Join(' ', nodes.Select(n => n.Pid))}), leader n{leader.Value}");
+            var follower = members.Keys.First(k => k != leader);
+            results.Add(LatencyStats.FromLine(await CallAsync(client, leader, "bench/rtt", $"{follower.Value}\t{settings.RoundTrips}", TimeSpan.FromMinutes(2))));
+            foreach (var proposers in settings.Proposers)
+            {
+                Console.Error.WriteLine($"== flotilla: {proposers} proposer(s), {settings.Window.TotalSeconds} s");
+                var line = await CallAsync(client, leader, "bench/run",
+                    $"{proposers}\t{(int)settings.Warmup.TotalMilliseconds}\t{(int)settings.Window.TotalMilliseconds}\t{settings.CommandBytes}",
+                    settings.Warmup + settings.Window + TimeSpan.FromSeconds(60));
+                results.Add(LatencyStats.FromLine(line));
+            }
+            return results;
+        }
+        finally
+        {
+            await client.DisposeAsync();
+            foreach (var node in nodes) await node.DisposeAsync();
+        }
+    }
+
+    private static async Task<NodeId> WaitForLeaderAsync(GrpcTransport client, IEnumerable<NodeId> ids, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            foreach (var id in ids)
+            {
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                var reply = await client.CallAsync(id, "bench/role", ReadOnlyMemory<byte>.Empty, cts.Token);
+                if (reply.IsOk && Encoding.UTF8.GetString(reply.Payload.Span) == "1") return id;
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"no Flotilla leader within {timeout}");
+    }
+
+    private static async Task<string> CallAsync(GrpcTransport client, NodeId target, string method, string request, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        var reply = await client.CallAsync(target, method, Encoding.UTF8.GetBytes(request), cts.Token);
+        if (!reply.IsOk) throw new InvalidOperationException($"{method} on n{target.Value}: {reply}");
+        return Encoding.UTF8.GetString(reply.Payload.Span);
+    }
+
+    public static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+}
