@@ -1,24 +1,31 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace Flotilla.Bench.Raft;
 
 /// <summary>
-/// The physical limit under every durable commit, on the same file system the logs use, one 4 KiB write + fsync at a
-/// time, two ways: <c>fsync-4k-append</c> grows the file (every fsync must also commit the new size: a journal
-/// write) and <c>fsync-4k-prealloc</c> writes into a file zero-filled and synced beforehand (only data and mtime to
-/// flush) — the pattern of a WAL with preallocated segments such as Flotilla's.
+/// The physical limit under every durable commit, on the same file system the logs use, one 4 KiB write + sync at a
+/// time, three ways:
+/// <c>fsync-4k-append</c> grows the file (each fsync must also journal the new size);
+/// <c>fsync-4k-prealloc</c> writes into a file zero-filled and synced beforehand (the pattern of a WAL with
+/// preallocated segments, such as Flotilla's) — but on ext4 a write whose mtime changed (coarse clock: a new tick since
+/// the last write) still makes fsync commit the journal, so slow fsyncs make the next one slow too;
+/// <c>fdatasync-4k-prealloc</c> the same with fdatasync(2) (data only, no timestamps): the device's own flush cost.
 /// </summary>
 public static class FsyncProbe
 {
     private const int BlockBytes = 4096;
 
+    private enum Mode { FsyncAppend, FsyncPreallocated, FdatasyncPreallocated }
+
     public static List<LatencyStats> Measure(string directory, int count)
     {
         Directory.CreateDirectory(directory);
-        return [Run(Path.Combine(directory, "append.bin"), count, preallocate: false), Run(Path.Combine(directory, "prealloc.bin"), count, preallocate: true)];
+        return Enum.GetValues<Mode>().Select(mode => Run(Path.Combine(directory, $"{mode}.bin"), count, mode)).ToList();
     }
 
-    private static LatencyStats Run(string path, int count, bool preallocate)
+    private static LatencyStats Run(string path, int count, Mode mode)
     {
         var block = new byte[BlockBytes];
         Random.Shared.NextBytes(block);
@@ -26,7 +33,7 @@ public static class FsyncProbe
         double seconds;
         using (var file = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite))
         {
-            if (preallocate)
+            if (mode != Mode.FsyncAppend)
             {
                 var zeros = new byte[BlockBytes];
                 for (var i = 0; i < count; i++) RandomAccess.Write(file, zeros, (long)i * BlockBytes);
@@ -37,12 +44,30 @@ public static class FsyncProbe
             {
                 var t0 = Stopwatch.GetTimestamp();
                 RandomAccess.Write(file, block, (long)i * BlockBytes);
-                RandomAccess.FlushToDisk(file); // fsync(2)
+                if (mode == Mode.FdatasyncPreallocated) Fdatasync(file);
+                else RandomAccess.FlushToDisk(file); // fsync(2)
                 samples.Add(Stopwatch.GetTimestamp() - t0);
             }
             seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         }
         File.Delete(path);
-        return LatencyStats.From(preallocate ? "fsync-4k-prealloc" : "fsync-4k-append", 1, samples, 0, seconds);
+        var label = mode switch
+        {
+            Mode.FsyncAppend => "fsync-4k-append",
+            Mode.FsyncPreallocated => "fsync-4k-prealloc",
+            _ => "fdatasync-4k-prealloc",
+        };
+        return LatencyStats.From(label, 1, samples, 0, seconds);
+    }
+
+    private static void Fdatasync(SafeFileHandle file)
+    {
+        if (Libc.fdatasync((int)file.DangerousGetHandle()) != 0)
+            throw new IOException($"fdatasync failed (errno {Marshal.GetLastPInvokeError()})");
+    }
+
+    private static class Libc
+    {
+        [DllImport("libc", SetLastError = true)] public static extern int fdatasync(int fd);
     }
 }
