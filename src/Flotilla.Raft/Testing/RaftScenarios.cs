@@ -37,5 +37,6 @@ public static partial class RaftScenarios
         new Scenario("snapshot-install-unreliable-crash", SnapshotInstallUnreliableCrash),
         new Scenario("read-index", ReadIndex),
         new Scenario("leadership-transfer", LeadershipTransfer),
+        new Scenario("chaos", Chaos),
     ]);
 }

@@ -1,0 +1,196 @@
+using System.Text;
+using Flotilla.Runtime;
+
+namespace Flotilla.Raft.Testing.Chaos;
+
+/// <summary>
+/// A randomized, seeded world for Raft cores (in the spirit of Jepsen's nemesis and etcd's raft interaction tests):
+/// every step is one event — deliver, drop or duplicate a message picked at random from everything in flight (so
+/// reordering is unbounded), tick a node, propose, snapshot, crash (losing what was not synced), restart, partition
+/// or heal — and after every step the <see cref="SafetyChecker"/> checks Raft's safety properties.
+/// Every message crosses the wire codec. Readys are processed whole, in the order the driver must follow.
+/// </summary>
+public sealed class ChaosCluster
+{
+    /// <summary>Bounds the in-flight bag so a partitioned leader cannot grow it without limit.</summary>
+    private const int InFlightMessagesMax = 2_000;
+    private const int ReadysPerStepMax = 1_000;
+
+    private readonly Random _random;
+    private readonly List<Message> _inFlight = new();
+    private readonly Dictionary<NodeId, int> _side = new();
+    private long _proposals;
+
+    public ChaosCluster(Random random, int size)
+    {
+        _random = random;
+        var ids = Enumerable.Range(1, size).Select(i => new NodeId(i)).ToList();
+        RaftConfig ConfigFor(NodeId id) => new()
+        {
+            Id = id, Voters = ids, ElectionTicks = 10, HeartbeatTicks = 2, MaxInflightMessages = 8,
+            SnapshotChunkBytes = 3, // an 8-byte snapshot travels in three chunks
+        };
+        Nodes = ids.Select(id => new ChaosNode(id, ConfigFor, random)).ToList();
+        foreach (var id in ids) _side[id] = 0;
+    }
+
+    public List<ChaosNode> Nodes { get; }
+    public SafetyChecker Checker { get; } = new();
+    public int Steps { get; private set; }
+    public int Crashes { get; private set; }
+    public int SnapshotsTaken { get; private set; }
+
+    /// <summary>Runs <paramref name="steps"/> random events, checking safety after each.</summary>
+    public void Run(int steps)
+    {
+        for (var i = 0; i < steps; i++)
+        {
+            Step();
+            Checker.Check(Nodes.Where(n => n.Up).Select(n => n.Core));
+        }
+    }
+
+    private void Step()
+    {
+        Steps++;
+        var roll = _random.Next(1000);
+        if (roll < 600) DeliverOne();
+        else if (roll < 850) Pick().Core.Tick();
+        else if (roll < 930) Propose();
+        else if (roll < 960) TakeSnapshot();
+        else if (roll < 975) CrashOrRestart();
+        else if (roll < 990) Partition();
+        else Heal();
+        ProcessReadys();
+    }
+
+    /// <summary>Heals everything and runs reliably until a fresh proposal is applied everywhere (liveness after chaos).</summary>
+    public void HealAndCommit(int maxRounds)
+    {
+        Heal();
+        foreach (var n in Nodes.Where(n => !n.Up)) n.Restart();
+        var marker = $"final-{_proposals}";
+        var proposed = false;
+        for (var round = 0; round < maxRounds; round++)
+        {
+            foreach (var n in Nodes) n.Core.Tick();
+            ProcessReadys();
+            // Deliver in order; bounded, because a broken core could keep two nodes talking forever.
+            for (var hop = 0; hop < InFlightMessagesMax && _inFlight.Count > 0; hop++)
+            {
+                var m = _inFlight[0];
+                _inFlight.RemoveAt(0);
+                Deliver(m);
+                ProcessReadys();
+            }
+            Checker.Check(Nodes.Select(n => n.Core));
+            if (!proposed && Nodes.FirstOrDefault(n => n.Core.Role == RaftRole.Leader) is { } leader)
+                proposed = leader.Core.Propose(Encoding.UTF8.GetBytes(marker)).IsAccepted;
+            if (proposed && Nodes.All(n => n.Core.AppliedIndex == Nodes[0].Core.LastIndex && n.Core.LastIndex == Nodes[0].Core.LastIndex)
+                && Nodes.All(n => n.StateHash == Nodes[0].StateHash))
+                return;
+        }
+        throw new RaftScenarioException($"no progress within {maxRounds} healed rounds: {string.Join("; ", Nodes.Select(n => n.Core))}");
+    }
+
+    private ChaosNode Pick() => Nodes[_random.Next(Nodes.Count)];
+
+    private void DeliverOne()
+    {
+        if (_inFlight.Count == 0) return;
+        var at = _random.Next(_inFlight.Count);
+        var m = _inFlight[at];
+        var roll = _random.Next(100);
+        if (roll < 10) { _inFlight.RemoveAt(at); return; }   // lost
+        if (roll >= 95) { Deliver(m); return; }             // duplicated: delivered and still in flight
+        _inFlight.RemoveAt(at);
+        Deliver(m);
+    }
+
+    private void Deliver(Message m)
+    {
+        var to = Nodes[m.To.Value - 1];
+        if (!to.Up || _side[m.From] != _side[m.To]) return;
+        to.Core.Step(MessageCodec.Decode(MessageCodec.Encode(m).Span));
+    }
+
+    private void Propose()
+    {
+        var n = Pick();
+        if (!n.Up) return;
+        n.Core.Propose(Encoding.UTF8.GetBytes($"c{++_proposals}"));
+    }
+
+    private void TakeSnapshot()
+    {
+        var n = Pick();
+        if (!n.Up || n.Core.AppliedIndex < n.Core.SnapshotIndex + 5) return;
+        if (n.Core.Compact(n.Core.AppliedIndex, BitConverter.GetBytes(n.StateHash)) is { } snapshot)
+        {
+            n.Storage.SaveSnapshotAsync(snapshot, discardLog: false);
+            n.Storage.SyncAsync();
+            SnapshotsTaken++;
+        }
+    }
+
+    private void CrashOrRestart()
+    {
+        var n = Pick();
+        if (!n.Up)
+        {
+            n.Restart();
+            return;
+        }
+        // Keep at most a minority down at once so the run makes progress between crashes.
+        if (Nodes.Count(x => !x.Up) >= (Nodes.Count - 1) / 2) return;
+        n.Crash();
+        Crashes++;
+    }
+
+    private void Partition()
+    {
+        foreach (var n in Nodes) _side[n.Id] = _random.Next(2);
+    }
+
+    private void Heal()
+    {
+        foreach (var n in Nodes) _side[n.Id] = 0;
+    }
+
+    /// <summary>Carries out every pending Ready as the driver would: send now, persist and sync, send after persist,
+    /// install the snapshot, apply, advance.</summary>
+    private void ProcessReadys()
+    {
+        foreach (var n in Nodes.Where(n => n.Up))
+        {
+            for (var readys = 0; n.Core.HasReady; readys++)
+            {
+                // A core that never runs out of work is a bug too; fail instead of hanging the test run.
+                if (readys > ReadysPerStepMax) throw new RaftScenarioException($"{n.Core} produced over {ReadysPerStepMax} Readys in one step");
+                var ready = n.Core.Ready();
+                foreach (var m in ready.MessagesNow) Send(m);
+                if (ready.Snapshot is not null) n.Storage.SaveSnapshotAsync(ready.Snapshot, discardLog: true);
+                n.Storage.AppendAsync(ready.Entries);
+                if (ready.HardState is { } hs) n.Storage.SaveHardStateAsync(hs);
+                if (ready.MustPersist) n.Storage.SyncAsync();
+                foreach (var m in ready.MessagesAfterPersist) Send(m);
+                if (ready.Snapshot is not null)
+                {
+                    n.Install(ready.Snapshot);
+                    Checker.ObserveApplied(n.Id, n.AppliedIndex, n.StateHash);
+                }
+                foreach (var e in ready.CommittedEntries)
+                {
+                    n.Apply(e);
+                    Checker.ObserveApplied(n.Id, n.AppliedIndex, n.StateHash);
+                }
+                n.Core.Advance(ready);
+            }
+        }
+    }
+
+    private void Send(Message m)
+    {
+        if (_inFlight.Count < InFlightMessagesMax) _inFlight.Add(m);
+    }
+}
