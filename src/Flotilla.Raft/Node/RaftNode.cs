@@ -66,6 +66,20 @@ public sealed partial class RaftNode : IRpcHandler
     public ulong LastIndex => Core.LastIndex;
     public long PersistedSizeBytes => _storage.SizeBytes;
 
+    /// <summary>The logical Raft state: the encoded hard state plus the encoded log entries after the snapshot
+    /// (index and term included). Unlike <see cref="PersistedSizeBytes"/> it ignores WAL segment slack, so it shows
+    /// whether compaction keeps the log short.</summary>
+    public long RaftStateBytes
+    {
+        get
+        {
+            var log = Core.Log;
+            long bytes = StateCodec.EncodeHardState(new HardState(Core.Term, Core.VotedFor, Core.CommitIndex)).Length;
+            for (var i = log.FirstIndex; i <= log.LastIndex; i++) bytes += 16 + EntryCodec.EncodePayload(log.EntryAt(i)).Length;
+            return bytes;
+        }
+    }
+
     /// <summary>Messages that failed to decode and were dropped.</summary>
     public long MalformedMessages { get; private set; }
 

@@ -1,5 +1,6 @@
 using System.Text;
 using Flotilla.Runtime;
+using Flotilla.Runtime.Network;
 using Flotilla.Simulation;
 
 namespace Flotilla.Raft.Testing;
@@ -41,6 +42,13 @@ public sealed class RaftCluster
     /// <summary>Raft traffic so far (messages sent, whether or not delivered).</summary>
     public long RpcCount => _sim.Network.Stats.ForService(_options.Service).Rpcs;
     public long RpcBytes => _sim.Network.Stats.ForService(_options.Service).Bytes;
+
+    /// <summary>Request-type messages only (votes, appends, heartbeats, snapshot chunks, TimeoutNow), the way
+    /// 6.5840 counts RPCs: a request and its response are one RPC there.</summary>
+    public long RequestCount => _sim.Network.Stats.Where(IsRequestMethod).Rpcs;
+
+    private bool IsRequestMethod(string method) =>
+        RpcRouter.ServiceOf(method) == _options.Service && !method.EndsWith("response", StringComparison.Ordinal);
 
     public RaftNode? NodeOf(int i)
     {
@@ -326,6 +334,10 @@ public sealed class RaftCluster
         if (final < n) throw new RaftScenarioException($"only {final} servers applied index {index}, wanted {n}");
         return cmd;
     }
+
+    /// <summary>Largest logical Raft state (hard state plus the log entries after the snapshot, encoded) over
+    /// running servers: what 6.5840's persister.RaftStateSize measures.</summary>
+    public long MaxRaftStateBytes() => All.Select(NodeOf).Where(n => n is not null).Select(n => n!.RaftStateBytes).DefaultIfEmpty(0).Max();
 
     /// <summary>Largest log size (bytes persisted) over running servers.</summary>
     public long MaxPersistedBytes() => All.Select(NodeOf).Where(n => n is not null).Select(n => n!.PersistedSizeBytes).DefaultIfEmpty(0).Max();

@@ -183,14 +183,15 @@ public static partial class RaftScenarios
         const int n = 3;
         var c = new RaftCluster(sim, n);
         var leader = await c.CheckOneLeaderAsync();
-        var total1 = c.RpcCount;
-        if (total1 > 60 || total1 < 1) throw new RaftScenarioException($"too many or few messages ({total1}) to elect the initial leader");
+        // Budgets in RPCs as 6.5840 counts them: request-type messages only.
+        var total1 = c.RequestCount;
+        if (total1 > 30 || total1 < 1) throw new RaftScenarioException($"too many or few RPCs ({total1}) to elect the initial leader");
 
         for (var attempt = 0; attempt < 5; attempt++)
         {
             if (attempt > 0) await c.SleepMs(3000);
             leader = await c.CheckOneLeaderAsync();
-            total1 = c.RpcCount;
+            total1 = c.RequestCount;
             const int iters = 10;
             var first = await c.StartAsync(leader, "1");
             if (first is null) continue;
@@ -213,15 +214,35 @@ public static partial class RaftScenarios
                 else if (cmd != cmds[i - 1]) throw new RaftScenarioException($"wrong value {cmd} committed for index {index0 + (ulong)i}");
             }
             if (!ok || c.All.Any(i => c.NodeOf(i)?.Term != term)) continue;
-            var total2 = c.RpcCount;
-            if (total2 - total1 > (iters + 1 + 3) * 3 * 2)
-                throw new RaftScenarioException($"too many messages ({total2 - total1}) for {iters} entries");
+            var total2 = c.RequestCount;
+            if (total2 - total1 > (iters + 1 + 3) * 3)
+                throw new RaftScenarioException($"too many RPCs ({total2 - total1}) for {iters + 1} entries (limit {(iters + 1 + 3) * 3})");
             await c.Sleep(ElectionTimeout);
-            var total3 = c.RpcCount;
-            if (total3 - total2 > 3 * 20 * 2)
-                throw new RaftScenarioException($"too many messages ({total3 - total2}) for 1 second of idleness");
+            var total3 = c.RequestCount;
+            if (total3 - total2 > 3 * 20)
+                throw new RaftScenarioException($"too many RPCs ({total3 - total2}) for 1 second of idleness (limit 60)");
             return;
         }
         throw new RaftScenarioException("term changed too often");
+    });
+
+    /// <summary>6.5840 TestRPCBytes3B: each command is sent to each follower about once — RPC bytes stay within
+    /// servers × payload + 50,000.</summary>
+    public static void RpcBytes(Simulator sim) => Run(sim, async () =>
+    {
+        const int n = 3;
+        var c = new RaftCluster(sim, n);
+        var first = await c.OneAsync("99", n, false); // after the leader's no-op
+        var bytes0 = c.RpcBytes;
+        long sent = 0;
+        for (var k = 1UL; k <= 10; k++)
+        {
+            var cmd = new string((char)('a' + (int)k), 5000);
+            var at = await c.OneAsync(cmd, n, false);
+            if (at != first + k) throw new RaftScenarioException($"got index {at} but expected {first + k}");
+            sent += cmd.Length;
+        }
+        var got = c.RpcBytes - bytes0;
+        if (got > n * sent + 50_000) throw new RaftScenarioException($"too many RPC bytes: {got}, expected at most {n * sent + 50_000}");
     });
 }

@@ -7,7 +7,10 @@ public static partial class RaftScenarios
 {
     private static readonly TimeSpan ElectionTimeout = TimeSpan.FromSeconds(1);
 
-    private static void Run(Simulator sim, Func<Task> body, int limitSeconds = 300) =>
+    /// <summary>The bound: every scenario finishes within two minutes of virtual time.</summary>
+    private const int ScenarioVirtualSecondsMax = 120;
+
+    private static void Run(Simulator sim, Func<Task> body, int limitSeconds = ScenarioVirtualSecondsMax) =>
         sim.RunTest(body, TimeSpan.FromSeconds(limitSeconds));
 
     public static void InitialElection(Simulator sim) => Run(sim, async () =>

@@ -112,7 +112,7 @@ public static partial class RaftScenarios
         }
         foreach (var i in c.All.Where(i => !c.IsUp(i))) c.Restart(i);
         await c.OneAsync($"r{sim.Random.Next()}", n, true);
-    }, limitSeconds: 600);
+    });
 
     public static void UnreliableAgree(Simulator sim) => Run(sim, async () =>
     {
@@ -126,7 +126,7 @@ public static partial class RaftScenarios
         }
         c.Reliable = true;
         await c.OneAsync("100", n, true);
-    }, limitSeconds: 600);
+    });
 
     public static void Figure8Unreliable(Simulator sim) => Run(sim, async () =>
     {
@@ -159,7 +159,7 @@ public static partial class RaftScenarios
         foreach (var i in c.All) c.Connect(i);
         sim.Network.LongReordering = false;
         await c.OneAsync($"r{sim.Random.Next(10000)}", n, true);
-    }, limitSeconds: 900);
+    });
 
     public static void ReliableChurn(Simulator sim) => Churn(sim, reliable: true);
     public static void UnreliableChurn(Simulator sim) => Churn(sim, reliable: false);
@@ -240,5 +240,5 @@ public static partial class RaftScenarios
             if (c.NCommitted(index).Command is { } cmd) finalLog.Add(cmd);
         foreach (var v in seenCommitted)
             if (!finalLog.Contains(v)) throw new RaftScenarioException($"value {v} was committed but is missing from the final log");
-    }, limitSeconds: 600);
+    });
 }

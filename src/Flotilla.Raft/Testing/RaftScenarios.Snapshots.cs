@@ -12,6 +12,9 @@ public static partial class RaftScenarios
     /// entries: a few small WAL segments plus the snapshot.</summary>
     private const long MaxPersistedBytes = 64 * 1024;
 
+    /// <summary>6.5840's MAXLOGSIZE: the Raft state (hard state and log after the snapshot) stays below it.</summary>
+    private const long MaxRaftStateBytes = 2_000;
+
     private static RaftNodeOptions SmallWal(RaftNodeOptions o) =>
         o with { Wal = new WalOptions { SegmentBytes = 4096, Preallocate = false }, SnapshotChunkBytes = 512 };
 
@@ -53,6 +56,8 @@ public static partial class RaftScenarios
             else await c.OneAsync($"r{sim.Random.Next()}", n - 1, true);
             var size = c.MaxPersistedBytes();
             if (size >= MaxPersistedBytes) throw new RaftScenarioException($"persisted state of {size} bytes: the log is not being trimmed");
+            var raftState = c.MaxRaftStateBytes();
+            if (raftState >= MaxRaftStateBytes) throw new RaftScenarioException($"Raft state of {raftState} bytes (limit {MaxRaftStateBytes}): the log is not being trimmed");
             if (disconnect)
             {
                 // The victim catches up through InstallSnapshot.
@@ -67,5 +72,5 @@ public static partial class RaftScenarios
                 leader1 = await c.CheckOneLeaderAsync();
             }
         }
-    }, limitSeconds: 600);
+    });
 }

@@ -22,6 +22,7 @@ public static partial class RaftScenarios
         new Scenario("rejoin", Rejoin),
         new Scenario("backup", Backup),
         new Scenario("count", Count),
+        new Scenario("rpc-bytes", RpcBytes),
         new Scenario("persist1", Persist1),
         new Scenario("persist2", Persist2),
         new Scenario("persist3", Persist3),

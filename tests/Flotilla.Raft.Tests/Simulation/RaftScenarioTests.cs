@@ -24,7 +24,8 @@ public class RaftScenarioTests
     [Fact] public void ConcurrentStarts() => SeedRunner.ForSeeds(2, RaftScenarios.ConcurrentStarts);
     [Fact] public void Rejoin() => SeedRunner.ForSeeds(2, RaftScenarios.Rejoin);
     [Fact] public void Backup() => SeedRunner.ForSeeds(2, RaftScenarios.Backup);
-    [Fact] public void Count() => SeedRunner.ForSeeds(2, RaftScenarios.Count);
+    [Fact] public void Count() => SeedRunner.ForSeeds(3, RaftScenarios.Count);
+    [Fact] public void RpcBytes() => SeedRunner.ForSeeds(3, RaftScenarios.RpcBytes);
     [Fact] public void Persist1() => SeedRunner.ForSeeds(2, RaftScenarios.Persist1);
     [Fact] public void Persist2() => SeedRunner.ForSeeds(2, RaftScenarios.Persist2);
     [Fact] public void Persist3() => SeedRunner.ForSeeds(2, RaftScenarios.Persist3);
