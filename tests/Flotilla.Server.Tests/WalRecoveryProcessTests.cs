@@ -3,6 +3,7 @@ using Flotilla.Cli.Infrastructure;
 using Flotilla.Kv.Client;
 using Flotilla.Runtime.Storage;
 using Flotilla.Wal;
+using Xunit.Abstractions;
 
 namespace Flotilla.Server.Tests;
 
@@ -12,7 +13,7 @@ namespace Flotilla.Server.Tests;
 /// with valid records after it, is not something a crash does, so the server refuses to start with exit code 4 and
 /// one readable line naming the file and offset.
 /// </summary>
-public class WalRecoveryProcessTests
+public class WalRecoveryProcessTests(ITestOutputHelper output)
 {
     private const int Puts = 20;
 
@@ -27,6 +28,7 @@ public class WalRecoveryProcessTests
 
             var (fs, segment) = await LastSegmentAsync(cluster.DataDirectory(1));
             var last = segment.Records[^1];
+            output.WriteLine($"tearing {segment.Name}: last of {segment.Records.Count} records is {last.Type} at byte {last.Offset} ({last.Bytes} bytes)");
             using (var file = new FileStream(Path.Combine(cluster.DataDirectory(1), segment.Name), FileMode.Open))
                 file.SetLength(last.Offset + last.Bytes / 2); // the crash cut the last write in half
             var after = await WalInspector.InspectAsync(fs, Path.GetDirectoryName(segment.Name)!.Replace('\\', '/'));
@@ -91,6 +93,7 @@ public class WalRecoveryProcessTests
             Assert.Equal(ExitCodes.BadInput, process.ExitCode);
             var lines = (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var line = Assert.Single(lines);
+            output.WriteLine($"exit {process.ExitCode}: {line}");
             Assert.StartsWith("flotilla: error:", line);
             Assert.Contains(Path.GetFileName(segment.Name), line);
             Assert.Contains($"at byte {victim.Offset}", line);
