@@ -135,7 +135,8 @@ public sealed class ChaosCluster
 
     private void CrashOrRestart()
     {
-        var n = Pick();
+        // Half the time the victim is a leader: Figure 8 and its relatives need leaders to die mid-replication.
+        var n = _random.Next(2) == 0 && Nodes.FirstOrDefault(x => x.Up && x.Core.Role == RaftRole.Leader) is { } leader ? leader : Pick();
         if (!n.Up)
         {
             n.Restart();
