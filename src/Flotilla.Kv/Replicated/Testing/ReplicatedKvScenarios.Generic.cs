@@ -34,7 +34,7 @@ public static partial class ReplicatedKvScenarios
         for (var round = 0; round < spec.Rounds; round++)
         {
             var stop = false;
-            var work = clients.Select(cl => cl.Node.InvokeAsync(() => ClientLoopAsync(cl.Client, cl.Node.Context.Random, spec, () => stop))).ToList();
+            var work = clients.Select(cl => cl.Node.InvokeAsync(() => ClientLoopAsync(cl.Client, cl.Node.Context.Random, spec, round, () => stop))).ToList();
             var partitioner = spec.Partitions ? PartitionerAsync(c, () => stop) : Task.CompletedTask;
             await sim.Delay(TimeSpan.FromMilliseconds(spec.RoundMs));
             stop = true;
@@ -57,9 +57,9 @@ public static partial class ReplicatedKvScenarios
         c.CheckLinearizable();
     });
 
-    /// <summary>Gets a key, then (half the time) writes it conditionally on the version read. Returns how many
-    /// operations got a definite answer.</summary>
-    private static async Task<int> ClientLoopAsync(RecordingClient client, Random random, GenericSpec spec, Func<bool> stop)
+    /// <summary>Gets a key, then (half the time) writes it conditionally on the version read; values are unique per
+    /// client, round and step, so the checker can tell every write apart. Returns how many operations got a definite answer.</summary>
+    private static async Task<int> ClientLoopAsync(RecordingClient client, Random random, GenericSpec spec, int round, Func<bool> stop)
     {
         var answered = 0;
         var n = 0;
@@ -71,7 +71,7 @@ public static partial class ReplicatedKvScenarios
             if (get.Status is KvStatus.Unavailable) continue;
             answered++;
             if (random.Next(2) == 0) continue;
-            var put = await client.PutAsync(key, $"c{client.ClientId}-{n++}-{Padding}", get.IsOk ? get.Version : 0);
+            var put = await client.PutAsync(key, $"c{client.ClientId}-r{round}-{n++}-{Padding}", get.IsOk ? get.Version : 0);
             if (put.Status != KvStatus.Unavailable) answered++;
             else earlierPutUnknown = true;
             // A put on a client's own key, at the version it just read, can only lose to its own earlier attempt
