@@ -48,7 +48,7 @@ public class UnreliableRetryTests
                 Assert.Equal((ulong)kv.KvServer.State.AppliedPuts, version);
                 Assert.InRange(version, (ulong)okPuts, 40UL);
             }), TimeSpan.FromMinutes(10));
-            Assert.True(client is RecordingKvClient);
+            Assert.True(client is Flotilla.Kv.Replicated.Testing.RecordingClient);
             kv.AssertLinearizable();
         }, Unreliable);
         Assert.True(errMaybeSeen > 0, "no ErrMaybe in any seed: the lossy network did not exercise retries");

@@ -44,7 +44,7 @@ internal sealed class KvSim
     public (SimNode Node, IKvClient Client) AddClient(int index, KvClientOptions? options = null)
     {
         var node = Sim.AddClient(new NodeId(100 + index));
-        var client = new RecordingKvClient(KvClient.Over(node.Context, [ServerId], options), History, index);
+        var client = new Flotilla.Kv.Replicated.Testing.RecordingClient(KvClient.Over(node.Context, [ServerId], options), History, index);
         return (node, client);
     }
 
