@@ -25,6 +25,8 @@ internal sealed class AdminGrpcService(FlotillaServer server) : Admin.AdminBase
             SnapshotsTaken = s.SnapshotsTaken,
             Version = typeof(FlotillaServer).Assembly.GetName().Version?.ToString() ?? "",
             UptimeMs = (long)server.Uptime.TotalMilliseconds,
+            LogEntries = s.LastIndex - s.SnapshotIndex,
+            LastSnapshotBytes = s.LastSnapshotBytes,
         };
     }
 

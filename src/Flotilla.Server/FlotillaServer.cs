@@ -125,10 +125,11 @@ public sealed class FlotillaServer : IAsyncDisposable
             raft.PersistedSizeBytes,
             raft.Core.SnapshotIndex,
             replica.SnapshotsTaken,
-            !stopped && raft.Role == RaftRole.Leader);
+            !stopped && raft.Role == RaftRole.Leader,
+            replica.LastSnapshotBytes);
     }
 
-    private ServerSnapshot TakeSnapshotUnsafeDefault() => new(Context.Id.Value, "Starting", 0, 0, 0, 0, 0, 0, 0, 0, false);
+    private ServerSnapshot TakeSnapshotUnsafeDefault() => new(Context.Id.Value, "Starting", 0, 0, 0, 0, 0, 0, 0, 0, false, 0);
 
     public async ValueTask DisposeAsync()
     {

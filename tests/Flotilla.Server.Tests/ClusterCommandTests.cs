@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Flotilla.Cli.Commands;
+using Flotilla.Kv.Client;
 
 namespace Flotilla.Server.Tests;
 
@@ -8,10 +9,16 @@ public class ClusterCommandTests
     [Fact]
     public async Task StatusShowsEveryMemberWithExactlyOneLeaderAndStopStopsThem()
     {
-        var (cluster, directory) = await ClusterFixture.StartAsync(3);
+        // A small snapshot threshold, so that the writes below make every member snapshot and trim its log.
+        var (cluster, directory) = await ClusterFixture.StartAsync(3, ["--snapshot-threshold", "4096"]);
         try
         {
             Assert.True(await ClusterFixture.EventuallyAsync(async () => await ClusterFixture.LeaderAsync(cluster) is not null, TimeSpan.FromSeconds(20)));
+            using (var channel = new GrpcKvChannel(cluster.File.Endpoints.Select(GrpcKvChannel.ParseEndpoint).ToList()))
+            {
+                var client = new KvClient(channel, TimeProvider.System, new Random(1), new KvClientOptions { OperationTimeout = TimeSpan.FromSeconds(30) });
+                for (var i = 0; i < 200; i++) Assert.True((await client.PutAsync($"k{i % 20}", new string('v', 100), (ulong)(i / 20))).IsOk);
+            }
             var output = new StringWriter();
             var code = await FlotillaCommand.RunAsync(["cluster", "status", "--cluster", cluster.ClusterFilePath, "--json"], output, output);
             Assert.True(code == 0, output.ToString());
@@ -21,6 +28,10 @@ public class ClusterCommandTests
             Assert.Equal([1, 2, 3], members.Select(m => m.GetProperty("id").GetInt32()).Order());
             Assert.Single(members, m => m.GetProperty("role").GetString() == "Leader");
             Assert.All(members, m => Assert.Equal(cluster.ProcessId(m.GetProperty("id").GetInt32()), m.GetProperty("pid").GetInt32()));
+            // The service snapshotted once Raft's persisted bytes passed the threshold, so the log holds only the tail.
+            Assert.Contains(members, m => m.GetProperty("snapshot_index").GetUInt64() > 0 && m.GetProperty("last_snapshot_bytes").GetInt64() > 0);
+            Assert.All(members, m => Assert.True(m.GetProperty("log_entries").GetUInt64() < 200, $"log not trimmed: {m}"));
+            Assert.All(members, m => Assert.True(m.GetProperty("persisted_bytes").GetInt64() > 0));
 
             var stop = await FlotillaCommand.RunAsync(["cluster", "stop", "--cluster", cluster.ClusterFilePath], output, output);
             Assert.Equal(0, stop);

@@ -114,13 +114,13 @@ public static class ClusterCommand
 
     private static void PrintTable(List<(Uri Endpoint, StatusReply? Status)> rows, TextWriter output)
     {
-        var table = new Table().AddColumns("id", "address", "pid", "role", "term", "leader", "commit", "applied", "last", "persisted", "snapshot@");
+        var table = new Table().AddColumns("id", "address", "pid", "role", "term", "leader", "commit", "applied", "log entries", "on disk", "snapshot@", "snapshot size");
         foreach (var (endpoint, s) in rows)
         {
-            if (s is null) table.AddRow("?", endpoint.ToString(), "-", "[red]unreachable[/]", "-", "-", "-", "-", "-", "-", "-");
+            if (s is null) table.AddRow("?", endpoint.ToString(), "-", "[red]unreachable[/]", "-", "-", "-", "-", "-", "-", "-", "-");
             else table.AddRow($"n{s.Id}", s.Address, s.Pid.ToString(), s.Role == "Leader" ? "[green]Leader[/]" : s.Role, s.Term.ToString(),
-                s.Leader == 0 ? "-" : $"n{s.Leader}", s.CommitIndex.ToString(), s.AppliedIndex.ToString(), s.LastIndex.ToString(),
-                Bytes(s.PersistedBytes), s.SnapshotIndex.ToString());
+                s.Leader == 0 ? "-" : $"n{s.Leader}", s.CommitIndex.ToString(), s.AppliedIndex.ToString(), s.LogEntries.ToString(),
+                Bytes(s.PersistedBytes), s.SnapshotIndex.ToString(), s.LastSnapshotBytes == 0 ? "-" : Bytes(s.LastSnapshotBytes));
         }
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Interactive = InteractionSupport.No });
         // Not a terminal (a pipe, a file): do not wrap the table at 80 columns.
@@ -136,7 +136,7 @@ public static class ClusterCommand
                 ["id"] = s.Id, ["address"] = s.Address, ["pid"] = s.Pid, ["role"] = s.Role, ["term"] = s.Term,
                 ["leader"] = s.Leader == 0 ? null : s.Leader, ["commit_index"] = s.CommitIndex, ["applied_index"] = s.AppliedIndex,
                 ["last_index"] = s.LastIndex, ["persisted_bytes"] = s.PersistedBytes, ["snapshot_index"] = s.SnapshotIndex,
-                ["snapshots_taken"] = s.SnapshotsTaken, ["uptime_ms"] = s.UptimeMs, ["reachable"] = true,
+                ["snapshots_taken"] = s.SnapshotsTaken, ["log_entries"] = s.LogEntries, ["last_snapshot_bytes"] = s.LastSnapshotBytes, ["uptime_ms"] = s.UptimeMs, ["reachable"] = true,
             }
             : new Dictionary<string, object?> { ["address"] = r.Endpoint.ToString(), ["reachable"] = false });
         output.WriteLine(JsonSerializer.Serialize(items));
