@@ -52,7 +52,15 @@ public static class ClusterCommand
             output.WriteLine($"Try:  flotilla kv put greeting hello --version 0 --cluster {cluster.ClusterFilePath}");
             output.WriteLine($"      flotilla cluster status --cluster {cluster.ClusterFilePath}");
             output.WriteLine("Press Ctrl-C to stop.");
-            await WaitForInterruptAsync(ct);
+            using var interrupted = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var interrupt = WaitForInterruptAsync(interrupted.Token);
+            var allExited = cluster.WhenAllExitedAsync(interrupted.Token);
+            if (await Task.WhenAny(interrupt, allExited) == allExited && allExited.IsCompletedSuccessfully)
+            {
+                output.WriteLine("Every member has exited (stopped with 'flotilla cluster stop'?).");
+                return ExitCodes.Ok;
+            }
+            await interrupted.CancelAsync();
             output.WriteLine("Stopping the cluster...");
             await cluster.StopAsync();
             output.WriteLine("Stopped.");

@@ -119,6 +119,12 @@ public sealed class LocalCluster : IAsyncDisposable
         _processes[id] = process;
     }
 
+    /// <summary>Completes when every member process has exited (e.g. after <c>flotilla cluster stop</c>).</summary>
+    public async Task WhenAllExitedAsync(CancellationToken cancellationToken)
+    {
+        while (!_processes.Values.All(HasExited)) await Task.Delay(250, cancellationToken);
+    }
+
     /// <summary>kill -9 of one member: no shutdown, no flush.</summary>
     public void Kill(int id)
     {
