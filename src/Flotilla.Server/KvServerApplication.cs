@@ -4,7 +4,6 @@ using Flotilla.Kv.Server;
 using Flotilla.Rsm;
 using Flotilla.Runtime;
 using Flotilla.Transport.Grpc;
-using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -33,23 +32,22 @@ public sealed class KvServerApplication : IServerApplication
 
     public Task StopAsync() => _server?.StopAsync() ?? Task.CompletedTask;
 
-    /// <summary>The typed gRPC face of the replica: hops onto the node's scheduler and runs the same handler the
-    /// simulated network reaches, so both runtimes share one code path.</summary>
+    /// <summary>The typed gRPC face of the replica: hops onto the node's scheduler and runs the same typed handlers the
+    /// peer-transport path decodes into, so both runtimes share one code path without re-encoding requests.</summary>
     private sealed class ReplicatedKvGrpcService(NodeContext context, KvServerApplication application) : Kv.Protos.Kv.KvBase
     {
-        public override async Task<GetReply> Get(GetRequest request, ServerCallContext call) =>
-            GetReply.Parser.ParseFrom((await CallAsync(KvServer.GetMethod, request, call)).Span);
+        public override Task<GetReply> Get(GetRequest request, ServerCallContext call) =>
+            InvalidArgumentAsStatus(() => context.InvokeAsync(() => application.Server.GetAsync(request, call.CancellationToken)));
 
-        public override async Task<PutReply> Put(PutRequest request, ServerCallContext call) =>
-            PutReply.Parser.ParseFrom((await CallAsync(KvServer.PutMethod, request, call)).Span);
+        public override Task<PutReply> Put(PutRequest request, ServerCallContext call) =>
+            InvalidArgumentAsStatus(async () => PutReply.Parser.ParseFrom(
+                (await context.InvokeAsync(() => application.Server.PutAsync(request, call.CancellationToken))).Span));
 
-        private async Task<ReadOnlyMemory<byte>> CallAsync(string method, IMessage request, ServerCallContext call)
+        private static async Task<T> InvalidArgumentAsStatus<T>(Func<Task<T>> call)
         {
-            var bytes = request.ToByteArray();
             try
             {
-                return await context.InvokeAsync(async () =>
-                    await application.Server.HandleCallAsync(context.Id, method, bytes, call.CancellationToken));
+                return await call();
             }
             catch (KvInvalidArgumentException e)
             {

@@ -256,13 +256,6 @@ public static class MapReduceCommand
         _ => ExitCodes.Failure,
     }, e);
 
-    /// <summary>How to start this same <c>flotilla</c> executable again (directly, or through <c>dotnet flotilla.dll</c>).</summary>
-    internal static (string FileName, string[] Prefix) SelfInvocation()
-    {
-        var self = Infrastructure.SelfInvocation.Current();
-        return (self.FileName, self.Prefix.ToArray());
-    }
-
     /// <summary>The worker processes of <c>flotilla mr run</c>; killed on dispose if still running.</summary>
     private sealed class LocalWorkerPool(string outputDirectory, bool privateWorkDirs, List<string> workerArguments) : IDisposable
     {
@@ -278,7 +271,7 @@ public static class MapReduceCommand
 
         public void Start(int count)
         {
-            var (fileName, prefix) = SelfInvocation();
+            var (fileName, prefix) = Infrastructure.SelfInvocation.Current();
             for (var i = 0; i < count; i++)
             {
                 var workDir = Path.Combine(_scratch, privateWorkDirs ? $"worker-{i}" : "shared");

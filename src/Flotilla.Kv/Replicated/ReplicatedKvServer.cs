@@ -73,14 +73,18 @@ public sealed class ReplicatedKvServer : IRpcHandler
         // The KV service has no one-way messages.
     }
 
-    private async Task<GetReply> GetAsync(GetRequest get, CancellationToken ct)
+    /// <summary>A linearizable get (ReadIndex); ERR_WRONG_SERVER when this replica cannot serve it. The typed entry
+    /// point for the public gRPC service; <see cref="HandleCallAsync"/> is the same logic for the peer transport.</summary>
+    public async Task<GetReply> GetAsync(GetRequest get, CancellationToken ct)
     {
         if (KvLimits.Validate(get) is { } why) throw new KvInvalidArgumentException(why);
         var read = await _rsm.ReadAsync(() => _service.State.Get(get.Key), ct);
         return read.IsOk ? read.Value! : new GetReply { Error = KvError.ErrWrongServer };
     }
 
-    private async Task<ReadOnlyMemory<byte>> PutAsync(PutRequest put, CancellationToken ct)
+    /// <summary>A put through the log; returns the encoded <see cref="PutReply"/>. Throws
+    /// <see cref="KvOutcomeUnknownException"/> when it may or may not have applied.</summary>
+    public async Task<ReadOnlyMemory<byte>> PutAsync(PutRequest put, CancellationToken ct)
     {
         if (KvLimits.Validate(put) is { } why) throw new KvInvalidArgumentException(why);
         var submitted = await _rsm.SubmitAsync(KvCommand.EncodePut(put), ct);
