@@ -53,6 +53,14 @@ public sealed class NodeContext
     /// <summary>Runs <paramref name="action"/> on the node's scheduler (fire and forget).</summary>
     public void Post(Action action) => Scheduler.Post(static a => ((Action)a!)(), action);
 
+    /// <summary>Like <see cref="Post"/>, for a transport thread that only feeds this node: when the node is idle the
+    /// action runs on the calling thread at once (see <see cref="Execution.SerialSynchronizationContext.Execute"/>).</summary>
+    public void Execute(Action action)
+    {
+        if (Scheduler is Execution.SerialSynchronizationContext serial) serial.Execute(static a => ((Action)a!)(), action);
+        else Post(action);
+    }
+
     /// <summary>Runs an async function on the node's scheduler and returns its result to any caller thread.</summary>
     public Task<T> InvokeAsync<T>(Func<Task<T>> function)
     {

@@ -22,6 +22,19 @@ public sealed class SerialSynchronizationContext : SynchronizationContext
             ThreadPool.UnsafeQueueUserWorkItem(static self => self.Drain(), this, preferLocal: false);
     }
 
+    /// <summary>
+    /// Like <see cref="Post"/>, but when the context is idle and the calling thread runs no scheduler of its own
+    /// (say a transport's dedicated reader thread), runs the callback and anything posted meanwhile right here
+    /// instead of waking a pool thread to do it. A message that arrives at an idle node then costs no thread hop.
+    /// </summary>
+    public void Execute(SendOrPostCallback d, object? state)
+    {
+        _queue.Enqueue((d, state));
+        if (Interlocked.CompareExchange(ref _draining, 1, 0) != 0) return; // the current drainer will run it
+        if (Current is null) Drain();
+        else ThreadPool.UnsafeQueueUserWorkItem(static self => self.Drain(), this, preferLocal: false);
+    }
+
     public override void Send(SendOrPostCallback d, object? state)
     {
         if (Current == this)

@@ -43,22 +43,54 @@ internal readonly record struct Frame(FrameKind Kind, long Id, NodeId From, stri
     {
         var got = await input.ReadAtLeastAsync(prefix.AsMemory(0, PrefixBytes), PrefixBytes, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
         if (got == 0) return null;
-        if (got < PrefixBytes) throw new EndOfStreamException("connection closed inside a frame");
-        var length = BinaryPrimitives.ReadUInt32LittleEndian(prefix);
-        if (length < HeaderBytes) throw new InvalidDataException($"frame of {length} bytes is shorter than its header");
+        var length = LengthOf(prefix, got);
         if (length > (uint)frameBytesMax)
         {
             var header = new byte[HeaderBytes];
             await input.ReadExactlyAsync(header, cancellationToken).ConfigureAwait(false);
             await SkipAsync(input, length - HeaderBytes, cancellationToken).ConfigureAwait(false);
-            return new Frame(KindOf(header[0]), BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(1)),
-                new NodeId(BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(9))), "", ReadOnlyMemory<byte>.Empty, length);
+            return Oversized(header, length);
         }
         var body = new byte[length];
         await input.ReadExactlyAsync(body, cancellationToken).ConfigureAwait(false);
+        return Parse(body);
+    }
+
+    /// <summary><see cref="ReadAsync"/> for a dedicated reader thread: blocks until a frame arrives.</summary>
+    public static Frame? Read(Stream input, byte[] prefix, int frameBytesMax)
+    {
+        var got = input.ReadAtLeast(prefix.AsSpan(0, PrefixBytes), PrefixBytes, throwOnEndOfStream: false);
+        if (got == 0) return null;
+        var length = LengthOf(prefix, got);
+        if (length > (uint)frameBytesMax)
+        {
+            var header = new byte[HeaderBytes];
+            input.ReadExactly(header);
+            Skip(input, length - HeaderBytes);
+            return Oversized(header, length);
+        }
+        var body = new byte[length];
+        input.ReadExactly(body);
+        return Parse(body);
+    }
+
+    private static uint LengthOf(byte[] prefix, int got)
+    {
+        if (got < PrefixBytes) throw new EndOfStreamException("connection closed inside a frame");
+        var length = BinaryPrimitives.ReadUInt32LittleEndian(prefix);
+        if (length < HeaderBytes) throw new InvalidDataException($"frame of {length} bytes is shorter than its header");
+        return length;
+    }
+
+    private static Frame Oversized(byte[] header, uint length) =>
+        new(KindOf(header[0]), BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(1)),
+            new NodeId(BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(9))), "", ReadOnlyMemory<byte>.Empty, length);
+
+    private static Frame Parse(byte[] body)
+    {
         var kind = KindOf(body[0]);
         var methodBytes = BinaryPrimitives.ReadUInt16LittleEndian(body.AsSpan(13));
-        if (HeaderBytes + methodBytes > length) throw new InvalidDataException("method name runs past the frame");
+        if (HeaderBytes + methodBytes > body.Length) throw new InvalidDataException("method name runs past the frame");
         string method;
         try { method = StrictUtf8.GetString(body, HeaderBytes, methodBytes); }
         catch (DecoderFallbackException e) { throw new InvalidDataException("method name is not UTF-8", e); }
@@ -72,6 +104,24 @@ internal readonly record struct Frame(FrameKind Kind, long Id, NodeId From, stri
         (FrameKind)value is FrameKind.Call or FrameKind.ReplyOk or FrameKind.ReplyFailed or FrameKind.Message or FrameKind.Cancel
             ? (FrameKind)value
             : throw new InvalidDataException($"unknown frame kind {value}");
+
+    private static void Skip(Stream input, long count)
+    {
+        var scratch = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            while (count > 0)
+            {
+                var n = input.Read(scratch, 0, (int)Math.Min(count, scratch.Length));
+                if (n == 0) throw new EndOfStreamException("connection closed inside a frame");
+                count -= n;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
 
     private static async ValueTask SkipAsync(Stream input, long count, CancellationToken cancellationToken)
     {

@@ -107,6 +107,55 @@ internal sealed class TcpConnection
         }
     }
 
+    /// <summary>
+    /// Starts writing <paramref name="frames"/> on the caller's thread if no other write holds the connection: false
+    /// (nothing written) if one does. A small write to a healthy socket completes inside the call, so a one-way message
+    /// costs no thread hop; if the kernel buffer is full, the rest completes asynchronously and
+    /// <paramref name="completion"/> says when. A failed write closes the connection (the frames are lost, as they
+    /// would be half-written on any broken stream) and completes <paramref name="completion"/> with the error.
+    /// </summary>
+    public bool TryStartWrite(ReadOnlyMemory<byte> frames, out Task completion)
+    {
+        completion = Task.CompletedTask;
+        if (IsClosed || !_writeLock.Wait(0)) return false;
+        ValueTask write;
+        try
+        {
+            write = _stream.WriteAsync(frames, _closed.Token);
+        }
+        catch (Exception e)
+        {
+            Close();
+            _writeLock.Release();
+            completion = Task.FromException(e);
+            return true;
+        }
+        if (write.IsCompletedSuccessfully)
+        {
+            _writeLock.Release();
+            return true;
+        }
+        completion = FinishWriteAsync(write);
+        return true;
+    }
+
+    private async Task FinishWriteAsync(ValueTask write)
+    {
+        try
+        {
+            await write.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            Close();
+            throw;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
     private RpcReply Forget(long id, RpcReply outcome)
     {
         if (_calls.TryRemove(id, out var waiting)) waiting.TrySetResult(outcome);

@@ -10,6 +10,10 @@ namespace Flotilla.Transport.Grpc.Tcp;
 /// Everything this node keeps for one framed-TCP peer address: the current connection (opened on demand, one
 /// attempt at a time) and the bounded queue of one-way message frames with the pump that writes them, in order,
 /// many frames per write. Mirrors <see cref="PeerConnection"/> for gRPC.
+/// <para>Latency: when the link is idle (connected, nothing queued, no write in progress) a message is written
+/// straight from the sender's thread; the pump only takes over when messages back up. Measured on a 3-node Raft
+/// cluster: handing every message to the pump put a thread-pool hop in front of each send, and the leader's
+/// AppendEntries waited behind its own fsync on the same worker (~150 us of a ~470 us commit).</para>
 /// </summary>
 internal sealed class TcpPeerLink : IAsyncDisposable
 {
@@ -22,6 +26,8 @@ internal sealed class TcpPeerLink : IAsyncDisposable
     private readonly Channel<byte[]> _outbound;
     private readonly CancellationTokenSource _stop = new();
     private readonly object _gate = new();
+    /// <summary>Held by whoever is writing queued or inline frames, so frames leave in the order they were sent.</summary>
+    private readonly SemaphoreSlim _sending = new(1, 1);
     private readonly Task _pump;
     private TcpConnection? _current;
     private Task<TcpConnection>? _connecting;
@@ -48,7 +54,49 @@ internal sealed class TcpPeerLink : IAsyncDisposable
 
     public Uri Address { get; }
 
-    public void Enqueue(byte[] frame) => _outbound.Writer.TryWrite(frame);
+    public void Enqueue(byte[] frame)
+    {
+        if (!TryWriteInline(frame)) _outbound.Writer.TryWrite(frame);
+    }
+
+    /// <summary>Writes <paramref name="frame"/> now if nothing is ahead of it; false leaves it to the queue.</summary>
+    private bool TryWriteInline(byte[] frame)
+    {
+        if (!_sending.Wait(0)) return false;
+        var releaseHere = true;
+        try
+        {
+            // Queued frames are older: they go first, through the pump.
+            if (_outbound.Reader.Count > 0) return false;
+            TcpConnection? connection;
+            lock (_gate) connection = _current is { IsClosed: false } live ? live : null;
+            if (connection is null || !connection.TryStartWrite(frame, out var completion)) return false;
+            if (completion.IsCompleted)
+            {
+                CountInline(completion);
+                return true;
+            }
+            // The kernel buffer is full: keep the send order until the write finishes.
+            releaseHere = false;
+            _ = completion.ContinueWith(static (done, state) =>
+            {
+                var link = (TcpPeerLink)state!;
+                link.CountInline(done);
+                link._sending.Release();
+            }, this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return true;
+        }
+        finally
+        {
+            if (releaseHere) _sending.Release();
+        }
+    }
+
+    private void CountInline(Task write)
+    {
+        if (write.IsCompletedSuccessfully) Interlocked.Increment(ref _counters.MessagesWritten);
+        else Interlocked.Increment(ref _counters.LostOnBrokenStream);
+    }
 
     /// <summary>The live connection, or a fresh one. Concurrent callers share one connect attempt.</summary>
     public Task<TcpConnection> ConnectionAsync(CancellationToken cancellationToken)
@@ -106,29 +154,38 @@ internal sealed class TcpPeerLink : IAsyncDisposable
         byte[]? carried = null;
         while (carried is not null || await _outbound.Reader.WaitToReadAsync(stop).ConfigureAwait(false))
         {
-            var count = 0;
-            batch.ResetWrittenCount();
-            if (carried is not null) { batch.Write(carried); count++; carried = null; }
-            while (_outbound.Reader.TryRead(out var frame))
-            {
-                if (count > 0 && batch.WrittenCount + frame.Length > BatchBytesMax) { carried = frame; break; }
-                batch.Write(frame);
-                count++;
-            }
-            if (count == 0) continue;
+            // Frames are taken off the queue only while holding _sending, so an inline write never overtakes them.
+            await _sending.WaitAsync(stop).ConfigureAwait(false);
             try
             {
-                var connection = await ConnectionAsync(stop).ConfigureAwait(false);
-                await connection.WriteAsync(batch.WrittenMemory, stop).ConfigureAwait(false);
-                Interlocked.Add(ref _counters.MessagesWritten, count);
-                backoff = _options.ReconnectBackoffMin;
+                var count = 0;
+                batch.ResetWrittenCount();
+                if (carried is not null) { batch.Write(carried); count++; carried = null; }
+                while (_outbound.Reader.TryRead(out var frame))
+                {
+                    if (count > 0 && batch.WrittenCount + frame.Length > BatchBytesMax) { carried = frame; break; }
+                    batch.Write(frame);
+                    count++;
+                }
+                if (count == 0) continue;
+                try
+                {
+                    var connection = await ConnectionAsync(stop).ConfigureAwait(false);
+                    await connection.WriteAsync(batch.WrittenMemory, stop).ConfigureAwait(false);
+                    Interlocked.Add(ref _counters.MessagesWritten, count);
+                    backoff = _options.ReconnectBackoffMin;
+                }
+                catch (Exception e) when (!stop.IsCancellationRequested)
+                {
+                    Interlocked.Add(ref _counters.LostOnBrokenStream, count);
+                    _log.LogDebug(e, "{Self}: link to {Target} at {Address} is down", _self, Target, Address);
+                    await Task.Delay(backoff * (0.5 + Random.Shared.NextDouble() / 2), stop).ConfigureAwait(false);
+                    backoff = backoff * 2 < _options.ReconnectBackoffMax ? backoff * 2 : _options.ReconnectBackoffMax;
+                }
             }
-            catch (Exception e) when (!stop.IsCancellationRequested)
+            finally
             {
-                Interlocked.Add(ref _counters.LostOnBrokenStream, count);
-                _log.LogDebug(e, "{Self}: link to {Target} at {Address} is down", _self, Target, Address);
-                await Task.Delay(backoff * (0.5 + Random.Shared.NextDouble() / 2), stop).ConfigureAwait(false);
-                backoff = backoff * 2 < _options.ReconnectBackoffMax ? backoff * 2 : _options.ReconnectBackoffMax;
+                _sending.Release();
             }
         }
     }

@@ -52,7 +52,7 @@ public sealed class TcpPeerListener : IAsyncDisposable
                 continue;
             }
             socket.NoDelay = true;
-            var serving = ServeAsync(socket);
+            var serving = ServeOnThread(socket);
             lock (_connections)
             {
                 _connections.RemoveAll(t => t.IsCompleted);
@@ -61,9 +61,30 @@ public sealed class TcpPeerListener : IAsyncDisposable
         }
     }
 
-    private async Task ServeAsync(Socket socket)
+    /// <summary>
+    /// Serves one connection on a dedicated thread that blocks in the socket read. A peer link carries a steady
+    /// stream of small Raft messages, and a blocked reader wakes straight into the node (see
+    /// <see cref="NodeContext.Execute"/>): one thread wake per message instead of three (epoll thread, pool worker,
+    /// node scheduler). A node has a handful of peers, so a thread per inbound connection is cheap.
+    /// </summary>
+    private Task ServeOnThread(Socket socket)
     {
-        await Task.Yield(); // off the accept loop
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try { Serve(socket); }
+            finally { done.TrySetResult(); }
+        })
+        {
+            IsBackground = true,
+            Name = $"flotilla-peer-rx {_node.Id}",
+        };
+        thread.Start();
+        return done.Task;
+    }
+
+    private void Serve(Socket socket)
+    {
         // Not disposed: handlers that finish after the connection ended still release these.
         var closed = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
         var writeLock = new SemaphoreSlim(1, 1);
@@ -73,19 +94,21 @@ public sealed class TcpPeerListener : IAsyncDisposable
         // Calls in progress by id, so a Cancel frame can fire the handler's token.
         var running = new ConcurrentDictionary<long, CancellationTokenSource>();
         var stream = new NetworkStream(socket, ownsSocket: true);
+        // The read below blocks; closing the socket is what ends it when the listener stops.
+        using var onStop = closed.Token.Register(static s => ((NetworkStream)s!).Dispose(), stream);
         var prefix = new byte[Frame.PrefixBytes];
         try
         {
-            await using var input = new BufferedStream(stream, 64 * 1024);
+            using var input = new BufferedStream(stream, 64 * 1024);
             var frameBytesMax = Frame.FrameBytesMax(_options.MaxMessageBytes);
-            while (await Frame.ReadAsync(input, prefix, frameBytesMax, closed.Token).ConfigureAwait(false) is { } frame)
+            while (Frame.Read(input, prefix, frameBytesMax) is { } frame)
             {
                 if (frame.Kind == FrameKind.Cancel)
                 {
                     if (running.TryGetValue(frame.Id, out var abandoned)) CancelQuietly(abandoned);
                     continue;
                 }
-                await pending.WaitAsync(closed.Token).ConfigureAwait(false);
+                pending.Wait(closed.Token);
                 switch (frame.Kind)
                 {
                     case FrameKind.Message when frame.IsOversized:
@@ -93,7 +116,7 @@ public sealed class TcpPeerListener : IAsyncDisposable
                         pending.Release();
                         break;
                     case FrameKind.Message:
-                        _node.Post(() => Deliver(frame, pending));
+                        _node.Execute(() => Deliver(frame, pending));
                         break;
                     case FrameKind.Call:
                         var call = CancellationTokenSource.CreateLinkedTokenSource(closed.Token);
@@ -116,8 +139,8 @@ public sealed class TcpPeerListener : IAsyncDisposable
         finally
         {
             // Handlers still running see cancellation; their replies have nowhere to go.
-            await closed.CancelAsync().ConfigureAwait(false);
-            await stream.DisposeAsync().ConfigureAwait(false);
+            CancelQuietly(closed);
+            stream.Dispose();
         }
     }
 
