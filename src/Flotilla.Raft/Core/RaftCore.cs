@@ -189,7 +189,7 @@ public sealed partial class RaftCore
             Snapshot = snapshot,
             Entries = _log.TakeUnpersisted(),
             MessagesNow = _outbox.Where(m => m.IsLeaderReplication).ToList(),
-            MessagesAfterPersist = _outbox.Where(m => !m.IsLeaderReplication).ToList(),
+            MessagesAfterPersist = CoalesceAcks(_outbox.Where(m => !m.IsLeaderReplication).ToList()),
             // The application installs the snapshot first; entries after it come in the next batch.
             CommittedEntries = snapshot is null ? _log.CommittedToApply(_config.MaxApplyBytesPerReady) : [],
             ReadStates = _readStates.ToList(),
@@ -199,6 +199,35 @@ public sealed partial class RaftCore
         _snapshotToInstall = null;
         _outstanding = ready;
         return ready;
+    }
+
+    /// <summary>
+    /// Drops an append acknowledgement that a later one in the same batch supersedes (same leader, same term, a
+    /// higher or equal index, both successes): the leader learns the same from the last one alone, and a follower
+    /// that processed several appends in one batch (say a commit update and new entries) sends one message, not two.
+    /// </summary>
+    private static List<Message> CoalesceAcks(List<Message> messages)
+    {
+        if (messages.Count < 2) return messages;
+        var kept = new List<Message>(messages.Count);
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var m = messages[i];
+            if (m is { Type: MessageType.AppendResponse, Reject: false } && Superseded(m, messages, i)) continue;
+            kept.Add(m);
+        }
+        return kept;
+    }
+
+    private static bool Superseded(Message ack, List<Message> messages, int at)
+    {
+        for (var j = at + 1; j < messages.Count; j++)
+        {
+            var later = messages[j];
+            if (later is { Type: MessageType.AppendResponse, Reject: false } && later.To == ack.To && later.Term == ack.Term && later.Index >= ack.Index)
+                return true;
+        }
+        return false;
     }
 
     /// <summary>The driver finished the <paramref name="ready"/> batch: its data is durable and its entries applied.</summary>

@@ -29,6 +29,37 @@ public class ReplicationTests
     }
 
     [Fact]
+    public void AppendsProcessedInOneBatchAreAcknowledgedOnceWithTheHighestIndex()
+    {
+        var core = new RaftCore(new RaftConfig { Id = new NodeId(2), Voters = [new(1), new(2), new(3)] }, new Random(1), Log(1, 1, 1));
+        NodeId leader = new(1), self = new(2);
+        LogEntry Entry(ulong index) => new(index, 1, EntryKind.Normal, new byte[] { (byte)index });
+        // A commit update and two appends of new entries arrive before the follower's next batch.
+        core.Step(new Message { Type = MessageType.Append, From = leader, To = self, Term = 1, Index = 2, LogTerm = 1, Commit = 2 });
+        core.Step(new Message { Type = MessageType.Append, From = leader, To = self, Term = 1, Index = 2, LogTerm = 1, Commit = 2, Entries = [Entry(3)] });
+        core.Step(new Message { Type = MessageType.Append, From = leader, To = self, Term = 1, Index = 3, LogTerm = 1, Commit = 2, Entries = [Entry(4)] });
+
+        var acks = core.Ready().MessagesAfterPersist.Where(m => m.Type == MessageType.AppendResponse).ToList();
+
+        var ack = Assert.Single(acks);
+        Assert.False(ack.Reject);
+        Assert.Equal(4UL, ack.Index);
+    }
+
+    [Fact]
+    public void RejectionsAreNeverCoalescedAway()
+    {
+        var core = new RaftCore(new RaftConfig { Id = new NodeId(2), Voters = [new(1), new(2), new(3)] }, new Random(1), Log(1, 1, 1));
+        NodeId leader = new(1), self = new(2);
+        core.Step(new Message { Type = MessageType.Append, From = leader, To = self, Term = 1, Index = 9, LogTerm = 1 });
+        core.Step(new Message { Type = MessageType.Append, From = leader, To = self, Term = 1, Index = 2, LogTerm = 1 });
+
+        var acks = core.Ready().MessagesAfterPersist.Where(m => m.Type == MessageType.AppendResponse).ToList();
+
+        Assert.Equal([true, false], acks.Select(a => a.Reject));
+    }
+
+    [Fact]
     public void ConflictingSuffixIsReplacedByTheLeadersEntries()
     {
         // Node 1 (leader to be, term 3) and a follower holding uncommitted term-2 entries that the leader lacks.
