@@ -53,7 +53,8 @@ public sealed class FlotillaServer : IAsyncDisposable
     {
         options.Validate();
         var peers = new PeerDirectory();
-        foreach (var (id, address) in options.Members.Where(m => m.Key != options.Id)) peers.Set(id, address);
+        var peerAddresses = options.PeerUrls ?? options.Members;
+        foreach (var (id, address) in peerAddresses.Where(m => m.Key != options.Id)) peers.Set(id, address);
         var metrics = new ServerMetrics();
         var host = new RealNodeHost(new RealNodeHostOptions
         {
@@ -62,6 +63,8 @@ public sealed class FlotillaServer : IAsyncDisposable
             Peers = peers,
             DataDirectory = options.DataDirectory,
             WrapStorage = storage => new InstrumentedFileSystem(storage, metrics),
+            Protocol = options.PeerUrls is null ? PeerProtocol.Grpc : PeerProtocol.Tcp,
+            TcpListen = options.PeerUrls is null ? null : options.PeerListen,
         });
         var server = new FlotillaServer(host, metrics, application);
         try

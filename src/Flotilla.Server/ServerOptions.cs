@@ -14,6 +14,14 @@ public sealed record ServerOptions
     /// <summary>Every member of the group, this one included: id -> address ("http://127.0.0.1:7001").</summary>
     public required IReadOnlyDictionary<NodeId, Uri> Members { get; init; }
 
+    /// <summary>Where every member takes Raft traffic over framed TCP (id -> "tcp://127.0.0.1:8001"), this one
+    /// included; this node listens on its own entry. Null sends Raft traffic over gRPC on the <see cref="Members"/>
+    /// addresses. Framed TCP is the faster path (see docs/transport.md): <c>flotilla cluster start</c> uses it.</summary>
+    public IReadOnlyDictionary<NodeId, Uri>? PeerUrls { get; init; }
+
+    /// <summary>With <see cref="PeerUrls"/>: where this node's framed-TCP peer listener binds.</summary>
+    public IPEndPoint? PeerListen { get; init; }
+
     /// <summary>The node's durable directory (WAL, snapshots).</summary>
     public required string DataDirectory { get; init; }
 
@@ -34,10 +42,28 @@ public sealed record ServerOptions
         if (!Members.ContainsKey(Id)) throw new ArgumentException($"the member list does not include this node ({Id})");
         if (Members.Count is < 1 or > 9) throw new ArgumentException($"a group has 1 to 9 members, not {Members.Count}");
         if (SnapshotThresholdBytes is < 4096) throw new ArgumentException("the snapshot threshold must be at least 4096 bytes");
+        if (PeerUrls is { } urls)
+        {
+            var missing = Members.Keys.Where(id => !urls.ContainsKey(id)).Select(id => id.Value.ToString()).ToList();
+            if (missing.Count > 0) throw new ArgumentException($"the peer URLs do not list member(s) {string.Join(", ", missing)}");
+            var extra = urls.Keys.Where(id => !Members.ContainsKey(id)).Select(id => id.Value.ToString()).ToList();
+            if (extra.Count > 0) throw new ArgumentException($"the peer URLs list member(s) {string.Join(", ", extra)} that are not members");
+            if (PeerListen is null) throw new ArgumentException("peer URLs need a peer listen address");
+        }
     }
 
     /// <summary>Parses "1=127.0.0.1:7001,2=127.0.0.1:7002" (an address may carry http://).</summary>
-    public static Dictionary<NodeId, Uri> ParseMembers(string text)
+    public static Dictionary<NodeId, Uri> ParseMembers(string text) => ParseMembers(text, "http");
+
+    /// <summary>Parses "1=127.0.0.1:8001,2=127.0.0.1:8002" (an address may carry tcp://) into framed-TCP peer URLs.</summary>
+    public static Dictionary<NodeId, Uri> ParsePeerUrls(string text)
+    {
+        var urls = ParseMembers(text, "tcp");
+        var wrong = urls.Where(u => u.Value.Scheme != "tcp").Select(u => $"{u.Key.Value}={u.Value}").ToList();
+        return wrong.Count == 0 ? urls : throw new FormatException($"peer URLs are tcp://HOST:PORT, not {string.Join(", ", wrong)}");
+    }
+
+    private static Dictionary<NodeId, Uri> ParseMembers(string text, string defaultScheme)
     {
         var members = new Dictionary<NodeId, Uri>();
         foreach (var item in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -46,7 +72,7 @@ public sealed record ServerOptions
             if (eq <= 0 || !int.TryParse(item[..eq], out var id) || id <= 0)
                 throw new FormatException($"'{item}' is not ID=HOST:PORT (ids are positive integers)");
             var address = item[(eq + 1)..];
-            if (!address.Contains("://")) address = "http://" + address;
+            if (!address.Contains("://")) address = defaultScheme + "://" + address;
             if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || uri.Port <= 0)
                 throw new FormatException($"'{item[(eq + 1)..]}' is not HOST:PORT");
             if (!members.TryAdd(new NodeId(id), uri)) throw new FormatException($"member {id} is listed twice");

@@ -11,7 +11,7 @@ namespace Flotilla.Bench.Raft;
 /// leader process, so a sample is exactly propose → applied on the leader (no driver round trip added):
 /// <c>bench/role</c> → "1" on the leader; <c>bench/run</c> "proposers\twarmupMs\twindowMs\tcommandBytes" → a
 /// <see cref="LatencyStats"/> line; <c>bench/echo</c> echoes; <c>bench/rtt</c> "peer\tcount" → stats of <c>count</c>
-/// sequential 100-byte echo calls from this node to <c>peer</c> (the same gRPC path Raft's messages take).
+/// sequential 100-byte echo calls from this node to <c>peer</c> over the peer transport (a call, where Raft sends one-way messages).
 /// </summary>
 public sealed class BenchHandler(NodeContext ctx, ReplicatedStateMachine rsm) : IRpcHandler
 {
@@ -66,6 +66,6 @@ public sealed class BenchHandler(NodeContext ctx, ReplicatedStateMachine rsm) : 
             if (reply.IsOk) samples.Add(Stopwatch.GetTimestamp() - t0);
             else failed++;
         }
-        return LatencyStats.From("grpc-rtt", 1, samples, failed, Stopwatch.GetElapsedTime(started).TotalSeconds);
+        return LatencyStats.From("peer-rtt", 1, samples, failed, Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
 }

@@ -11,6 +11,8 @@ public sealed record BenchSettings
     public int RoundTrips { get; init; } = 500;
     public bool Flotilla { get; init; } = true;
     public bool DotNext { get; init; } = true;
+    /// <summary>Flotilla's peer transport: "tcp" (framed TCP, what <c>flotilla server</c> uses) or "grpc".</summary>
+    public string Protocol { get; init; } = "tcp";
 
     public static BenchSettings Parse(Args args) => new()
     {
@@ -20,5 +22,6 @@ public sealed record BenchSettings
         Proposers = args.Get("--proposers", "1,16,64").Split(',').Select(int.Parse).ToList(),
         Flotilla = args.Get("--systems", "flotilla,dotnext").Contains("flotilla", StringComparison.Ordinal),
         DotNext = args.Get("--systems", "flotilla,dotnext").Contains("dotnext", StringComparison.Ordinal),
+        Protocol = args.Get("--protocol", "tcp"),
     };
 }

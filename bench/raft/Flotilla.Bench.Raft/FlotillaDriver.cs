@@ -16,8 +16,12 @@ public static class FlotillaDriver
     public static async Task<List<LatencyStats>> RunAsync(BenchSettings settings, string workDirectory)
     {
         var ports = Enumerable.Range(0, 3).Select(_ => FreePort()).ToArray();
+        var peerPorts = Enumerable.Range(0, 3).Select(_ => FreePort()).ToArray();
+        var tcp = settings.Protocol == "tcp";
+        // The driver always talks gRPC to the nodes' Kestrel ports; the nodes talk to each other over the chosen protocol.
         var members = Enumerable.Range(1, 3).ToDictionary(i => new NodeId(i), i => new Uri($"http://127.0.0.1:{ports[i - 1]}"));
-        var memberList = string.Join(',', members.Select(m => $"{m.Key.Value}={m.Value}"));
+        var peerAddresses = Enumerable.Range(1, 3).ToDictionary(i => i, i => tcp ? $"tcp://127.0.0.1:{peerPorts[i - 1]}" : members[new NodeId(i)].ToString());
+        var memberList = string.Join(',', peerAddresses.Select(m => $"{m.Key}={m.Value}"));
         var nodes = new List<NodeProcess>();
         var results = new List<LatencyStats>();
         var client = new GrpcTransport(new NodeId(100), new PeerDirectory(members), new GrpcTransportOptions { CallDeadlineMax = TimeSpan.FromMinutes(5) });
@@ -27,12 +31,13 @@ public static class FlotillaDriver
             {
                 var data = Path.Combine(workDirectory, $"flotilla-n{i}");
                 Directory.CreateDirectory(data);
+                string[] peerListen = tcp ? ["--peer-listen", $"127.0.0.1:{peerPorts[i - 1]}"] : [];
                 nodes.Add(NodeProcess.Start(["flotilla-node", "--id", i.ToString(), "--listen", $"127.0.0.1:{ports[i - 1]}",
-                    "--members", memberList, "--data", data], Path.Combine(workDirectory, $"flotilla-n{i}.log")));
+                    .. peerListen, "--members", memberList, "--data", data], Path.Combine(workDirectory, $"flotilla-n{i}.log")));
             }
             foreach (var node in nodes) await node.WaitReadyAsync(TimeSpan.FromSeconds(60));
             var leader = await WaitForLeaderAsync(client, members.Keys, TimeSpan.FromSeconds(60));
-            Console.Error.WriteLine($"== flotilla: 3 node processes (pids {string.Join(' ', nodes.Select(n => n.Pid))}), leader n{leader.Value}");
+            Console.Error.WriteLine($"== flotilla: 3 node processes, peers over {settings.Protocol} (pids {string.Join(' ', nodes.Select(n => n.Pid))}), leader n{leader.Value}");
             var follower = members.Keys.First(k => k != leader);
             results.Add(LatencyStats.FromLine(await CallAsync(client, leader, "bench/rtt", $"{follower.Value}\t{settings.RoundTrips}", TimeSpan.FromMinutes(2))));
             foreach (var proposers in settings.Proposers)

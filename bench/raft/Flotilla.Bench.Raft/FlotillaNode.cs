@@ -6,8 +6,8 @@ using Flotilla.Transport.Grpc;
 namespace Flotilla.Bench.Raft;
 
 /// <summary>
-/// <c>Flotilla.Bench.Raft flotilla-node --id N --listen HOST:PORT --members 1=URL,2=URL,3=URL --data DIR</c>: one real
-/// Flotilla node process (RealNodeHost: Kestrel + gRPC peer transport; ReplicatedStateMachine over RaftNode with its
+/// <c>Flotilla.Bench.Raft flotilla-node --id N --listen HOST:PORT [--peer-listen HOST:PORT] --members 1=URL,2=URL,3=URL --data DIR</c>:
+/// one real Flotilla node process (RealNodeHost: Kestrel, peers over framed TCP with --peer-listen (members tcp://...) or gRPC; ReplicatedStateMachine over RaftNode with its
 /// WAL, fsync on) serving <see cref="BenchHandler"/>. Runs until its stdin closes (the driver holds it: if the driver
 /// dies, the node exits instead of being orphaned) or SIGTERM.
 /// </summary>
@@ -18,12 +18,15 @@ public static class FlotillaNode
         var id = new NodeId(args.Int("--id"));
         var members = ParseMembers(args.Get("--members"));
         var peers = new PeerDirectory(members.Where(m => m.Key != id));
+        var tcp = args.Get("--peer-listen", "") is { Length: > 0 } peerListen ? RealNodeHost.ParseEndPoint(peerListen) : null;
         await using var host = new RealNodeHost(new RealNodeHostOptions
         {
             Id = id,
             Listen = RealNodeHost.ParseEndPoint(args.Get("--listen")),
             Peers = peers,
             DataDirectory = args.Get("--data"),
+            Protocol = tcp is null ? PeerProtocol.Grpc : PeerProtocol.Tcp,
+            TcpListen = tcp,
         });
         var options = new RsmOptions
         {

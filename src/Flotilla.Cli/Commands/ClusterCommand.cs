@@ -5,6 +5,7 @@ using Flotilla.Cli.Bench;
 using Flotilla.Cli.Infrastructure;
 using Flotilla.Server.Cluster;
 using Flotilla.Server.Protos;
+using Flotilla.Transport.Grpc;
 using Spectre.Console;
 
 namespace Flotilla.Cli.Commands;
@@ -33,9 +34,15 @@ public static class ClusterCommand
         var dir = new Option<string>("--dir") { Description = "The cluster's directory (member data, logs, cluster.json).", Required = true };
         var basePort = new Option<int>("--base-port") { Description = "First port (members use consecutive ports); 0 picks free ports.", DefaultValueFactory = _ => 0 };
         var snapshot = new Option<long?>("--snapshot-threshold") { Description = "Passed to every member (bytes)." };
+        var peerProtocol = new Option<string>("--peer-protocol")
+        {
+            Description = "How members carry Raft traffic: tcp (framed TCP on a second port each, the faster path) or grpc (on the client port).",
+            DefaultValueFactory = _ => "tcp",
+        };
+        peerProtocol.AcceptOnlyFromAmong("tcp", "grpc");
         var command = new Command("start", "Start a local cluster of separate server processes, write DIR/cluster.json, and stay in the foreground until Ctrl-C.")
         {
-            nodes, dir, basePort, snapshot,
+            nodes, dir, basePort, snapshot, peerProtocol,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -44,7 +51,8 @@ public static class ClusterCommand
             if (count is < 1 or > 9) throw new CliException("--nodes must be between 1 and 9", ExitCodes.Usage);
             var directory = Path.GetFullPath(parse.GetValue(dir)!);
             var extra = parse.GetValue(snapshot) is { } s ? new[] { "--snapshot-threshold", s.ToString() } : [];
-            await using var cluster = await StartClusterAsync(count, directory, parse.GetValue(basePort), extra, ct);
+            var protocol = parse.GetValue(peerProtocol) == "grpc" ? PeerProtocol.Grpc : PeerProtocol.Tcp;
+            await using var cluster = await StartClusterAsync(count, directory, parse.GetValue(basePort), extra, ct, protocol);
             output.WriteLine($"Started a {count}-member cluster:");
             foreach (var member in cluster.File.Members)
                 output.WriteLine($"  n{member.Id}  {member.Address}  pid {member.Pid}  data {member.DataDirectory}");
@@ -69,7 +77,8 @@ public static class ClusterCommand
         return command;
     }
 
-    internal static async Task<LocalCluster> StartClusterAsync(int nodes, string directory, int basePort, IReadOnlyList<string> serverArguments, CancellationToken ct)
+    internal static async Task<LocalCluster> StartClusterAsync(int nodes, string directory, int basePort, IReadOnlyList<string> serverArguments,
+        CancellationToken ct, PeerProtocol peerProtocol = PeerProtocol.Tcp)
     {
         try
         {
@@ -80,6 +89,7 @@ public static class ClusterCommand
                 BasePort = basePort,
                 Flotilla = SelfInvocation.Current(),
                 ServerArguments = serverArguments,
+                PeerProtocol = peerProtocol,
             }, ct);
         }
         catch (Exception e) when (e is TimeoutException or InvalidOperationException)

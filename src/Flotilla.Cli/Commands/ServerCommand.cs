@@ -20,13 +20,19 @@ public static class ServerCommand
             Required = true,
         };
         var listen = new Option<string?>("--listen") { Description = "Where to listen (default: this member's address in --peers)." };
+        var peerUrls = new Option<string?>("--peer-urls")
+        {
+            Description = "Raft traffic over framed TCP (faster than gRPC): every member as ID=HOST:PORT, comma-separated, this one included. " +
+                          "Without it, Raft traffic shares the gRPC port of --peers.",
+        };
+        var peerListen = new Option<string?>("--peer-listen") { Description = "Where to listen for framed-TCP peers (default: this member's entry in --peer-urls)." };
         var data = new Option<string>("--data") { Description = "The member's data directory (WAL, snapshots).", Required = true };
         var snapshot = new Option<long?>("--snapshot-threshold") { Description = "Snapshot the state when Raft's persisted bytes pass this (default 8 MiB)." };
         var metrics = new Option<string?>("--metrics-listen") { Description = "Serve Prometheus metrics at http://ADDR/metrics (HTTP/1.1)." };
         var parent = new Option<int?>("--parent-pid") { Description = "Exit when this process exits (used by 'flotilla cluster start')." };
         var command = new Command("server", "Run one member of a replicated KV cluster (Raft + WAL + snapshots), serving the flotilla.kv.v1 gRPC API.")
         {
-            id, peers, listen, data, snapshot, metrics, parent,
+            id, peers, listen, peerUrls, peerListen, data, snapshot, metrics, parent,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -38,11 +44,27 @@ public static class ServerCommand
             var listenAt = parse.GetValue(listen) ?? (members.TryGetValue(self, out var own) ? own.Authority
                 : throw new CliException($"--peers does not list member {self.Value}; add it or give --listen", ExitCodes.Usage));
             if (!members.ContainsKey(self)) members[self] = new Uri("http://" + listenAt);
+            Dictionary<NodeId, Uri>? peerAddresses = null;
+            IPEndPoint? peerListenAt = null;
+            if (parse.GetValue(peerUrls) is { } urlsText)
+            {
+                try { peerAddresses = ServerOptions.ParsePeerUrls(urlsText); }
+                catch (FormatException e) { throw new CliException($"--peer-urls: {e.Message}", ExitCodes.Usage); }
+                var peerListenText = parse.GetValue(peerListen) ?? (peerAddresses.TryGetValue(self, out var ownPeer) ? ownPeer.Authority
+                    : throw new CliException($"--peer-urls does not list member {self.Value}; add it or give --peer-listen", ExitCodes.Usage));
+                peerListenAt = ParseEndPoint(peerListenText, "--peer-listen");
+            }
+            else if (parse.GetValue(peerListen) is not null)
+            {
+                throw new CliException("--peer-listen needs --peer-urls", ExitCodes.Usage);
+            }
             var options = new ServerOptions
             {
                 Id = self,
                 Listen = ParseEndPoint(listenAt, "--listen"),
                 Members = members,
+                PeerUrls = peerAddresses,
+                PeerListen = peerListenAt,
                 DataDirectory = Path.GetFullPath(parse.GetValue(data)!),
                 SnapshotThresholdBytes = parse.GetValue(snapshot) ?? 8 << 20,
                 MetricsListen = parse.GetValue(metrics) is { } m ? ParseEndPoint(m, "--metrics-listen") : null,
@@ -52,7 +74,8 @@ public static class ServerCommand
 
             var output = parse.InvocationConfiguration.Output;
             await using var server = await StartAsync(options, ct);
-            output.WriteLine($"flotilla server n{self.Value} serving {server.Address} (pid {Environment.ProcessId}); members {string.Join(", ", members.OrderBy(x => x.Key).Select(x => $"n{x.Key.Value}={x.Value.Authority}"))}");
+            output.WriteLine($"flotilla server n{self.Value} serving {server.Address} (pid {Environment.ProcessId}); members {string.Join(", ", members.OrderBy(x => x.Key).Select(x => $"n{x.Key.Value}={x.Value.Authority}"))}" +
+                (peerListenAt is null ? "; raft over gRPC" : $"; raft over framed TCP at {peerListenAt}"));
             var reason = await WaitForStopAsync(server, parse.GetValue(parent), ct);
             output.WriteLine($"flotilla server n{self.Value} stopping: {reason}");
             return ExitCodes.Ok;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Flotilla.Server.Protos;
+using Flotilla.Transport.Grpc;
 
 namespace Flotilla.Server.Cluster;
 
@@ -24,6 +25,10 @@ public sealed record LocalClusterOptions
     /// <summary>How long to wait for every member to answer its Admin service.</summary>
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>How members carry Raft traffic: framed TCP on a second port each (the default, the faster path) or
+    /// gRPC on the client port.</summary>
+    public PeerProtocol PeerProtocol { get; init; } = PeerProtocol.Tcp;
+
     /// <summary>Extra arguments for every <c>flotilla server</c>.</summary>
     public IReadOnlyList<string> ServerArguments { get; init; } = [];
 }
@@ -38,6 +43,7 @@ public sealed class LocalCluster : IAsyncDisposable
     private readonly LocalClusterOptions _options;
     private readonly Dictionary<int, Process> _processes = new();
     private readonly Dictionary<int, string> _addresses = new();
+    private readonly Dictionary<int, string> _peerAddresses = new();
 
     private LocalCluster(LocalClusterOptions options) => _options = options;
 
@@ -65,10 +71,17 @@ public sealed class LocalCluster : IAsyncDisposable
         if (options.Nodes is < 1 or > 9) throw new ArgumentException($"a local cluster has 1 to 9 nodes, not {options.Nodes}");
         System.IO.Directory.CreateDirectory(options.Directory);
         var cluster = new LocalCluster(options);
+        // Client ports first, then (with framed-TCP peers) one peer port per member after them.
+        var tcpPeers = options.PeerProtocol == PeerProtocol.Tcp;
+        var portCount = tcpPeers ? 2 * options.Nodes : options.Nodes;
         var ports = options.BasePort > 0
-            ? Enumerable.Range(options.BasePort, options.Nodes).ToList()
-            : FreePorts(options.Nodes);
-        for (var i = 1; i <= options.Nodes; i++) cluster._addresses[i] = $"http://127.0.0.1:{ports[i - 1]}";
+            ? Enumerable.Range(options.BasePort, portCount).ToList()
+            : FreePorts(portCount);
+        for (var i = 1; i <= options.Nodes; i++)
+        {
+            cluster._addresses[i] = $"http://127.0.0.1:{ports[i - 1]}";
+            if (tcpPeers) cluster._peerAddresses[i] = $"tcp://127.0.0.1:{ports[options.Nodes + i - 1]}";
+        }
         try
         {
             foreach (var id in cluster.MemberIds) cluster.Launch(id);
@@ -107,6 +120,11 @@ public sealed class LocalCluster : IAsyncDisposable
         foreach (var a in new[] { "server", "--id", id.ToString(), "--listen", new Uri(_addresses[id]).Authority, "--members", members,
                      "--data", data, "--parent-pid", Environment.ProcessId.ToString() })
             start.ArgumentList.Add(a);
+        if (_peerAddresses.Count > 0)
+        {
+            start.ArgumentList.Add("--peer-urls");
+            start.ArgumentList.Add(string.Join(",", MemberIds.Select(m => $"{m}={_peerAddresses[m]}")));
+        }
         foreach (var a in _options.ServerArguments) start.ArgumentList.Add(a);
         var log = new StreamWriter(LogFile(id), append: true) { AutoFlush = true };
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };

@@ -1,0 +1,35 @@
+using Flotilla.Cli.Infrastructure;
+
+namespace Flotilla.Cli.Tests;
+
+/// <summary>Bad <c>flotilla server</c> peer flags are usage errors on one line, before anything is started.</summary>
+public class ServerFlagsTests
+{
+    private static readonly string Data = Path.Combine(Path.GetTempPath(), "flotilla-server-flags-never-created");
+
+    [Theory]
+    [InlineData("1=127.0.0.1:8001,2=nonsense", "--peer-urls")]
+    [InlineData("1=http://127.0.0.1:8001,2=127.0.0.1:8002", "tcp://")]
+    [InlineData("2=127.0.0.1:8002", "--peer-urls does not list member 1")]
+    [InlineData("1=127.0.0.1:8001,2=127.0.0.1:8002,7=127.0.0.1:8007", "not members")]
+    public async Task BadPeerUrlsAreAUsageError(string peerUrls, string expected)
+    {
+        var (code, _, error) = await CliHarness.RunAsync("server", "--id", "1", "--peers", "1=127.0.0.1:7001,2=127.0.0.1:7002",
+            "--peer-urls", peerUrls, "--data", Data);
+
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains(expected, error);
+        Assert.DoesNotContain("   at ", error);
+        Assert.False(Directory.Exists(Data));
+    }
+
+    [Fact]
+    public async Task PeerListenWithoutPeerUrlsIsAUsageError()
+    {
+        var (code, _, error) = await CliHarness.RunAsync("server", "--id", "1", "--peers", "1=127.0.0.1:7001",
+            "--peer-listen", "127.0.0.1:8001", "--data", Data);
+
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("--peer-listen needs --peer-urls", error);
+    }
+}
