@@ -4,7 +4,9 @@
 #   bench/kv-vs-etcd.sh                      # 10 s per run
 #   BENCH_DURATION=2s BENCH_WARMUP=500ms bench/kv-vs-etcd.sh
 #
-# Env: BENCH_DURATION (10s), BENCH_WARMUP (1s), BENCH_KEYS (1000), BENCH_VALUE_SIZE (100), BENCH_REQUEST_TIMEOUT (2s),
+# Env: BENCH_DURATION (10s), BENCH_WARMUP (1s per run), BENCH_PRIME (5s: one unmeasured run per system before its
+#      first measured run; a freshly started .NET process runs unoptimized code for its first ~3 s under load while the
+#      JIT tiers up, which a 1 s warmup does not cover; etcd gets the same), BENCH_KEYS (1000), BENCH_VALUE_SIZE (100), BENCH_REQUEST_TIMEOUT (2s),
 #      BENCH_BASE_PORT (32379; etcd uses it and the next 5 ports), FLOTILLA_BIN (a flotilla command to use instead of
 #      building src/Flotilla.Cli in Release), FLOTILLA_CLUSTER (endpoints or cluster.json of an already running Flotilla
 #      cluster: the script then starts no Flotilla process).
@@ -17,6 +19,7 @@ set -euo pipefail
 
 DURATION=${BENCH_DURATION:-10s}
 WARMUP=${BENCH_WARMUP:-1s}
+PRIME=${BENCH_PRIME:-5s}
 KEYS=${BENCH_KEYS:-1000}
 VALUE_SIZE=${BENCH_VALUE_SIZE:-100}
 REQUEST_TIMEOUT=${BENCH_REQUEST_TIMEOUT:-2s}
@@ -123,8 +126,14 @@ run() { # run SYSTEM ENDPOINTS CLIENTS READ_RATIO NAME
   "${FLOTILLA[@]}" bench kv --target "$1" --cluster "$2" --clients "$3" --read-ratio "$4" --duration "$DURATION" \
     --warmup "$WARMUP" --keys "$KEYS" --value-size "$VALUE_SIZE" --request-timeout "$REQUEST_TIMEOUT" --json >"$WORK/$1-$5.json"
 }
+prime() { # prime SYSTEM ENDPOINTS: unmeasured load so the first measured run sees a warm system
+  say "$1: priming ($PRIME of 16 clients, half reads, not measured)"
+  "${FLOTILLA[@]}" bench kv --target "$1" --cluster "$2" --clients 16 --read-ratio 0.5 --duration "$PRIME" \
+    --warmup 0s --keys "$KEYS" --value-size "$VALUE_SIZE" --request-timeout "$REQUEST_TIMEOUT" --json >/dev/null
+}
 for system in flotilla etcd; do
   endpoints=$([[ $system == flotilla ]] && echo "$FLOTILLA_ENDPOINTS" || echo "$ETCD_ENDPOINTS")
+  prime "$system" "$endpoints"
   for clients in 1 16 64; do run "$system" "$endpoints" "$clients" 0 "put-c$clients"; done
   run "$system" "$endpoints" 64 1 "read-c64"
 done
@@ -135,7 +144,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else
 errors() { jq -r "[.all.errors | to_entries[] | \"\(.key)=\(.value)\"] | join(\",\") | if . == \"\" then \"-\" else . end" "$WORK/$1-$2.json"; }
 
 echo
-echo "Flotilla KV vs etcd: $DURATION per run after $WARMUP warmup, $KEYS keys, $VALUE_SIZE-byte values, $(nproc) cores, loopback"
+echo "Flotilla KV vs etcd: $DURATION per run after $WARMUP warmup (each system primed with $PRIME of load first), $KEYS keys, $VALUE_SIZE-byte values, $(nproc) cores, loopback"
 echo "Flotilla: $FLOTILLA_NOTE. etcd: 3 members, $(etcd --version | head -1)."
 printf '%-22s %14s %14s %8s   %s\n' "metric" "flotilla" "etcd" "f/e" "errors (flotilla | etcd)"
 row() { # row LABEL RUN JQ_PATH

@@ -5,7 +5,8 @@
 #   bench/raft/run.sh --seconds 10 --warmup 2
 #   bench/raft/run.sh --systems flotilla --proposers 1,16
 #
-# Options (passed to the benchmark): --seconds S, --warmup S, --proposers LIST, --command-bytes N,
+# Options (passed to the benchmark): --seconds S, --warmup S, --prime S (one unmeasured 16-proposer run per system
+# first, default 3), --proposers LIST, --command-bytes N, --protocol tcp|grpc (Flotilla peers, default tcp),
 # --systems flotilla,dotnext. Env BENCH_KEEP=1 keeps the temp dir (node logs, data).
 # Builds bench/raft/Flotilla.Bench.Raft in Release, then runs it: it measures the disk (4 KiB write + fsync, appending
 # and preallocated) and the loopback TCP round trip, starts 3 Flotilla node processes (RealNodeHost + gRPC +

@@ -27,6 +27,12 @@ public static class DotNextDriver
             var leader = await WaitForLeaderAsync(nodes, TimeSpan.FromSeconds(60));
             Console.Error.WriteLine($"== dotnext: 3 node processes (pids {string.Join(' ', nodes.Select(n => n.Pid))}), leader pid {leader.Pid}");
             var results = new List<LatencyStats>();
+            if (settings.Prime > TimeSpan.Zero)
+            {
+                Console.Error.WriteLine($"== dotnext: priming, 16 proposers, {settings.Prime.TotalSeconds} s (not measured)");
+                await leader.AskAsync(FormattableString.Invariant($"run 16 0 {(int)settings.Prime.TotalMilliseconds} {settings.CommandBytes}"),
+                    settings.Prime + TimeSpan.FromSeconds(60));
+            }
             foreach (var proposers in settings.Proposers)
             {
                 Console.Error.WriteLine($"== dotnext: {proposers} proposer(s), {settings.Window.TotalSeconds} s");

@@ -40,6 +40,12 @@ public static class FlotillaDriver
             Console.Error.WriteLine($"== flotilla: 3 node processes, peers over {settings.Protocol} (pids {string.Join(' ', nodes.Select(n => n.Pid))}), leader n{leader.Value}");
             var follower = members.Keys.First(k => k != leader);
             results.Add(LatencyStats.FromLine(await CallAsync(client, leader, "bench/rtt", $"{follower.Value}\t{settings.RoundTrips}", TimeSpan.FromMinutes(2))));
+            if (settings.Prime > TimeSpan.Zero)
+            {
+                Console.Error.WriteLine($"== flotilla: priming, 16 proposers, {settings.Prime.TotalSeconds} s (not measured)");
+                await CallAsync(client, leader, "bench/run", $"16\t0\t{(int)settings.Prime.TotalMilliseconds}\t{settings.CommandBytes}",
+                    settings.Prime + TimeSpan.FromSeconds(60));
+            }
             foreach (var proposers in settings.Proposers)
             {
                 Console.Error.WriteLine($"== flotilla: {proposers} proposer(s), {settings.Window.TotalSeconds} s");
