@@ -31,7 +31,9 @@ public sealed record RsmOptions
     {
         if (SnapshotThresholdBytes is not { } threshold || Raft.Wal is not null) return Raft;
         var segmentBytes = Math.Clamp(threshold / 2, 4096, 64L * WalOptions.MiB);
-        return Raft with { Wal = new WalOptions { SegmentBytes = segmentBytes, Preallocate = false } };
+        // Preallocated segments, as WalRaftStorage's default (see there); a segment is half the threshold, so the
+        // zero-filled slack on disk stays within the threshold.
+        return Raft with { Wal = new WalOptions { SegmentBytes = segmentBytes, Preallocate = true } };
     }
 
     public void Validate()
