@@ -57,4 +57,40 @@ public sealed class SerialContextTests
         Assert.Equal([0, 1, 2, 3], order);
         Assert.Equal(0, overlaps);
     }
+
+    [Fact]
+    public async Task ExecuteHandsABusyQueueToThePoolAfterItsBudgetAndKeepsTheOrder()
+    {
+        var context = new SerialSynchronizationContext();
+        const int posted = SerialSynchronizationContext.InlineBudget * 3;
+        var order = new List<int>();
+        var threads = new List<int>();
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int? readerId = null;
+        var reader = new Thread(() =>
+        {
+            readerId = Environment.CurrentManagedThreadId;
+            context.Execute(_ =>
+            {
+                // A burst of work arrives while the reader thread is running the node.
+                for (var i = 0; i < posted; i++)
+                {
+                    var n = i;
+                    context.Post(_ =>
+                    {
+                        order.Add(n);
+                        threads.Add(Environment.CurrentManagedThreadId);
+                        if (n == posted - 1) done.SetResult();
+                    }, null);
+                }
+            }, null);
+        });
+        reader.Start();
+        reader.Join(Wait.Deadline);
+        await done.Task.WaitAsync(Wait.Deadline);
+
+        Assert.Equal(Enumerable.Range(0, posted), order);
+        // The reader ran its own callback plus at most budget - 1 of the burst, then went back to its socket.
+        Assert.Equal(SerialSynchronizationContext.InlineBudget - 1, threads.Count(t => t == readerId));
+    }
 }

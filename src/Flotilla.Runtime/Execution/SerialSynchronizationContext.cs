@@ -22,16 +22,21 @@ public sealed class SerialSynchronizationContext : SynchronizationContext
             ThreadPool.UnsafeQueueUserWorkItem(static self => self.Drain(), this, preferLocal: false);
     }
 
+    /// <summary>How many callbacks <see cref="Execute"/> runs on the caller's thread before it hands the rest of
+    /// the queue to a pool thread: a reader thread that drains a busy node must get back to its socket.</summary>
+    public const int InlineBudget = 64;
+
     /// <summary>
     /// Like <see cref="Post"/>, but when the context is idle and the calling thread runs no scheduler of its own
     /// (say a transport's dedicated reader thread), runs the callback and anything posted meanwhile right here
     /// instead of waking a pool thread to do it. A message that arrives at an idle node then costs no thread hop.
+    /// After <see cref="InlineBudget"/> callbacks with more still queued, the rest is handed to a pool thread.
     /// </summary>
     public void Execute(SendOrPostCallback d, object? state)
     {
         _queue.Enqueue((d, state));
         if (Interlocked.CompareExchange(ref _draining, 1, 0) != 0) return; // the current drainer will run it
-        if (Current is null) Drain();
+        if (Current is null) Drain(InlineBudget);
         else ThreadPool.UnsafeQueueUserWorkItem(static self => self.Drain(), this, preferLocal: false);
     }
 
@@ -56,7 +61,9 @@ public sealed class SerialSynchronizationContext : SynchronizationContext
 
     public override SynchronizationContext CreateCopy() => this;
 
-    private void Drain()
+    private void Drain() => Drain(int.MaxValue);
+
+    private void Drain(int budget)
     {
         var previous = Current;
         SetSynchronizationContext(this);
@@ -68,6 +75,10 @@ public sealed class SerialSynchronizationContext : SynchronizationContext
                 {
                     try { item.Callback(item.State); }
                     catch (Exception e) when (_onError is not null) { _onError(e); }
+                    if (--budget > 0 || _queue.IsEmpty) continue;
+                    // Out of budget with work left: a pool thread carries on (we stay the one drainer until it does).
+                    ThreadPool.UnsafeQueueUserWorkItem(static self => self.Drain(), this, preferLocal: false);
+                    return;
                 }
                 Volatile.Write(ref _draining, 0);
                 // A post may have slipped in between the last dequeue and the reset; claim it or leave it
