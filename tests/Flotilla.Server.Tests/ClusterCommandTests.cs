@@ -1,18 +1,34 @@
 using System.Text.Json;
 using Flotilla.Cli.Commands;
 using Flotilla.Kv.Client;
+using Flotilla.Server.Cluster;
+using Flotilla.Transport.Grpc;
 
 namespace Flotilla.Server.Tests;
 
 public class ClusterCommandTests
 {
-    [Fact]
-    public async Task StatusShowsEveryMemberWithExactlyOneLeaderAndStopStopsThem()
+    [Theory]
+    [InlineData(PeerProtocol.Tcp)]
+    [InlineData(PeerProtocol.Grpc)]
+    public async Task StatusShowsEveryMemberWithExactlyOneLeaderAndStopStopsThem(PeerProtocol peers)
     {
         // A small snapshot threshold, so that the writes below make every member snapshot and trim its log.
-        var (cluster, directory) = await ClusterFixture.StartAsync(3, ["--snapshot-threshold", "4096"]);
+        var (cluster, directory) = await ClusterFixture.StartAsync(3, ["--snapshot-threshold", "4096"], peers);
         try
         {
+            // cluster.json says where each member takes Raft traffic: its own TCP port, or (gRPC) nowhere extra.
+            var saved = ClusterFile.Load(cluster.ClusterFilePath);
+            if (peers == PeerProtocol.Tcp)
+            {
+                Assert.All(saved.Members, m => Assert.StartsWith("tcp://127.0.0.1:", m.PeerAddress));
+                // Six different ports: a client port and a peer port per member.
+                Assert.Equal(6, saved.Members.SelectMany(m => new[] { new Uri(m.PeerAddress!).Port, new Uri(m.Address).Port }).Distinct().Count());
+            }
+            else
+            {
+                Assert.All(saved.Members, m => Assert.Null(m.PeerAddress));
+            }
             Assert.True(await ClusterFixture.EventuallyAsync(async () => await ClusterFixture.LeaderAsync(cluster) is not null, TimeSpan.FromSeconds(20)));
             using (var channel = new GrpcKvChannel(cluster.File.Endpoints.Select(GrpcKvChannel.ParseEndpoint).ToList()))
             {

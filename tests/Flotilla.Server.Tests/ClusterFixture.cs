@@ -7,7 +7,8 @@ namespace Flotilla.Server.Tests;
 /// in a fresh temporary directory, and removes it all afterwards.</summary>
 internal static class ClusterFixture
 {
-    public static async Task<(LocalCluster Cluster, string Directory)> StartAsync(int nodes, IReadOnlyList<string>? serverArguments = null)
+    public static async Task<(LocalCluster Cluster, string Directory)> StartAsync(int nodes, IReadOnlyList<string>? serverArguments = null,
+        Flotilla.Transport.Grpc.PeerProtocol peerProtocol = Flotilla.Transport.Grpc.PeerProtocol.Tcp)
     {
         var directory = Path.Combine(Path.GetTempPath(), $"flotilla-test-{Guid.NewGuid():N}");
         var cluster = await LocalCluster.StartAsync(new LocalClusterOptions
@@ -16,6 +17,7 @@ internal static class ClusterFixture
             Directory = directory,
             Flotilla = SelfInvocation.Current(),
             ServerArguments = serverArguments ?? [],
+            PeerProtocol = peerProtocol,
         });
         return (cluster, directory);
     }

@@ -40,6 +40,8 @@ public sealed record ClusterMember
 {
     [JsonPropertyName("id")] public required int Id { get; init; }
     [JsonPropertyName("address")] public required string Address { get; init; }
+    /// <summary>Where the member takes Raft traffic over framed TCP (<c>tcp://HOST:PORT</c>); null when peers use gRPC on <see cref="Address"/>.</summary>
+    [JsonPropertyName("peer")] public string? PeerAddress { get; init; }
     [JsonPropertyName("pid")] public int Pid { get; init; }
     [JsonPropertyName("data")] public string? DataDirectory { get; init; }
     [JsonPropertyName("log")] public string? LogFile { get; init; }

@@ -60,6 +60,7 @@ public sealed class LocalCluster : IAsyncDisposable
         {
             Id = id,
             Address = _addresses[id],
+            PeerAddress = _peerAddresses.GetValueOrDefault(id),
             Pid = _processes.TryGetValue(id, out var p) && !HasExited(p) ? p.Id : 0,
             DataDirectory = DataDirectory(id),
             LogFile = LogFile(id),
