@@ -28,6 +28,15 @@ internal sealed class TcpPeerLink : IAsyncDisposable
     private readonly object _gate = new();
     /// <summary>Held by whoever is writing queued or inline frames, so frames leave in the order they were sent.</summary>
     private readonly SemaphoreSlim _sending = new(1, 1);
+
+    /// <summary>A message sent within this long of the previous inline write goes to the queue instead: a burst of
+    /// sends is then written by the pump, many frames per syscall, rather than one syscall each (one-way throughput
+    /// of a sender in a loop fell from ~1.4 M to ~150 k messages/s without it). Raft sends a few messages per peer per
+    /// batch, far apart at low load, so they still go out inline.</summary>
+    private static readonly long BurstWindowTicks = System.Diagnostics.Stopwatch.Frequency / 20_000; // 50 us
+
+    /// <summary>When the last inline write finished (Stopwatch ticks).</summary>
+    private long _lastInlineWrite;
     private readonly Task _pump;
     private TcpConnection? _current;
     private Task<TcpConnection>? _connecting;
@@ -62,6 +71,7 @@ internal sealed class TcpPeerLink : IAsyncDisposable
     /// <summary>Writes <paramref name="frame"/> now if nothing is ahead of it; false leaves it to the queue.</summary>
     private bool TryWriteInline(byte[] frame)
     {
+        if (System.Diagnostics.Stopwatch.GetTimestamp() - Volatile.Read(ref _lastInlineWrite) < BurstWindowTicks) return false;
         if (!_sending.Wait(0)) return false;
         var releaseHere = true;
         try
@@ -74,6 +84,7 @@ internal sealed class TcpPeerLink : IAsyncDisposable
             if (completion.IsCompleted)
             {
                 CountInline(completion);
+                Volatile.Write(ref _lastInlineWrite, System.Diagnostics.Stopwatch.GetTimestamp());
                 return true;
             }
             // The kernel buffer is full: keep the send order until the write finishes.
