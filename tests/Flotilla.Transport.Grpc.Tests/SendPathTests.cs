@@ -14,11 +14,14 @@ namespace Flotilla.Transport.Grpc.Tests;
 public sealed class SendPathTests
 {
     [Theory]
-    [InlineData(PeerProtocol.Grpc)]
-    [InlineData(PeerProtocol.Tcp)]
-    public async Task MessagesFromManyThreadsKeepEachSendersOrder(PeerProtocol protocol)
+    [InlineData(PeerProtocol.Grpc, 8, 2000)]
+    [InlineData(PeerProtocol.Tcp, 8, 2000)]
+    // Large messages overflow the pump's 256 KiB batches, so it carries frames from one batch to the next while
+    // inline writes race with it.
+    [InlineData(PeerProtocol.Tcp, 100_000, 150)]
+    public async Task MessagesFromManyThreadsKeepEachSendersOrder(PeerProtocol protocol, int payloadBytes, int perSender)
     {
-        const int senders = 4, perSender = 2000;
+        const int senders = 4;
         await using var nodes = new TestNodes(protocol);
         var a = await nodes.StartAsync(1, options: TestNodes.FastOptions with { OutboundQueueLength = senders * perSender });
         RecordingHandler handler = null!;
@@ -31,7 +34,7 @@ public sealed class SendPathTests
             go.Wait();
             for (var i = 0; i < perSender; i++)
             {
-                var payload = new byte[8];
+                var payload = new byte[payloadBytes];
                 BinaryPrimitives.WriteInt32LittleEndian(payload, s);
                 BinaryPrimitives.WriteInt32LittleEndian(payload.AsSpan(4), i);
                 a.Transport.Send(b.Id, "test/seq", payload);

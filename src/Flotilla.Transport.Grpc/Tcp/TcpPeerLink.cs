@@ -35,6 +35,10 @@ internal sealed class TcpPeerLink : IAsyncDisposable
     /// batch, far apart at low load, so they still go out inline.</summary>
     private static readonly long BurstWindowTicks = System.Diagnostics.Stopwatch.Frequency / 20_000; // 50 us
 
+    /// <summary>A frame the pump took off the queue that did not fit its last batch; it opens the next one. Read and
+    /// written only while holding <see cref="_sending"/>.</summary>
+    private byte[]? _carried;
+
     /// <summary>When the last inline write finished (Stopwatch ticks).</summary>
     private long _lastInlineWrite;
     private readonly Task _pump;
@@ -76,8 +80,9 @@ internal sealed class TcpPeerLink : IAsyncDisposable
         var releaseHere = true;
         try
         {
-            // Queued frames are older: they go first, through the pump.
-            if (_outbound.Reader.Count > 0) return false;
+            // Queued frames (and one the pump took off the queue but left for its next batch) are older: they go
+            // first, through the pump.
+            if (_outbound.Reader.Count > 0 || _carried is not null) return false;
             TcpConnection? connection;
             lock (_gate) connection = _current is { IsClosed: false } live ? live : null;
             if (connection is null || !connection.TryStartWrite(frame, out var completion)) return false;
@@ -162,8 +167,7 @@ internal sealed class TcpPeerLink : IAsyncDisposable
     {
         var backoff = _options.ReconnectBackoffMin;
         var batch = new ArrayBufferWriter<byte>(BatchBytesMax);
-        byte[]? carried = null;
-        while (carried is not null || await _outbound.Reader.WaitToReadAsync(stop).ConfigureAwait(false))
+        while (_carried is not null || await _outbound.Reader.WaitToReadAsync(stop).ConfigureAwait(false))
         {
             // Frames are taken off the queue only while holding _sending, so an inline write never overtakes them.
             await _sending.WaitAsync(stop).ConfigureAwait(false);
@@ -171,10 +175,10 @@ internal sealed class TcpPeerLink : IAsyncDisposable
             {
                 var count = 0;
                 batch.ResetWrittenCount();
-                if (carried is not null) { batch.Write(carried); count++; carried = null; }
+                if (_carried is not null) { batch.Write(_carried); count++; _carried = null; }
                 while (_outbound.Reader.TryRead(out var frame))
                 {
-                    if (count > 0 && batch.WrittenCount + frame.Length > BatchBytesMax) { carried = frame; break; }
+                    if (count > 0 && batch.WrittenCount + frame.Length > BatchBytesMax) { _carried = frame; break; }
                     batch.Write(frame);
                     count++;
                 }
