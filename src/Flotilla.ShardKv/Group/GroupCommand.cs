@@ -1,0 +1,68 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Flotilla.ShardKv.Controller;
+
+namespace Flotilla.ShardKv.Group;
+
+/// <summary>A replica group's log command, one JSON object: a client put, the next configuration, a pulled shard's
+/// data, or the new owner's confirmation that lets the old owner delete a shard.</summary>
+public sealed record GroupCommand
+{
+    [JsonPropertyName("op")] public required string Op { get; init; }
+    [JsonPropertyName("key")] public string? Key { get; init; }
+    [JsonPropertyName("value")] public string? Value { get; init; }
+    [JsonPropertyName("version")] public ulong Version { get; init; }
+    [JsonPropertyName("config")] public ShardConfigData? Config { get; init; }
+    /// <summary>Install/Delete: the configuration whose move this completes.</summary>
+    [JsonPropertyName("num")] public int Num { get; init; }
+    [JsonPropertyName("shard")] public int Shard { get; init; }
+    /// <summary>Install: the shard's data (a <see cref="Flotilla.Kv.StateMachine.KvStateMachine"/> snapshot).</summary>
+    [JsonPropertyName("data")] public byte[]? Data { get; init; }
+
+    public const string PutOp = "put", ConfigOp = "config", InstallOp = "install", DeleteOp = "delete";
+
+    public static byte[] Put(string key, string value, ulong version) => Encode(new GroupCommand { Op = PutOp, Key = key, Value = value, Version = version });
+
+    public static byte[] NextConfig(ShardConfig config) => Encode(new GroupCommand { Op = ConfigOp, Config = ShardConfigData.From(config) });
+
+    public static byte[] Install(int num, int shard, byte[] data) => Encode(new GroupCommand { Op = InstallOp, Num = num, Shard = shard, Data = data });
+
+    public static byte[] Delete(int num, int shard) => Encode(new GroupCommand { Op = DeleteOp, Num = num, Shard = shard });
+
+    private static byte[] Encode(GroupCommand command) => JsonSerializer.SerializeToUtf8Bytes(command);
+
+    public static GroupCommand Decode(ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<GroupCommand>(bytes) ?? throw new InvalidDataException("empty group command");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"undecodable group command: {e.Message}", e);
+        }
+    }
+}
+
+public enum GroupStatus
+{
+    /// <summary>Applied (for a put, <see cref="GroupReply.KvError"/> says how).</summary>
+    Ok = 0,
+    /// <summary>This group does not serve the key's shard right now (not ours, or still being pulled): ask the
+    /// controller for the latest configuration and retry. Nothing was applied.</summary>
+    WrongGroup = 1,
+    /// <summary>A configuration, install or delete that does not fit the current state (stale, duplicate, out of
+    /// order); nothing changed. The group's leader simply moves on.</summary>
+    Ignored = 2,
+}
+
+public sealed record GroupReply
+{
+    [JsonPropertyName("status")] public GroupStatus Status { get; init; }
+    [JsonPropertyName("kv")] public Flotilla.Kv.Protos.KvError KvError { get; init; }
+
+    public byte[] Encode() => JsonSerializer.SerializeToUtf8Bytes(this);
+
+    public static GroupReply Decode(ReadOnlySpan<byte> bytes) =>
+        JsonSerializer.Deserialize<GroupReply>(bytes) ?? throw new InvalidDataException("empty group reply");
+}

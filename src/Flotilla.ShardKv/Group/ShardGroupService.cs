@@ -1,0 +1,156 @@
+using System.Text.Json;
+using Flotilla.Kv.Protos;
+using Flotilla.Kv.StateMachine;
+using Flotilla.Rsm;
+using Flotilla.ShardKv.Controller;
+
+namespace Flotilla.ShardKv.Group;
+
+/// <summary>
+/// One replica group's state machine (host it on a <see cref="ReplicatedStateMachine"/>): per shard a
+/// <see cref="ShardState"/> and, while the shard is here, its versioned KV data. Configurations are taken one at a
+/// time, only when every shard has settled from the previous move; a gained shard is pulled from its previous owner
+/// (<see cref="ExportShard"/> there, an install command here) and the previous owner deletes it once told. Every
+/// transition happens at a log position, so ownership changes are ordered with client puts on every replica.
+/// Design: docs/shardkv-design.md.
+/// </summary>
+public sealed class ShardGroupService : IReplicatedService
+{
+    private readonly int _gid;
+    private ShardConfig _current;
+    private ShardConfig _previous;
+    private readonly ShardState[] _states;
+    private readonly KvStateMachine?[] _data;
+
+    public ShardGroupService(int gid, int shardCount)
+    {
+        if (gid <= 0) throw new ArgumentOutOfRangeException(nameof(gid), gid, "group ids are positive");
+        _gid = gid;
+        _current = _previous = ShardConfig.Initial(shardCount);
+        _states = new ShardState[shardCount];
+        _data = new KvStateMachine?[shardCount];
+    }
+
+    public int Gid => _gid;
+    public int ShardCount => _states.Length;
+    public ShardConfig Current => _current;
+    public ShardState StateOf(int shard) => _states[shard];
+
+    /// <summary>True when no shard is being pulled or offered: the group may take the next configuration.</summary>
+    public bool Settled => _states.All(s => s is ShardState.Serving or ShardState.Absent);
+
+    /// <summary>Shards to pull for the current configuration, with the group that had each in the previous one.</summary>
+    public IEnumerable<(int Shard, int From)> ShardsToPull() =>
+        Enumerable.Range(0, ShardCount).Where(s => _states[s] == ShardState.Pulling).Select(s => (s, _previous.Shards[s]));
+
+    /// <summary>A get, for <see cref="ReplicatedStateMachine.ReadAsync{T}"/>: null when this group does not serve the key.</summary>
+    public GetReply? Get(string key)
+    {
+        var shard = ShardMap.ShardOf(key, ShardCount);
+        return _states[shard] == ShardState.Serving ? _data[shard]!.Get(key) : null;
+    }
+
+    /// <summary>What the new owner pulls: the shard's data, once this group has frozen it in configuration
+    /// <paramref name="num"/> (applied that configuration and lost the shard in it); null until then.</summary>
+    public byte[]? ExportShard(int num, int shard) =>
+        _current.Num == num && _states[shard] == ShardState.Offering ? _data[shard]!.Snapshot() : null;
+
+    public ReadOnlyMemory<byte> Apply(ReadOnlyMemory<byte> command) => Execute(GroupCommand.Decode(command.Span)).Encode();
+
+    public GroupReply Execute(GroupCommand command) => command.Op switch
+    {
+        GroupCommand.PutOp => Put(command),
+        GroupCommand.ConfigOp => NextConfig(command.Config?.ToConfig() ?? throw new InvalidDataException("config command without a configuration")),
+        GroupCommand.InstallOp => Install(command.Num, command.Shard, command.Data ?? throw new InvalidDataException("install without data")),
+        GroupCommand.DeleteOp => Delete(command.Num, command.Shard),
+        var op => throw new InvalidDataException($"unknown group command '{op}'"),
+    };
+
+    private GroupReply Put(GroupCommand put)
+    {
+        var key = put.Key ?? throw new InvalidDataException("put without a key");
+        var shard = ShardMap.ShardOf(key, ShardCount);
+        if (_states[shard] != ShardState.Serving) return new GroupReply { Status = GroupStatus.WrongGroup };
+        var reply = _data[shard]!.Apply(new PutRequest { Key = key, Value = put.Value ?? "", Version = put.Version });
+        return new GroupReply { KvError = reply.Error };
+    }
+
+    private GroupReply NextConfig(ShardConfig next)
+    {
+        if (next.Num != _current.Num + 1 || next.Shards.Count != ShardCount || !Settled) return Ignored;
+        for (var s = 0; s < ShardCount; s++)
+        {
+            var mineBefore = _current.Shards[s] == _gid;
+            var mineAfter = next.Shards[s] == _gid;
+            if (mineBefore && !mineAfter) _states[s] = ShardState.Offering;
+            else if (!mineBefore && mineAfter)
+            {
+                // From nobody (a fresh store or a shard never assigned): nothing to pull, start empty.
+                if (_current.Shards[s] == 0)
+                {
+                    _states[s] = ShardState.Serving;
+                    _data[s] = new KvStateMachine();
+                }
+                else
+                {
+                    _states[s] = ShardState.Pulling;
+                }
+            }
+        }
+        _previous = _current;
+        _current = next;
+        return new GroupReply();
+    }
+
+    private GroupReply Install(int num, int shard, byte[] data)
+    {
+        // Only the pull this configuration is waiting for: a duplicate (already Serving, maybe written since) or a
+        // stale one must not overwrite anything.
+        if (num != _current.Num || shard < 0 || shard >= ShardCount || _states[shard] != ShardState.Pulling) return Ignored;
+        _data[shard] = KvStateMachine.Restore(data);
+        _states[shard] = ShardState.Serving;
+        return new GroupReply();
+    }
+
+    private GroupReply Delete(int num, int shard)
+    {
+        if (num != _current.Num || shard < 0 || shard >= ShardCount || _states[shard] != ShardState.Offering) return Ignored;
+        _data[shard] = null;
+        _states[shard] = ShardState.Absent;
+        return new GroupReply();
+    }
+
+    private static GroupReply Ignored => new() { Status = GroupStatus.Ignored };
+
+    public byte[] Snapshot() => JsonSerializer.SerializeToUtf8Bytes(new SnapshotData
+    {
+        Gid = _gid,
+        Current = ShardConfigData.From(_current),
+        Previous = ShardConfigData.From(_previous),
+        States = [.. _states],
+        Data = _data.Select(d => d?.Snapshot()).ToArray(),
+    });
+
+    public void Restore(ReadOnlyMemory<byte> snapshot)
+    {
+        var data = JsonSerializer.Deserialize<SnapshotData>(snapshot.Span) ?? throw new InvalidDataException("empty group snapshot");
+        if (data.Gid != _gid || data.States.Length != ShardCount || data.Data.Length != ShardCount)
+            throw new InvalidDataException($"group snapshot for group {data.Gid} with {data.States.Length} shards does not fit group {_gid} with {ShardCount}");
+        _current = data.Current.ToConfig();
+        _previous = data.Previous.ToConfig();
+        for (var s = 0; s < ShardCount; s++)
+        {
+            _states[s] = data.States[s];
+            _data[s] = data.Data[s] is { } bytes ? KvStateMachine.Restore(bytes) : null;
+        }
+    }
+
+    private sealed record SnapshotData
+    {
+        public int Gid { get; init; }
+        public required ShardConfigData Current { get; init; }
+        public required ShardConfigData Previous { get; init; }
+        public required ShardState[] States { get; init; }
+        public required byte[]?[] Data { get; init; }
+    }
+}
