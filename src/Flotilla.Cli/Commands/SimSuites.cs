@@ -10,5 +10,6 @@ public static class SimSuites
         SelfTestScenarios.Suite,
         Flotilla.Raft.Testing.RaftScenarios.Suite,
         Flotilla.Kv.Replicated.Testing.ReplicatedKvScenarios.Suite,
+        Flotilla.ShardKv.Testing.ShardControllerScenarios.Suite,
     ];
 }
