@@ -18,8 +18,7 @@ public sealed class SerialSynchronizationContext : SynchronizationContext
     public override void Post(SendOrPostCallback d, object? state)
     {
         _queue.Enqueue((d, state));
-        if (Interlocked.CompareExchange(ref _draining, 1, 0) == 0)
-            ThreadPool.UnsafeQueueUserWorkItem(static self => self.Drain(), this, preferLocal: false);
+        if (Interlocked.CompareExchange(ref _draining, 1, 0) == 0) DrainOnPool();
     }
 
     /// <summary>How many callbacks <see cref="Execute"/> runs on the caller's thread before it hands the rest of
@@ -37,7 +36,7 @@ public sealed class SerialSynchronizationContext : SynchronizationContext
         _queue.Enqueue((d, state));
         if (Interlocked.CompareExchange(ref _draining, 1, 0) != 0) return; // the current drainer will run it
         if (Current is null) Drain(InlineBudget);
-        else ThreadPool.UnsafeQueueUserWorkItem(static self => self.Drain(), this, preferLocal: false);
+        else DrainOnPool();
     }
 
     public override void Send(SendOrPostCallback d, object? state)
@@ -61,7 +60,8 @@ public sealed class SerialSynchronizationContext : SynchronizationContext
 
     public override SynchronizationContext CreateCopy() => this;
 
-    private void Drain() => Drain(int.MaxValue);
+    /// <summary>Hands the drainer's role (already claimed through <c>_draining</c>) to a pool thread.</summary>
+    private void DrainOnPool() => ThreadPool.UnsafeQueueUserWorkItem(static self => self.Drain(int.MaxValue), this, preferLocal: false);
 
     private void Drain(int budget)
     {
@@ -77,7 +77,7 @@ public sealed class SerialSynchronizationContext : SynchronizationContext
                     catch (Exception e) when (_onError is not null) { _onError(e); }
                     if (--budget > 0 || _queue.IsEmpty) continue;
                     // Out of budget with work left: a pool thread carries on (we stay the one drainer until it does).
-                    ThreadPool.UnsafeQueueUserWorkItem(static self => self.Drain(), this, preferLocal: false);
+                    DrainOnPool();
                     return;
                 }
                 Volatile.Write(ref _draining, 0);
