@@ -82,15 +82,7 @@ public sealed partial class WriteAheadLog
         }
         catch (Exception e)
         {
-            TaskCompletionSource? next;
-            lock (_gate)
-            {
-                _failure = e;
-                next = _next;
-                _next = null;
-                _flushLoopRunning = false;
-            }
-            next?.TrySetException(e);
+            Poison(e);
             return false;
         }
     }

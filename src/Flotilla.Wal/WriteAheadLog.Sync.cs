@@ -76,17 +76,7 @@ public sealed partial class WriteAheadLog
             }
             catch (Exception e)
             {
-                TaskCompletionSource? next;
-                lock (_gate)
-                {
-                    _failure = e;
-                    _inflight = null;
-                    next = _next;
-                    _next = null;
-                    _flushLoopRunning = false;
-                }
-                batchDone.TrySetException(e);
-                next?.TrySetException(e);
+                Poison(e, batchDone);
                 return;
             }
             finally
@@ -112,6 +102,23 @@ public sealed partial class WriteAheadLog
             batchDone.TrySetResult();
             if (!await TryPrepareSpareAsync()) return;
         }
+    }
+
+    /// <summary>A write or fsync failed: poison the log (every later call throws with the cause), end the flush loop,
+    /// and fail the batch in flight (if any) and whoever waits for the next one.</summary>
+    private void Poison(Exception e, TaskCompletionSource? inflight = null)
+    {
+        TaskCompletionSource? next;
+        lock (_gate)
+        {
+            _failure = e;
+            _inflight = null;
+            next = _next;
+            _next = null;
+            _flushLoopRunning = false;
+        }
+        inflight?.TrySetException(e);
+        next?.TrySetException(e);
     }
 
     /// <summary>
