@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Flotilla.ShardKv.Controller;
@@ -28,20 +27,10 @@ public sealed record ControllerCommand
 
     public static byte[] Query(int num = -1) => Encode(new ControllerCommand { Op = QueryOp, Num = num });
 
-    private static byte[] Encode(ControllerCommand command) => JsonSerializer.SerializeToUtf8Bytes(command);
+    private static byte[] Encode(ControllerCommand command) => LogJson.Write(command);
 
     /// <summary>Decodes a committed command; <see cref="InvalidDataException"/> on bytes no client of ours wrote.</summary>
-    public static ControllerCommand Decode(ReadOnlySpan<byte> bytes)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize<ControllerCommand>(bytes) ?? throw new InvalidDataException("empty controller command");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"undecodable controller command: {e.Message}", e);
-        }
-    }
+    public static ControllerCommand Decode(ReadOnlySpan<byte> bytes) => LogJson.Read<ControllerCommand>(bytes, "controller command");
 }
 
 public enum ControllerError
@@ -65,10 +54,9 @@ public sealed record ControllerReply
     [JsonPropertyName("error")] public ControllerError Error { get; init; }
     [JsonPropertyName("config")] public ShardConfigData? Config { get; init; }
 
-    public byte[] Encode() => JsonSerializer.SerializeToUtf8Bytes(this);
+    public byte[] Encode() => LogJson.Write(this);
 
-    public static ControllerReply Decode(ReadOnlySpan<byte> bytes) =>
-        JsonSerializer.Deserialize<ControllerReply>(bytes) ?? throw new InvalidDataException("empty controller reply");
+    public static ControllerReply Decode(ReadOnlySpan<byte> bytes) => LogJson.Read<ControllerReply>(bytes, "controller reply");
 }
 
 /// <summary>A <see cref="ShardConfig"/> as JSON (for replies and snapshots).</summary>

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Flotilla.Rsm;
 
 namespace Flotilla.ShardKv.Controller;
@@ -43,8 +42,7 @@ public sealed class ShardController : IReplicatedService
         if (joining is null || joining.Count == 0 || joining.Any(g => g.Key <= 0 || g.Value.Length == 0)) return Error(ControllerError.Invalid);
         var latest = Latest;
         if (joining.Keys.Any(latest.Groups.ContainsKey)) return Error(ControllerError.GroupExists);
-        var groups = new SortedDictionary<int, IReadOnlyList<string>>(latest.Groups.ToDictionary(g => g.Key, g => g.Value));
-        foreach (var (gid, servers) in joining) groups[gid] = servers.ToArray();
+        var groups = Sorted(latest.Groups.Concat(joining.Select(g => KeyValuePair.Create(g.Key, (IReadOnlyList<string>)g.Value.ToArray()))));
         return Append(Rebalancer.Rebalance(latest.Shards, groups.Keys), groups);
     }
 
@@ -53,7 +51,7 @@ public sealed class ShardController : IReplicatedService
         if (leaving is null || leaving.Length == 0) return Error(ControllerError.Invalid);
         var latest = Latest;
         if (leaving.Any(g => !latest.Groups.ContainsKey(g))) return Error(ControllerError.NoSuchGroup);
-        var groups = new SortedDictionary<int, IReadOnlyList<string>>(latest.Groups.Where(g => !leaving.Contains(g.Key)).ToDictionary(g => g.Key, g => g.Value));
+        var groups = Sorted(latest.Groups.Where(g => !leaving.Contains(g.Key)));
         return Append(Rebalancer.Rebalance(latest.Shards, groups.Keys), groups);
     }
 
@@ -64,7 +62,7 @@ public sealed class ShardController : IReplicatedService
         if (!latest.Groups.ContainsKey(gid)) return Error(ControllerError.NoSuchGroup);
         var shards = latest.Shards.ToArray();
         shards[shard] = gid;
-        return Append(shards, new SortedDictionary<int, IReadOnlyList<string>>(latest.Groups.ToDictionary(g => g.Key, g => g.Value)));
+        return Append(shards, latest.Groups); // configurations are immutable: the new one can share the group table
     }
 
     private ControllerReply Query(int num)
@@ -74,7 +72,14 @@ public sealed class ShardController : IReplicatedService
         return new ControllerReply { Config = ShardConfigData.From(config) };
     }
 
-    private ControllerReply Append(int[] shards, SortedDictionary<int, IReadOnlyList<string>> groups)
+    private static SortedDictionary<int, IReadOnlyList<string>> Sorted(IEnumerable<KeyValuePair<int, IReadOnlyList<string>>> groups)
+    {
+        var sorted = new SortedDictionary<int, IReadOnlyList<string>>();
+        foreach (var (gid, servers) in groups) sorted.Add(gid, servers);
+        return sorted;
+    }
+
+    private ControllerReply Append(int[] shards, IReadOnlyDictionary<int, IReadOnlyList<string>> groups)
     {
         var config = new ShardConfig(_configs.Count, shards, groups);
         _configs.Add(config);
@@ -83,7 +88,7 @@ public sealed class ShardController : IReplicatedService
 
     private static ControllerReply Error(ControllerError error) => new() { Error = error };
 
-    public byte[] Snapshot() => JsonSerializer.SerializeToUtf8Bytes(new SnapshotData
+    public byte[] Snapshot() => LogJson.Write(new SnapshotData
     {
         ShardCount = ShardCount,
         Configs = _configs.Select(ShardConfigData.From).ToList(),
@@ -91,7 +96,7 @@ public sealed class ShardController : IReplicatedService
 
     public void Restore(ReadOnlyMemory<byte> snapshot)
     {
-        var data = JsonSerializer.Deserialize<SnapshotData>(snapshot.Span) ?? throw new InvalidDataException("empty controller snapshot");
+        var data = LogJson.Read<SnapshotData>(snapshot.Span, "controller snapshot");
         if (data.Configs.Count == 0 || data.Configs.Select((c, i) => c.Num != i).Any(bad => bad))
             throw new InvalidDataException("controller snapshot configurations are not numbered 0, 1, 2, ...");
         ShardCount = data.ShardCount;

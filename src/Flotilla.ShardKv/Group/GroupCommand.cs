@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using Flotilla.ShardKv.Controller;
 
@@ -29,19 +28,9 @@ public sealed record GroupCommand
 
     public static byte[] Delete(int num, int shard) => Encode(new GroupCommand { Op = DeleteOp, Num = num, Shard = shard });
 
-    private static byte[] Encode(GroupCommand command) => JsonSerializer.SerializeToUtf8Bytes(command);
+    private static byte[] Encode(GroupCommand command) => LogJson.Write(command);
 
-    public static GroupCommand Decode(ReadOnlySpan<byte> bytes)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize<GroupCommand>(bytes) ?? throw new InvalidDataException("empty group command");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"undecodable group command: {e.Message}", e);
-        }
-    }
+    public static GroupCommand Decode(ReadOnlySpan<byte> bytes) => LogJson.Read<GroupCommand>(bytes, "group command");
 }
 
 public enum GroupStatus
@@ -61,8 +50,7 @@ public sealed record GroupReply
     [JsonPropertyName("status")] public GroupStatus Status { get; init; }
     [JsonPropertyName("kv")] public Flotilla.Kv.Protos.KvError KvError { get; init; }
 
-    public byte[] Encode() => JsonSerializer.SerializeToUtf8Bytes(this);
+    public byte[] Encode() => LogJson.Write(this);
 
-    public static GroupReply Decode(ReadOnlySpan<byte> bytes) =>
-        JsonSerializer.Deserialize<GroupReply>(bytes) ?? throw new InvalidDataException("empty group reply");
+    public static GroupReply Decode(ReadOnlySpan<byte> bytes) => LogJson.Read<GroupReply>(bytes, "group reply");
 }

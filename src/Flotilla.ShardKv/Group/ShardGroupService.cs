@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Flotilla.Kv.Protos;
 using Flotilla.Kv.StateMachine;
 using Flotilla.Rsm;
@@ -122,7 +121,7 @@ public sealed class ShardGroupService : IReplicatedService
 
     private static GroupReply Ignored => new() { Status = GroupStatus.Ignored };
 
-    public byte[] Snapshot() => JsonSerializer.SerializeToUtf8Bytes(new SnapshotData
+    public byte[] Snapshot() => LogJson.Write(new SnapshotData
     {
         Gid = _gid,
         Current = ShardConfigData.From(_current),
@@ -133,7 +132,7 @@ public sealed class ShardGroupService : IReplicatedService
 
     public void Restore(ReadOnlyMemory<byte> snapshot)
     {
-        var data = JsonSerializer.Deserialize<SnapshotData>(snapshot.Span) ?? throw new InvalidDataException("empty group snapshot");
+        var data = LogJson.Read<SnapshotData>(snapshot.Span, "group snapshot");
         if (data.Gid != _gid || data.States.Length != ShardCount || data.Data.Length != ShardCount)
             throw new InvalidDataException($"group snapshot for group {data.Gid} with {data.States.Length} shards does not fit group {_gid} with {ShardCount}");
         _current = data.Current.ToConfig();
