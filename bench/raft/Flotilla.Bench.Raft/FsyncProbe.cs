@@ -48,12 +48,7 @@ public static class FsyncProbe
             if (roundStart != 0) samples.Add(done.Order().ElementAt(1) - roundStart);
             roundStart = Stopwatch.GetTimestamp();
         });
-        var zeros = new byte[BlockBytes];
-        foreach (var f in files)
-        {
-            for (var i = 0; i < count; i++) RandomAccess.Write(f, zeros, (long)i * BlockBytes);
-            RandomAccess.FlushToDisk(f);
-        }
+        foreach (var f in files) Preallocate(f, count);
         var started = Stopwatch.GetTimestamp();
         var threads = Enumerable.Range(0, members).Select(m => new Thread(() =>
         {
@@ -85,12 +80,7 @@ public static class FsyncProbe
         double seconds;
         using (var file = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite))
         {
-            if (mode != Mode.FsyncAppend)
-            {
-                var zeros = new byte[BlockBytes];
-                for (var i = 0; i < count; i++) RandomAccess.Write(file, zeros, (long)i * BlockBytes);
-                RandomAccess.FlushToDisk(file);
-            }
+            if (mode != Mode.FsyncAppend) Preallocate(file, count);
             var started = Stopwatch.GetTimestamp();
             for (var i = 0; i < count; i++)
             {
@@ -110,6 +100,14 @@ public static class FsyncProbe
             _ => "fdatasync-4k-prealloc",
         };
         return LatencyStats.From(label, 1, samples, 0, seconds);
+    }
+
+    /// <summary>Zero-fills <paramref name="blocks"/> blocks and syncs them, so later writes there carry data only.</summary>
+    private static void Preallocate(SafeFileHandle file, int blocks)
+    {
+        var zeros = new byte[BlockBytes];
+        for (var i = 0; i < blocks; i++) RandomAccess.Write(file, zeros, (long)i * BlockBytes);
+        RandomAccess.FlushToDisk(file);
     }
 
     private static void Fdatasync(SafeFileHandle file)
