@@ -59,6 +59,8 @@ public static class KvCommand
             KvServerHost host;
             try { host = await KvServerHost.StartAsync(endpoint, directory, cancellationToken: cancellationToken); }
             catch (InvalidDataException e) { throw new CliException($"{directory}: {e.Message}", ExitCodes.BadInput, e); }
+            catch (Flotilla.Wal.WalCorruptionException e) { throw new CliException($"refusing to start: the write-ahead log in {directory} is damaged: {e.Message}", ExitCodes.BadInput, e); }
+            catch (Flotilla.Wal.Snapshots.SnapshotCorruptionException e) { throw new CliException($"refusing to start: the snapshot in {directory} is unusable: {e.Message}", ExitCodes.BadInput, e); }
             catch (IOException e) when (e.InnerException is System.Net.Sockets.SocketException || e.Message.Contains("address", StringComparison.OrdinalIgnoreCase))
             {
                 throw new CliException($"cannot listen on {endpoint}: {e.Message}", ExitCodes.Failure, e);

@@ -97,6 +97,10 @@ public static class ServerCommand
         {
             throw new CliException($"refusing to start: the write-ahead log is damaged: {e.Message}", ExitCodes.BadInput, e);
         }
+        catch (Flotilla.Wal.Snapshots.SnapshotCorruptionException e)
+        {
+            throw new CliException($"refusing to start: the snapshot in {options.DataDirectory} is unusable: {e.Message}", ExitCodes.BadInput, e);
+        }
     }
 
     /// <summary>Waits for Ctrl-C/SIGTERM, an Admin.Shutdown request, or the death of the parent process.</summary>

@@ -2,6 +2,7 @@ using Flotilla.Kv.Protos;
 using Flotilla.Kv.StateMachine;
 using Flotilla.Runtime.Storage;
 using Flotilla.Wal;
+using Flotilla.Wal.Snapshots;
 using Google.Protobuf;
 
 namespace Flotilla.Kv.Storage;
@@ -9,7 +10,9 @@ namespace Flotilla.Kv.Storage;
 /// <summary>
 /// The single-node server's durability: every applied put is an entry of a <see cref="WriteAheadLog"/> (index = its
 /// position in apply order, term 0, data = the PutRequest bytes), plus a snapshot file of the whole state.
-/// <para>Recovery loads the snapshot and replays the log entries after its index (the WAL drops a torn tail). Replaying
+/// <para>Recovery loads the snapshot and replays the log entries after its index (the WAL drops a torn tail); it
+/// refuses to start (<see cref="SnapshotCorruptionException"/>) on a damaged snapshot or on one missing or older than
+/// the WAL's snapshot mark. Replaying
 /// a put the state already reflects would be harmless anyway: its version no longer matches, so it is refused.</para>
 /// <para>Group commit comes from the WAL: puts staged while an fsync runs go out together in the next one.</para>
 /// <para>Compaction: snapshot (state + index of the last put it includes) first, then <c>MarkSnapshot</c> and
@@ -52,8 +55,23 @@ public sealed class KvDurableLog : IKvLog, IAsyncDisposable
     public static async Task<KvDurableLog> OpenAsync(IFileSystem fs, KvDurableLogOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new KvDurableLogOptions();
-        var (snapshotIndex, state) = await KvSnapshotFile.ReadAsync(fs, options.Directory, cancellationToken);
         var (wal, recovery) = await WriteAheadLog.OpenAsync(fs, options.Wal, cancellationToken);
+        ulong snapshotIndex;
+        KvStateMachine state;
+        try
+        {
+            // Verified (checksum over header and payload), then checked against the WAL's mark: a missing or older
+            // snapshot would silently drop every put the WAL compacted away.
+            var snapshot = await KvSnapshotFile.ReadAsync(fs, options.Directory, cancellationToken);
+            SnapshotFile.RequireCoversMark(KvSnapshotFile.NameIn(options.Directory), snapshot is { } s ? (s.LastIndex, 0) : null,
+                recovery.SnapshotIndex, recovery.SnapshotTerm);
+            (snapshotIndex, state) = snapshot ?? (0, new KvStateMachine());
+        }
+        catch
+        {
+            await wal.DisposeAsync();
+            throw;
+        }
         long replayed = 0;
         foreach (var entry in recovery.Entries)
         {

@@ -2,12 +2,11 @@ using Flotilla.Runtime;
 
 namespace Flotilla.Raft;
 
-/// <summary>Encodings of the hard state and of a snapshot file, for durable storage.</summary>
+/// <summary>Encodings of the hard state and of a snapshot file's payload, for durable storage.</summary>
 public static class StateCodec
 {
     private const byte HardStateVersion = 1;
-    private static ReadOnlySpan<byte> SnapshotMagic => "FRSN"u8;
-    private const byte SnapshotVersion = 1;
+    private const byte SnapshotPayloadVersion = 1;
 
     public static byte[] EncodeHardState(HardState state)
     {
@@ -32,31 +31,26 @@ public static class StateCodec
         return new HardState(term, hasVote == 1 ? new NodeId(vote) : null, commit);
     }
 
-    public static byte[] EncodeSnapshot(RaftSnapshot snapshot)
+    /// <summary>The payload of a Raft snapshot file: the voters, then the service's state. Index and term live in the
+    /// file's header (Flotilla.Wal.Snapshots.SnapshotFormat), which the file's checksum covers with this.</summary>
+    public static byte[] EncodeSnapshotPayload(RaftSnapshot snapshot)
     {
-        var w = new WireWriter(snapshot.Data.Length + 64);
-        foreach (var b in SnapshotMagic) w.Byte(b);
-        w.Byte(SnapshotVersion);
-        w.VarUInt(snapshot.Index);
-        w.VarUInt(snapshot.Term);
+        var w = new WireWriter(snapshot.Data.Length + 16);
+        w.Byte(SnapshotPayloadVersion);
         w.VarUInt((ulong)snapshot.Meta.Voters.Count);
         foreach (var v in snapshot.Meta.Voters) w.VarInt(v.Value);
         w.Bytes(snapshot.Data.Span);
         return w.Written.ToArray();
     }
 
-    public static RaftSnapshot DecodeSnapshot(ReadOnlySpan<byte> data)
+    public static RaftSnapshot DecodeSnapshotPayload(ulong index, ulong term, ReadOnlySpan<byte> payload)
     {
-        var r = new WireReader(data);
-        foreach (var b in SnapshotMagic)
-            if (r.Byte() != b) throw new RaftCodecException("not a snapshot file");
-        if (r.Byte() != SnapshotVersion) throw new RaftCodecException("unknown snapshot version");
-        var index = r.VarUInt();
-        var term = r.VarUInt();
+        var r = new WireReader(payload);
+        if (r.Byte() != SnapshotPayloadVersion) throw new RaftCodecException("unknown snapshot payload version");
         var voters = new NodeId[r.Count(MessageCodec.MaxVoters)];
         for (var i = 0; i < voters.Length; i++) voters[i] = new NodeId(r.VarInt());
-        var payload = r.Bytes(int.MaxValue);
-        if (!r.AtEnd) throw new RaftCodecException("trailing bytes after snapshot");
-        return new RaftSnapshot(new SnapshotMeta(index, term, voters), payload);
+        var data = r.Bytes(int.MaxValue);
+        if (!r.AtEnd) throw new RaftCodecException("trailing bytes after snapshot payload");
+        return new RaftSnapshot(new SnapshotMeta(index, term, voters), data);
     }
 }

@@ -1,5 +1,6 @@
 using Flotilla.Runtime.Storage;
 using Flotilla.Wal;
+using Flotilla.Wal.Snapshots;
 
 namespace Flotilla.Raft;
 
@@ -32,14 +33,19 @@ public sealed class WalRaftStorage : IRaftStorage, IAsyncDisposable
         // size. Measured on the 3-node Raft bench: ~25% more commits/s at 64 proposers than appending segments.
         var options = (walOptions ?? new WalOptions { SegmentBytes = 4 * WalOptions.MiB, Preallocate = true }) with { Directory = $"{directory}/wal" };
         var (wal, recovery) = await WriteAheadLog.OpenAsync(fs, options, ct);
-        var snapshotFile = $"{directory}/snapshot";
+        var snapshotFile = RaftSnapshotFile.NameIn(directory);
         RaftSnapshot? snapshot = null;
         long snapshotBytes = 0;
-        if (fs.Exists(snapshotFile))
+        try
         {
-            var bytes = await fs.ReadAllAsync(snapshotFile, ct);
-            snapshot = StateCodec.DecodeSnapshot(bytes);
-            snapshotBytes = bytes.Length;
+            // Verified (checksum over header and payload) and cross-checked with the WAL's mark before anything is used.
+            if (await RaftSnapshotFile.ReadAsync(fs, snapshotFile, ct) is { } read) (snapshot, snapshotBytes) = read;
+            SnapshotFile.RequireCoversMark(snapshotFile, snapshot is null ? null : (snapshot.Index, snapshot.Term), recovery.SnapshotIndex, recovery.SnapshotTerm);
+        }
+        catch
+        {
+            await wal.DisposeAsync();
+            throw;
         }
         var hardState = recovery.State.IsEmpty ? HardState.Empty : StateCodec.DecodeHardState(recovery.State.Span);
         var entries = recovery.Entries.Select(e => EntryCodec.DecodePayload(e.Index, e.Term, e.Data.Span)).ToList();
@@ -51,10 +57,6 @@ public sealed class WalRaftStorage : IRaftStorage, IAsyncDisposable
             entries = holds ? entries.Where(e => e.Index > snapshot.Index).ToList() : [];
             wal.MarkSnapshot(snapshot.Index, snapshot.Term);
             await wal.SyncAsync(ct);
-        }
-        else if (snapshot is null && recovery.SnapshotIndex > 0)
-        {
-            throw new InvalidDataException($"{directory}: the WAL is compacted to {recovery.SnapshotIndex} but the snapshot file is missing");
         }
         var loaded = new RaftPersistentState(hardState, snapshot, entries);
         return new WalRaftStorage(fs, wal, snapshotFile, loaded, snapshotBytes);
@@ -81,9 +83,7 @@ public sealed class WalRaftStorage : IRaftStorage, IAsyncDisposable
     public async ValueTask SaveSnapshotAsync(RaftSnapshot snapshot, bool discardLog, CancellationToken cancellationToken = default)
     {
         if (snapshot.Index <= _wal.SnapshotIndex) return; // never move the snapshot back
-        var bytes = StateCodec.EncodeSnapshot(snapshot);
-        await _fs.WriteAtomicallyAsync(_snapshotFile, bytes, cancellationToken);
-        _snapshotBytes = bytes.Length;
+        _snapshotBytes = await RaftSnapshotFile.WriteAsync(_fs, _snapshotFile, snapshot, cancellationToken);
         if (snapshot.Index > _wal.SnapshotIndex) _wal.MarkSnapshot(snapshot.Index, snapshot.Term);
         await _wal.CompactAsync(cancellationToken);
         _loaded = RaftPersistentState.Empty; // only needed at start; let the memory go

@@ -85,7 +85,7 @@ public class WalRaftStorageTests
         await storage.SyncAsync();
         // Only the snapshot file made it (as if the process died right after writing it), from a different history.
         var snapshot = new RaftSnapshot(new SnapshotMeta(5, 2, [new(1)]), new byte[] { 7 });
-        await fs.WriteAtomicallyAsync("raft/g/snapshot", StateCodec.EncodeSnapshot(snapshot));
+        await RaftSnapshotFile.WriteAsync(fs, "raft/g/snapshot", snapshot);
         fs.Crash(new Random(3));
         var state = await (await Open(fs)).LoadAsync();
         Assert.Equal(5UL, state.Snapshot!.Index);

@@ -1,0 +1,94 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+
+namespace Flotilla.Wal.Snapshots;
+
+/// <summary>
+/// The one snapshot file format of every Flotilla store (Raft groups, the single-node KV), little-endian:
+/// <code>
+///   offset  size  field
+///   0       4     magic "FLSN"
+///   4       1     format version (1)
+///   5       1     kind (<see cref="SnapshotKind"/>)
+///   6       2     reserved, 0
+///   8       8     index: the last log index the payload includes
+///   16      8     term of that index (0 where the store has no terms)
+///   24      8     payloadBytes
+///   32      n     payload
+///   32+n    8     XxHash3-64 of bytes [0, 32+n): the header is covered too, so a flipped index or term is caught
+/// </code>
+/// Decoding checks the size and the checksum before any field is used and throws only
+/// <see cref="SnapshotCorruptionException"/>, naming the offset of the field at fault.
+/// </summary>
+public static class SnapshotFormat
+{
+    public const int HeaderBytes = 32;
+    public const int TrailerBytes = 8;
+    public const byte Version = 1;
+
+    /// <summary>The largest payload: what one byte array can hold with the header and trailer around it.</summary>
+    public static readonly long PayloadBytesMax = Array.MaxLength - HeaderBytes - TrailerBytes;
+
+    private const uint Magic = 0x4E534C46; // "FLSN"
+    // Formats before this one (no checksum over the header, or none at all): recognised only to say so.
+    private const uint LegacyRaftMagic = 0x4E535246; // "FRSN"
+    private const uint LegacyKvMagic = 0x564B4C46; // "FLKV"
+
+    private const int VersionOffset = 4;
+    private const int KindOffset = 5;
+    private const int ReservedOffset = 6;
+    private const int IndexOffset = 8;
+    private const int TermOffset = 16;
+    private const int LengthOffset = 24;
+
+    public static byte[] Encode(SnapshotKind kind, ulong index, ulong term, ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length > PayloadBytesMax) throw new ArgumentException($"a snapshot payload is at most {PayloadBytesMax} bytes", nameof(payload));
+        var bytes = new byte[HeaderBytes + payload.Length + TrailerBytes];
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes, Magic);
+        bytes[VersionOffset] = Version;
+        bytes[KindOffset] = (byte)kind;
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(IndexOffset), index);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(TermOffset), term);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(LengthOffset), (ulong)payload.Length);
+        payload.CopyTo(bytes.AsSpan(HeaderBytes));
+        var covered = HeaderBytes + payload.Length;
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(covered), XxHash3.HashToUInt64(bytes.AsSpan(0, covered)));
+        return bytes;
+    }
+
+    /// <summary>Verifies and decodes a whole file's bytes; <paramref name="file"/> names it in errors.</summary>
+    public static StoredSnapshot Decode(string file, ReadOnlyMemory<byte> data, SnapshotKind expected)
+    {
+        var bytes = data.Span;
+        if (bytes.Length < 4) throw Damaged(file, bytes.Length, $"truncated: {bytes.Length} bytes, not even a magic number");
+        var magic = BinaryPrimitives.ReadUInt32LittleEndian(bytes);
+        if (magic is LegacyRaftMagic or LegacyKvMagic)
+            throw Damaged(file, 0, "an older snapshot format without a checksum over its header; not loaded (restore this member from a peer or a backup)");
+        if (magic != Magic) throw Damaged(file, 0, $"not a Flotilla snapshot file (magic 0x{magic:X8})");
+        if (bytes.Length < HeaderBytes + TrailerBytes)
+            throw Damaged(file, bytes.Length, $"truncated: {bytes.Length} bytes, shorter than the {HeaderBytes + TrailerBytes}-byte minimum");
+        if (bytes[VersionOffset] != Version) throw Damaged(file, VersionOffset, $"unsupported snapshot format version {bytes[VersionOffset]} (this build reads {Version})");
+        var kind = (SnapshotKind)bytes[KindOffset];
+        if (kind != expected)
+            throw Damaged(file, KindOffset, Enum.IsDefined(kind) ? $"holds a {kind} snapshot, expected {expected}" : $"unknown snapshot kind {(byte)kind}");
+        if (BinaryPrimitives.ReadUInt16LittleEndian(bytes[ReservedOffset..]) != 0) throw Damaged(file, ReservedOffset, "reserved header bytes are not zero");
+        var declared = BinaryPrimitives.ReadUInt64LittleEndian(bytes[LengthOffset..]);
+        var actual = (ulong)(bytes.Length - HeaderBytes - TrailerBytes);
+        if (declared > actual)
+            throw Damaged(file, bytes.Length, $"truncated: the header declares {declared} payload bytes, the file holds {actual}");
+        if (declared < actual)
+            throw Damaged(file, HeaderBytes + (long)declared + TrailerBytes, $"{actual - declared} bytes past the end the header declares ({declared} payload bytes)");
+        var covered = HeaderBytes + (int)declared;
+        var stored = BinaryPrimitives.ReadUInt64LittleEndian(bytes[covered..]);
+        var computed = XxHash3.HashToUInt64(bytes[..covered]);
+        if (stored != computed) throw Damaged(file, covered, $"checksum mismatch (stored {stored:x16}, computed {computed:x16}): the file is damaged");
+        return new StoredSnapshot(
+            kind,
+            BinaryPrimitives.ReadUInt64LittleEndian(bytes[IndexOffset..]),
+            BinaryPrimitives.ReadUInt64LittleEndian(bytes[TermOffset..]),
+            data.Slice(HeaderBytes, covered - HeaderBytes));
+    }
+
+    private static SnapshotCorruptionException Damaged(string file, long offset, string reason) => new(file, offset, reason);
+}
