@@ -3,6 +3,7 @@ using Flotilla.Runtime;
 using Flotilla.Runtime.Storage;
 using Flotilla.Simulation.Storage;
 using Flotilla.Wal;
+using Flotilla.Wal.Snapshots;
 
 namespace Flotilla.Raft.Tests.Storage;
 
@@ -90,5 +91,55 @@ public class WalRaftStorageTests
         var state = await (await Open(fs)).LoadAsync();
         Assert.Equal(5UL, state.Snapshot!.Index);
         Assert.Empty(state.Entries); // the old entries 1..3 are not a continuation of that snapshot
+    }
+
+    /// <summary>400 entries, a service snapshot at 390 (the WAL compacted below it), a crash.</summary>
+    private static async Task<SimFileSystem> CompactedStoreAsync(Action<WalRaftStorage>? before = null)
+    {
+        var fs = new SimFileSystem();
+        var storage = await Open(fs);
+        for (ulong i = 1; i <= 400; i++) await storage.AppendAsync([Entry(i, 1, new string('p', 40))]);
+        await storage.SyncAsync();
+        await storage.SaveSnapshotAsync(new RaftSnapshot(new SnapshotMeta(390, 1, [new(1)]), new byte[200]), discardLog: false);
+        fs.Crash(new Random(4));
+        return fs;
+    }
+
+    [Fact]
+    public async Task AByteFlippedInTheMiddleOfTheSnapshotFileRefusesToOpen()
+    {
+        var fs = await CompactedStoreAsync();
+        using (var file = fs.Open("raft/g/snapshot")) fs.Corrupt("raft/g/snapshot", file.Length / 2, 0x10);
+        var e = await Assert.ThrowsAsync<SnapshotCorruptionException>(() => Open(fs));
+        Assert.Equal("raft/g/snapshot", e.File);
+        Assert.Contains("checksum mismatch", e.Reason);
+    }
+
+    [Fact]
+    public async Task ATruncatedSnapshotFileRefusesToOpenNamingTheFile()
+    {
+        var fs = await CompactedStoreAsync();
+        using (var file = fs.Open("raft/g/snapshot")) file.SetLength(file.Length - 1);
+        var e = await Assert.ThrowsAsync<SnapshotCorruptionException>(() => Open(fs));
+        Assert.StartsWith("raft/g/snapshot at byte", e.Message);
+    }
+
+    [Fact]
+    public async Task ASnapshotFileDeletedAfterCompactionRefusesToOpen()
+    {
+        var fs = await CompactedStoreAsync();
+        fs.Delete("raft/g/snapshot");
+        var e = await Assert.ThrowsAsync<SnapshotCorruptionException>(() => Open(fs));
+        Assert.Contains("the WAL says the snapshot at index 390 term 1 is required", e.Message);
+        Assert.Contains("missing", e.Message);
+    }
+
+    [Fact]
+    public async Task ASnapshotFileOlderThanTheWalMarkRefusesToOpen()
+    {
+        var fs = await CompactedStoreAsync();
+        await RaftSnapshotFile.WriteAsync(fs, "raft/g/snapshot", new RaftSnapshot(new SnapshotMeta(100, 1, [new(1)]), new byte[1]));
+        var e = await Assert.ThrowsAsync<SnapshotCorruptionException>(() => Open(fs));
+        Assert.Contains("older index 100", e.Message);
     }
 }
