@@ -19,7 +19,7 @@ public sealed class SnapshotCorruptionException : IOException
     /// <summary>The snapshot file (name within the file system).</summary>
     public string File { get; }
 
-    /// <summary>Byte offset of the damaged field within <see cref="File"/>; -1 when the file itself is missing.</summary>
+    /// <summary>Byte offset of the damaged field within <see cref="File"/>; -1 when no offset applies (the file is missing, not a file, or unreadable).</summary>
     public long Offset { get; }
 
     public string Reason { get; }

@@ -55,11 +55,11 @@ public static class SnapshotFile
         catch (UnauthorizedAccessException e)
         {
             // How .NET reports opening a directory (EISDIR) or a file without permission.
-            throw new SnapshotCorruptionException(name, 0, $"cannot be opened as a file (is it a directory?): {e.Message}", e);
+            throw new SnapshotCorruptionException(name, -1, $"cannot be opened as a file (is it a directory?): {e.Message}", e);
         }
         catch (IOException e) when (e is not SnapshotCorruptionException)
         {
-            throw new SnapshotCorruptionException(name, 0, $"cannot be read: {e.Message}", e);
+            throw new SnapshotCorruptionException(name, -1, $"cannot be read: {e.Message}", e);
         }
         return SnapshotFormat.Decode(name, bytes, expected);
     }
