@@ -142,4 +142,52 @@ public class WalRaftStorageTests
         var e = await Assert.ThrowsAsync<SnapshotCorruptionException>(() => Open(fs));
         Assert.Contains("older index 100", e.Message);
     }
+
+    [Fact]
+    public async Task PowerLossAtAnyFsyncOfASnapshotSaveLeavesAStoreThatOpensWithTheOldOrTheNewSnapshot()
+    {
+        var (crashedRuns, completedRuns) = (0, 0);
+        for (var seed = 1; seed <= 12; seed++)
+        {
+            for (var crashAt = 1; crashAt <= 8; crashAt++)
+            {
+                var random = new Random(seed * 100 + crashAt);
+                var fs = new SimFileSystem();
+                var storage = await Open(fs);
+                for (ulong i = 1; i <= 300; i++) await storage.AppendAsync([Entry(i, 1, new string('p', 40))]);
+                await storage.SyncAsync();
+                await storage.SaveSnapshotAsync(new RaftSnapshot(new SnapshotMeta(100, 1, [new(1)]), new byte[] { 1 }), discardLog: false);
+
+                // The power fails at the crashAt-th fsync (file or directory) of the next save: a crash inside an
+                // fsync means it never happened, and of the operations before it a random prefix survives.
+                var fsyncs = 0;
+                fs.FlushDelay = _ =>
+                {
+                    if (++fsyncs != crashAt) return ValueTask.CompletedTask;
+                    fs.Crash(random);
+                    throw new IOException("simulated power loss");
+                };
+                var completed = false;
+                try
+                {
+                    await storage.SaveSnapshotAsync(new RaftSnapshot(new SnapshotMeta(290, 1, [new(1)]), new byte[] { 2 }), discardLog: false);
+                    completed = fsyncs < crashAt;
+                }
+                catch (IOException)
+                {
+                }
+                fs.FlushDelay = null;
+                if (completed) fs.Crash(random);
+                if (completed) completedRuns++; else crashedRuns++;
+
+                var state = await (await Open(fs)).LoadAsync(); // never refused: a crash is not damage
+                var at = $"seed {seed}, crash at fsync {crashAt} (completed {completed})";
+                Assert.True(state.Snapshot is { Index: 100 } or { Index: 290 }, $"{at}: snapshot {state.Snapshot?.Index}");
+                Assert.True(!completed || state.Snapshot!.Index == 290, $"{at}: a completed save was lost");
+                Assert.Equal(state.Snapshot!.Index == 290 ? [2] : new byte[] { 1 }, state.Snapshot.Data.ToArray());
+                Assert.Equal(Enumerable.Range((int)state.Snapshot.Index + 1, 300 - (int)state.Snapshot.Index).Select(i => (ulong)i), state.Entries.Select(e => e.Index));
+            }
+        }
+        Assert.True(crashedRuns > 0 && completedRuns > 0, $"{crashedRuns} crashed and {completedRuns} completed saves: the crash points must cover both");
+    }
 }
