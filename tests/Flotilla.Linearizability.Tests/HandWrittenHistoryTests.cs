@@ -77,6 +77,20 @@ public class HandWrittenHistoryTests
             Put(1, 20, 30, "k", "b", 1, KvOutput.VersionMismatch)));
 
     [Fact]
+    public void ErrVersionFromAPutOnAnAbsentKeyIsNotLinearizable() =>
+        // The server answers ErrNoKey here; a store that answered ErrVersion is wrong even though nothing changed.
+        Assert.Equal(CheckOutcome.Illegal, Check(
+            Put(1, 0, 10, "k", "a", 4, KvOutput.VersionMismatch),
+            GetNoKey(2, 20, 30, "k")));
+
+    [Fact]
+    public void ErrVersionFromAPutOnAnAbsentKeyIsLinearizableOnlyIfACreateMayHaveComeFirst() =>
+        Assert.Equal(CheckOutcome.Ok, Check(
+            Put(1, 0, 10, "k", "a", 4, KvOutput.VersionMismatch),
+            Put(2, 0, 10, "k", "b", 0),
+            Get(3, 20, 30, "k", "b", 1)));
+
+    [Fact]
     public void ErrNoKeyFromAGetAfterACompletedCreateIsNotLinearizable() =>
         Assert.Equal(CheckOutcome.Illegal, Check(
             Put(1, 0, 10, "k", "a", 0),

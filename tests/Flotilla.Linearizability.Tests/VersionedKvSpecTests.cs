@@ -51,6 +51,13 @@ public class VersionedKvSpecTests
     }
 
     [Fact]
+    public void ErrVersionIsIllegalForAnAbsentKeyWhichAnswersErrNoKey()
+    {
+        Assert.Empty(Step(Absent, KvInput.Put("k", "y", 1), KvOutput.VersionMismatch));
+        Assert.Empty(Step(Absent, KvInput.Put("k", "y", 7), KvOutput.VersionMismatch));
+    }
+
+    [Fact]
     public void PutErrNoKeyIsLegalOnlyForAnAbsentKeyAndNonZeroVersion()
     {
         Assert.Equal([Absent], Step(Absent, KvInput.Put("k", "y", 3), KvOutput.NoKey));

@@ -50,6 +50,19 @@ public sealed class CliErrorTests : IDisposable
         await AssertOneErrorLine(worker, 3, "cannot reach the coordinator");
     }
 
+    [Fact]
+    public async Task WorkerWhoseCoordinatorIsKilledMidJobExitsWithUnavailable()
+    {
+        // jobcount's map takes 2-5 s and leaves a file when it starts: the worker is in touch and mid-task when the
+        // coordinator dies, so it can only find the coordinator gone, never hear that the job is done.
+        var (coordinator, address) = await _processes.StartCoordinatorAsync(_dir.Path, ["--reduce", "1"], [TestData.Books[0]]);
+        var worker = _processes.StartWorker(_dir.Path, "jobcount", address);
+        await Wait.UntilAsync(() => Directory.GetFiles(_dir.Path, "mr-worker-jobcount-*").Length > 0, Timeout, "the worker to start a map",
+            () => worker.StandardError);
+        coordinator.Kill();
+        await AssertOneErrorLine(worker, 3, "lost the coordinator at ");
+    }
+
     private static async Task AssertOneErrorLine(FlotillaProcess process, int exitCode, string expected)
     {
         Assert.Equal(exitCode, await process.WaitForExitAsync(Timeout));

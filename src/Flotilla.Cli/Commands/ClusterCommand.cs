@@ -10,7 +10,7 @@ using Spectre.Console;
 
 namespace Flotilla.Cli.Commands;
 
-/// <summary><c>flotilla cluster start|status|stop</c>: a local cluster of separate server processes.</summary>
+/// <summary><c>flotilla cluster start|status|stop|restart</c>: a local cluster of separate server processes.</summary>
 public static class ClusterCommand
 {
     public static Command Create()
@@ -19,6 +19,7 @@ public static class ClusterCommand
         command.Subcommands.Add(Start());
         command.Subcommands.Add(Status());
         command.Subcommands.Add(Stop());
+        command.Subcommands.Add(Restart());
         return command;
     }
 
@@ -52,6 +53,9 @@ public static class ClusterCommand
             var directory = Path.GetFullPath(parse.GetValue(dir)!);
             var extra = parse.GetValue(snapshot) is { } s ? new[] { "--snapshot-threshold", s.ToString() } : [];
             var protocol = parse.GetValue(peerProtocol) == "grpc" ? PeerProtocol.Grpc : PeerProtocol.Tcp;
+            var ports = protocol == PeerProtocol.Tcp ? 2 * count : count;
+            if (parse.GetValue(basePort) is var first && first != 0 && (first < 1 || first > 65536 - ports))
+                throw new CliException($"--base-port must be 0 (free ports) or 1..{65536 - ports}: {count} members use {ports} consecutive ports, not from {first}", ExitCodes.Usage);
             await using var cluster = await StartClusterAsync(count, directory, parse.GetValue(basePort), extra, ct, protocol);
             output.WriteLine($"Started a {count}-member cluster:");
             foreach (var member in cluster.File.Members)
@@ -92,6 +96,10 @@ public static class ClusterCommand
                 PeerProtocol = peerProtocol,
             }, ct);
         }
+        catch (ArgumentException e)
+        {
+            throw new CliException(e.Message, ExitCodes.Usage, e);
+        }
         catch (Exception e) when (e is TimeoutException or InvalidOperationException)
         {
             throw new CliException($"the cluster did not start: {e.Message}", ExitCodes.Failure, e);
@@ -125,7 +133,9 @@ public static class ClusterCommand
             var output = parse.InvocationConfiguration.Output;
             if (parse.GetValue(json)) PrintJson(rows, output);
             else PrintTable(rows, output);
-            return rows.Any(r => r.Status is not null) ? ExitCodes.Ok : ExitCodes.Unavailable;
+            if (rows.Any(r => r.Status is not null)) return ExitCodes.Ok;
+            parse.InvocationConfiguration.Error.WriteLine($"flotilla: error: no member answered (tried {Authorities(endpoints)})");
+            return ExitCodes.Unavailable;
         });
         return command;
     }
@@ -180,7 +190,44 @@ public static class ClusterCommand
                 if (await admin.TryShutdownAsync(TimeSpan.FromSeconds(3))) stopped++;
             }
             parse.InvocationConfiguration.Output.WriteLine($"asked {stopped} of {endpoints.Count} members to stop");
-            return stopped > 0 ? ExitCodes.Ok : ExitCodes.Unavailable;
+            if (stopped > 0) return ExitCodes.Ok;
+            parse.InvocationConfiguration.Error.WriteLine($"flotilla: error: no member answered (tried {Authorities(endpoints)})");
+            return ExitCodes.Unavailable;
+        });
+        return command;
+    }
+
+    private static string Authorities(IEnumerable<Uri> endpoints) => string.Join(", ", endpoints.Select(e => e.Authority));
+
+    private static Command Restart()
+    {
+        var id = new Argument<int>("id") { Description = "The member to restart." };
+        var cluster = new Option<string>("--cluster") { Description = "The cluster.json that 'flotilla cluster start' wrote.", Required = true };
+        var timeout = new Option<int>("--timeout-seconds") { Description = "How long the new process has to answer.", DefaultValueFactory = _ => 60 };
+        var command = new Command("restart", "Stop one member (cleanly, else kill -9) and start it again with the same command line; cluster.json and 'cluster start' follow the new process.")
+        {
+            id, cluster, timeout,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var path = parse.GetValue(cluster)!;
+            ClusterEndpoints.Load(path);
+            if (parse.GetValue(timeout) is var seconds && seconds <= 0) throw new CliException("--timeout-seconds must be positive", ExitCodes.Usage);
+            ClusterMember member;
+            try
+            {
+                member = await MemberRestart.RestartAsync(path, parse.GetValue(id), TimeSpan.FromSeconds(seconds), ct);
+            }
+            catch (ArgumentException e)
+            {
+                throw new CliException(e.Message, ExitCodes.Usage, e);
+            }
+            catch (Exception e) when (e is InvalidOperationException or TimeoutException)
+            {
+                throw new CliException($"cannot restart member {parse.GetValue(id)}: {e.Message}", ExitCodes.Failure, e);
+            }
+            parse.InvocationConfiguration.Output.WriteLine($"restarted n{member.Id}  {member.Address}  pid {member.Pid}");
+            return ExitCodes.Ok;
         });
         return command;
     }

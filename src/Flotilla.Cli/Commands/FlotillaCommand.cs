@@ -43,8 +43,10 @@ public static class FlotillaCommand
         };
         if (parse.Errors.Count > 0 && !parse.Tokens.Any(t => t.Value is "--help" or "-h" or "-?"))
         {
-            foreach (var error in parse.Errors) config.Error.WriteLine($"flotilla: {error.Message}");
-            config.Error.WriteLine("Run 'flotilla --help' (or the command followed by --help) for usage.");
+            // One line however many problems the parser found ("Required command was not provided" comes with an
+            // unknown command, for one), so scripts and people see the same single error line as for every other error.
+            var problems = string.Join("; ", parse.Errors.Select(e => e.Message.ReplaceLineEndings(" ").Trim().TrimEnd('.')).Distinct());
+            config.Error.WriteLine($"flotilla: error: {problems} (see 'flotilla --help')");
             return ExitCodes.Usage;
         }
         try

@@ -89,11 +89,11 @@ public static class KvCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var k = parse.GetValue(key)!;
-            var (client, channel) = Connect(parse);
+            var (client, channel, endpoints) = Connect(parse);
             using (channel)
             {
                 var result = await client.GetAsync(k, cancellationToken);
-                return Report(parse, k, result.Status, result.IsOk ? result.Value : null, result.IsOk ? result.Version : null, result.Detail,
+                return Report(parse, k, endpoints, result.Status, result.IsOk ? result.Value : null, result.IsOk ? result.Version : null, result.Detail,
                     text: $"{result.Value} (version {result.Version})");
             }
         });
@@ -117,11 +117,11 @@ public static class KvCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var (k, v, expected) = (parse.GetValue(key)!, parse.GetValue(value)!, parse.GetValue(version));
-            var (client, channel) = Connect(parse);
+            var (client, channel, endpoints) = Connect(parse);
             using (channel)
             {
                 var result = await client.PutAsync(k, v, expected, cancellationToken);
-                return Report(parse, k, result.Status, result.IsOk ? v : null, result.IsOk ? expected + 1 : null, result.Detail,
+                return Report(parse, k, endpoints, result.Status, result.IsOk ? v : null, result.IsOk ? expected + 1 : null, result.Detail,
                     text: $"ok: '{k}' is now at version {expected + 1}");
             }
         });
@@ -136,7 +136,7 @@ public static class KvCommand
         command.Options.Add(Json);
     }
 
-    private static (KvClient Client, GrpcKvChannel Channel) Connect(ParseResult parse)
+    private static (KvClient Client, GrpcKvChannel Channel, IReadOnlyList<Uri> Endpoints) Connect(ParseResult parse)
     {
         var endpoints = Endpoints(parse);
         var timeout = ParseTimeout(parse.GetValue(Timeout)!);
@@ -150,7 +150,7 @@ public static class KvCommand
             AttemptTimeout = timeout / endpoints.Count,
             BackoffMax = TimeSpan.FromMilliseconds(250),
         };
-        return (new KvClient(channel, TimeProvider.System, Random.Shared, options), channel);
+        return (new KvClient(channel, TimeProvider.System, Random.Shared, options), channel, endpoints);
     }
 
     internal static IReadOnlyList<Uri> Endpoints(ParseResult parse)
@@ -172,7 +172,7 @@ public static class KvCommand
     }
 
     /// <summary>Prints the outcome (one JSON object with --json, else a line) and picks the exit code.</summary>
-    private static int Report(ParseResult parse, string key, KvStatus status, string? value, ulong? version, string? detail, string text)
+    private static int Report(ParseResult parse, string key, IReadOnlyList<Uri> endpoints, KvStatus status, string? value, ulong? version, string? detail, string text)
     {
         var output = parse.InvocationConfiguration.Output;
         var error = parse.InvocationConfiguration.Error;
@@ -182,7 +182,9 @@ public static class KvCommand
             KvStatus.ErrNoKey => (ExitCodes.KvNoKey, "ErrNoKey", $"ErrNoKey: key '{key}' does not exist"),
             KvStatus.ErrVersion => (ExitCodes.KvVersion, "ErrVersion", $"ErrVersion: '{key}' is not at the given version; nothing was written"),
             KvStatus.ErrMaybe => (ExitCodes.KvMaybe, "ErrMaybe", $"ErrMaybe: a retry found '{key}' at another version; an earlier attempt may or may not have been applied"),
-            KvStatus.Unavailable => (ExitCodes.Unavailable, "Unavailable", $"no KV server answered within {parse.GetValue(Timeout)} ({detail})"),
+            // The addresses tried, not gRPC's transport text ("Error connecting to subchannel"), which names none.
+            KvStatus.Unavailable => (ExitCodes.Unavailable, "Unavailable",
+                $"no KV server answered within {parse.GetValue(Timeout)} (tried {string.Join(", ", endpoints.Select(e => e.Authority))})"),
             KvStatus.InvalidArgument => (ExitCodes.BadInput, "InvalidArgument", $"invalid argument: {detail} (limits: key 1..{KvLimits.KeyBytesMax} bytes, value up to {KvLimits.ValueBytesMax} bytes)"),
             _ => (ExitCodes.Failure, status.ToString(), status.ToString()),
         };

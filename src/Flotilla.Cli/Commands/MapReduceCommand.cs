@@ -100,7 +100,12 @@ public static class MapReduceCommand
                 OutputDirectory = parse.GetValue(outputDir) ?? Environment.CurrentDirectory,
                 ConnectTimeout = TimeSpan.FromMilliseconds(parse.GetValue(connectTimeoutMs)),
             };
-            await Translate(() => MapReduceWorker.RunAsync(options, cancellationToken));
+            var exit = await Translate(() => MapReduceWorker.RunAsync(options, cancellationToken));
+            // Only "exit" from the coordinator means the job is done: a coordinator that went silent first (killed,
+            // crashed, unreachable) leaves the job unfinished as far as this worker knows.
+            if (exit == WorkerExit.CoordinatorGone)
+                throw new CliException($"lost the coordinator at {options.CoordinatorAddress}: it stopped answering before saying the job was done",
+                    ExitCodes.Unavailable);
             return ExitCodes.Ok;
         });
         return command;

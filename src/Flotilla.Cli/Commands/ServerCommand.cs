@@ -89,9 +89,15 @@ public static class ServerCommand
         {
             return await FlotillaServer.StartAsync(options, new KvServerApplication(), ct);
         }
-        catch (IOException e) when (e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase) || e.InnerException is System.Net.Sockets.SocketException)
+        catch (Exception e) when (e is System.Net.Sockets.SocketException || (e is IOException &&
+            (e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase) || e.InnerException is System.Net.Sockets.SocketException)))
         {
-            throw new CliException($"cannot listen on {options.Listen}: {e.Message}", ExitCodes.Failure, e);
+            // Kestrel names the address it failed on, the framed-TCP peer listener does not ("Address already in use"):
+            // name the one(s) we cannot bind, so the line says which port to free.
+            var mine = new[] { options.Listen, options.PeerListen, options.MetricsListen }.OfType<IPEndPoint>().Distinct().ToList();
+            var taken = mine.Where(endpoint => !CanBind(endpoint)).ToList();
+            var reason = (e as System.Net.Sockets.SocketException ?? e.InnerException as System.Net.Sockets.SocketException)?.Message ?? e.Message;
+            throw new CliException($"cannot listen on {string.Join(", ", (taken.Count > 0 ? taken : mine).Select(x => x.ToString()))}: {reason}", ExitCodes.Failure, e);
         }
         catch (Flotilla.Wal.WalCorruptionException e)
         {
@@ -133,6 +139,17 @@ public static class ServerCommand
         }
         catch (ArgumentException) { return false; }
         catch (InvalidOperationException) { return false; }
+    }
+
+    private static bool CanBind(IPEndPoint endpoint)
+    {
+        try
+        {
+            using var probe = new System.Net.Sockets.Socket(endpoint.AddressFamily, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            probe.Bind(endpoint);
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException) { return false; }
     }
 
     private static IPEndPoint ParseEndPoint(string text, string option)

@@ -15,6 +15,7 @@ public static class CliErrors
         var (code, message) = e switch
         {
             CliException cli => (cli.ExitCode, cli.Message),
+            Flotilla.Server.Cluster.ClusterFileException file => (ExitCodes.BadInput, file.Message),
             OperationCanceledException => (ExitCodes.Failure, "cancelled"),
             FileNotFoundException f => (ExitCodes.BadInput, f.FileName is null ? f.Message : $"file not found: {f.FileName}"),
             DirectoryNotFoundException d => (ExitCodes.BadInput, d.Message),

@@ -11,9 +11,10 @@ public static class ExitCodes
     public const int Failure = 1;
     /// <summary>The command line was wrong: unknown command or flag, missing or malformed value.</summary>
     public const int Usage = 2;
-    /// <summary>A server or peer could not be reached in time.</summary>
+    /// <summary>A server or peer could not be reached in time (or was lost, e.g. an mr worker's coordinator).</summary>
     public const int Unavailable = 3;
-    /// <summary>Input data (a file, a history, a log) is malformed or corrupt.</summary>
+    /// <summary>Input data (a file, a history, a log) is malformed or corrupt; also a cluster file that is missing,
+    /// unreadable, malformed or of the wrong kind, for every command alike.</summary>
     public const int BadInput = 4;
     /// <summary>The command could not reach a verdict in time (a linearizability check that timed out).</summary>
     public const int Unknown = 5;

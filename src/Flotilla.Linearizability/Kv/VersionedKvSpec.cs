@@ -39,7 +39,9 @@ public sealed class VersionedKvSpec : INondeterministicModel<KvState, KvInput, K
             case KvError.Ok:
                 return matches ? [applied] : [];
             case KvError.ErrVersion:
-                return matches ? [] : [state];
+                // Only an existing key at another version: a non-create put on an absent key is answered ErrNoKey
+                // (and a create of an absent key always matches), so ErrVersion there is a server bug.
+                return state.Exists && !matches ? [state] : [];
             case KvError.ErrNoKey:
                 return !state.Exists && input.Version != 0 ? [state] : [];
             default:

@@ -30,6 +30,7 @@ internal sealed class CoordinatorService(CoordinatorState state) : Protos.Coordi
         var c = request.Counters ?? new Protos.TaskCounters();
         var counters = new Core.TaskCounters(c.RecordsIn, c.RecordsOut, c.BytesIn, c.BytesOut);
         var accepted = false;
+        state.Seen(request.WorkerId);
         if (!request.Succeeded) state.Fail(request.Attempt, request.UnreachableMapTasks, request.Error);
         else if (request.Kind == TaskKind.Map) accepted = state.CompleteMap(request.Attempt, request.ShuffleAddress, counters);
         else if (request.Kind == TaskKind.Reduce) accepted = state.CompleteReduce(request.Attempt, counters);

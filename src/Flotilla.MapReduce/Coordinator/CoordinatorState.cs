@@ -24,6 +24,16 @@ internal sealed class CoordinatorState(JobScheduler scheduler, CoordinatorOption
         }
     }
 
+    /// <summary>A report is a sign of life too: a worker that just finished a long task (and so asked for none for a
+    /// while) is about to ask again and must be told to exit, not left to find the coordinator gone.</summary>
+    public void Seen(string workerId)
+    {
+        lock (_gate)
+        {
+            if (workerId.Length > 0) _workers[workerId] = (time.GetUtcNow(), _workers.TryGetValue(workerId, out var w) && w.ToldExit);
+        }
+    }
+
     public bool CompleteMap(long attempt, string location, TaskCounters counters)
     {
         lock (_gate) return scheduler.CompleteMap(attempt, location, counters);

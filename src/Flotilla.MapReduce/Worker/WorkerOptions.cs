@@ -15,7 +15,7 @@ public sealed record WorkerOptions
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(100);
     /// <summary>Give up (with an error) if the coordinator cannot be reached at all for this long.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
-    /// <summary>Once in touch, a coordinator silent for this long is taken to have finished the job and left.</summary>
+    /// <summary>Once in touch, a coordinator silent for this long is taken to be gone (<see cref="WorkerExit.CoordinatorGone"/>).</summary>
     public TimeSpan CoordinatorGoneAfter { get; init; } = TimeSpan.FromSeconds(3);
     /// <summary>Deadline of one fetch of one intermediate partition.</summary>
     public TimeSpan FetchTimeout { get; init; } = TimeSpan.FromSeconds(30);
@@ -25,6 +25,7 @@ public enum WorkerExit
 {
     /// <summary>The coordinator said the job is over.</summary>
     JobDone,
-    /// <summary>The coordinator went away after we had worked with it (it finished and left).</summary>
+    /// <summary>The coordinator went silent after we had worked with it, without saying the job was over (it was
+    /// killed or crashed, or it left without us): <c>flotilla mr worker</c> exits 3.</summary>
     CoordinatorGone,
 }

@@ -5,14 +5,20 @@ namespace Flotilla.Server.Cluster;
 
 /// <summary>
 /// <c>cluster.json</c>: what <c>flotilla cluster start</c> writes so every other command can find the cluster.
-/// <c>endpoints</c> is the list clients dial (what <c>--cluster FILE</c> reads); <c>members</c> adds ids, process ids
-/// and data directories for <c>flotilla cluster status</c> and for tests.
+/// <c>endpoints</c> is the list clients dial (what <c>--cluster FILE</c> reads); <c>members</c> adds ids, process ids,
+/// data directories and the command line of each member for <c>flotilla cluster status|restart</c> and for tests.
+/// <c>kind</c> says what sort of cluster it describes (absent in older files: <see cref="ClusterKinds.ReplicatedKv"/>).
 /// </summary>
 public sealed record ClusterFile
 {
+    [JsonPropertyName("kind")] public string Kind { get; init; } = ClusterKinds.ReplicatedKv;
     [JsonPropertyName("endpoints")] public required IReadOnlyList<string> Endpoints { get; init; }
-    [JsonPropertyName("members")] public required IReadOnlyList<ClusterMember> Members { get; init; }
+    [JsonPropertyName("members")] public IReadOnlyList<ClusterMember> Members { get; init; } = [];
+    /// <summary>The process that launched the members and supervises them (<c>flotilla cluster start</c>); 0 if unknown.</summary>
+    [JsonPropertyName("supervisor")] public int SupervisorPid { get; init; }
     [JsonPropertyName("created")] public DateTimeOffset Created { get; init; } = DateTimeOffset.UtcNow;
+
+    private const long FileBytesMax = 1 << 20;
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
@@ -23,18 +29,96 @@ public sealed record ClusterFile
         File.Move(temp, path, overwrite: true);
     }
 
+    /// <summary>Reads and checks a cluster file. Every problem (missing, unreadable, too big, not JSON, wrong shape,
+    /// unknown kind) is a <see cref="ClusterFileException"/> with a one-line message naming the file.</summary>
     public static ClusterFile Load(string path)
     {
+        string text;
         try
         {
-            return JsonSerializer.Deserialize<ClusterFile>(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path}: empty");
+            if (Directory.Exists(path)) throw new ClusterFileException($"cluster file {path} is a directory");
+            var info = new FileInfo(path);
+            if (!info.Exists) throw new ClusterFileException($"cluster file not found: {path}");
+            if (info.Length > FileBytesMax) throw new ClusterFileException($"cluster file {path} is over {FileBytesMax} bytes");
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new ClusterFileException($"cannot read cluster file {path}: {e.Message}", e);
+        }
+        return Parse(text, path);
+    }
+
+    /// <summary>Parses cluster-file text: the object <c>cluster start</c> writes, or (older, hand-written) a plain array
+    /// of endpoint strings. <paramref name="source"/> names it in errors.</summary>
+    public static ClusterFile Parse(string text, string source)
+    {
+        ClusterFile? file;
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            var root = document.RootElement;
+            if (root.ValueKind == JsonValueKind.Array)
+                return Checked(new ClusterFile { Endpoints = root.Deserialize<List<string>>() ?? [] }, source);
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("endpoints", out _))
+                throw new ClusterFileException($"cluster file {source}: expected {{\"endpoints\": [...], ...}} (as 'flotilla cluster start' writes) or a list of endpoints");
+            file = root.Deserialize<ClusterFile>();
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{path}: not a cluster file ({e.Message})", e);
+            throw new ClusterFileException($"cluster file {source}: not a valid cluster file ({OneLine(e.Message)})", e);
         }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException or NotSupportedException)
+        {
+            throw new ClusterFileException($"cluster file {source}: not a valid cluster file ({OneLine(e.Message)})", e);
+        }
+        return Checked(file ?? throw new ClusterFileException($"cluster file {source}: empty"), source);
     }
+
+    /// <summary>Refuses a file that describes another sort of cluster than the command works with.</summary>
+    public ClusterFile RequireKind(string kind, string source) => Kind == kind
+        ? this
+        : throw new ClusterFileException($"cluster file {source} describes a {Show(Kind)} cluster; this command needs a {Show(kind)} cluster");
+
+    private static ClusterFile Checked(ClusterFile file, string source)
+    {
+        [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+        void Bad(string what) => throw new ClusterFileException($"cluster file {source}: {what}");
+        // JSON null for a property overrides its default; a missing kind is the original (replicated KV) kind.
+        var kind = file.Kind ?? ClusterKinds.ReplicatedKv;
+        if (!ClusterKinds.All.Contains(kind)) Bad($"unknown kind {Show(kind)} (known: {string.Join(", ", ClusterKinds.All)})");
+        if (file.Endpoints is null || file.Endpoints.Count == 0) Bad("no endpoints");
+        if (file.Endpoints.Any(e => string.IsNullOrWhiteSpace(e))) Bad("every endpoint must be a non-empty string");
+        var members = file.Members ?? [];
+        foreach (var m in members)
+        {
+            if (m is null) Bad("a member is null");
+            if (m.Id <= 0) Bad($"member id {m.Id} is not a positive integer");
+            if (string.IsNullOrWhiteSpace(m.Address)) Bad($"member {m.Id} has no address");
+            if (m.Pid < 0) Bad($"member {m.Id} has a negative pid");
+            if (m.Command is { } c && (c.Count == 0 || c.Any(a => a is null))) Bad($"member {m.Id}: command must be a non-empty list of strings");
+        }
+        if (members.Select(m => m.Id).Distinct().Count() != members.Count) Bad("two members have the same id");
+        return file with { Kind = kind, Members = members };
+    }
+
+    private static string OneLine(string s) => s.ReplaceLineEndings(" ").Trim();
+
+    /// <summary>A value from the file, quoted and escaped as JSON (so it cannot break the error line) and cut short.</summary>
+    private static string Show(string value) => JsonSerializer.Serialize(value.Length > 40 ? value[..40] + "..." : value);
 }
+
+/// <summary>The sorts of cluster a <see cref="ClusterFile"/> can describe.</summary>
+public static class ClusterKinds
+{
+    /// <summary>One Raft group running the replicated versioned KV (<c>flotilla server</c> members).</summary>
+    public const string ReplicatedKv = "replicated-kv";
+
+    public static IReadOnlyList<string> All { get; } = [ReplicatedKv];
+}
+
+/// <summary>A cluster file that is missing, unreadable, malformed or of the wrong kind. The message is one line.</summary>
+public sealed class ClusterFileException(string message, Exception? inner = null) : Exception(message, inner);
 
 public sealed record ClusterMember
 {
@@ -42,7 +126,11 @@ public sealed record ClusterMember
     [JsonPropertyName("address")] public required string Address { get; init; }
     /// <summary>Where the member takes Raft traffic over framed TCP (<c>tcp://HOST:PORT</c>); null when peers use gRPC on <see cref="Address"/>.</summary>
     [JsonPropertyName("peer")] public string? PeerAddress { get; init; }
+    /// <summary>The member's current process (updated by <c>flotilla cluster restart</c>); 0 if not running.</summary>
     [JsonPropertyName("pid")] public int Pid { get; init; }
     [JsonPropertyName("data")] public string? DataDirectory { get; init; }
     [JsonPropertyName("log")] public string? LogFile { get; init; }
+    /// <summary>The member's full command line (executable first), so <c>flotilla cluster restart</c> relaunches it
+    /// exactly as <c>cluster start</c> did.</summary>
+    [JsonPropertyName("command")] public IReadOnlyList<string>? Command { get; init; }
 }

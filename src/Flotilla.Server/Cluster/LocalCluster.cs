@@ -36,7 +36,9 @@ public sealed record LocalClusterOptions
 /// <summary>
 /// A cluster of separate <c>flotilla server</c> processes on loopback, as <c>flotilla cluster start</c> and the
 /// real-process tests run it. Each member logs to node-N/server.log; the members watch this process and exit if it
-/// dies, so a killed launcher leaves no orphans behind.
+/// dies, so a killed launcher leaves no orphans behind. cluster.json records each member's current process and command
+/// line: <c>flotilla cluster restart</c> (<see cref="MemberRestart"/>) relaunches a member and updates it, and this
+/// class follows the member through it (<see cref="ProcessId"/>, <see cref="WhenAllExitedAsync"/>, <see cref="StopAsync"/>).
 /// </summary>
 public sealed class LocalCluster : IAsyncDisposable
 {
@@ -44,6 +46,7 @@ public sealed class LocalCluster : IAsyncDisposable
     private readonly Dictionary<int, Process> _processes = new();
     private readonly Dictionary<int, string> _addresses = new();
     private readonly Dictionary<int, string> _peerAddresses = new();
+    private readonly Dictionary<int, IReadOnlyList<string>> _commands = new();
 
     private LocalCluster(LocalClusterOptions options) => _options = options;
 
@@ -53,28 +56,42 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public IEnumerable<int> MemberIds => _addresses.Keys.Order();
 
-    public ClusterFile File => new()
+    public ClusterFile File
     {
-        Endpoints = MemberIds.Select(id => _addresses[id]).ToList(),
-        Members = MemberIds.Select(id => new ClusterMember
+        get
         {
-            Id = id,
-            Address = _addresses[id],
-            PeerAddress = _peerAddresses.GetValueOrDefault(id),
-            Pid = _processes.TryGetValue(id, out var p) && !HasExited(p) ? p.Id : 0,
-            DataDirectory = DataDirectory(id),
-            LogFile = LogFile(id),
-        }).ToList(),
-    };
+            var recorded = RecordedPids();
+            return new ClusterFile
+            {
+                Kind = ClusterKinds.ReplicatedKv,
+                Endpoints = MemberIds.Select(id => _addresses[id]).ToList(),
+                SupervisorPid = Environment.ProcessId,
+                Members = MemberIds.Select(id => new ClusterMember
+                {
+                    Id = id,
+                    Address = _addresses[id],
+                    PeerAddress = _peerAddresses.GetValueOrDefault(id),
+                    Pid = ProcessId(id, recorded) ?? 0,
+                    DataDirectory = DataDirectory(id),
+                    LogFile = LogFile(id),
+                    Command = _commands.GetValueOrDefault(id),
+                }).ToList(),
+            };
+        }
+    }
 
     public static async Task<LocalCluster> StartAsync(LocalClusterOptions options, CancellationToken cancellationToken = default)
     {
         if (options.Nodes is < 1 or > 9) throw new ArgumentException($"a local cluster has 1 to 9 nodes, not {options.Nodes}");
-        System.IO.Directory.CreateDirectory(options.Directory);
-        var cluster = new LocalCluster(options);
         // Client ports first, then (with framed-TCP peers) one peer port per member after them.
         var tcpPeers = options.PeerProtocol == PeerProtocol.Tcp;
         var portCount = tcpPeers ? 2 * options.Nodes : options.Nodes;
+        var basePortMax = IPEndPoint.MaxPort - portCount + 1;
+        if (options.BasePort != 0 && (options.BasePort < 1 || options.BasePort > basePortMax))
+            throw new ArgumentOutOfRangeException(nameof(options), $"the base port must be 0 (free ports) or 1..{basePortMax} ({portCount} consecutive ports), not {options.BasePort}");
+        System.IO.Directory.CreateDirectory(options.Directory);
+        var cluster = new LocalCluster(options);
+        cluster.ClaimDirectory();
         var ports = options.BasePort > 0
             ? Enumerable.Range(options.BasePort, portCount).ToList()
             : FreePorts(portCount);
@@ -83,6 +100,9 @@ public sealed class LocalCluster : IAsyncDisposable
             cluster._addresses[i] = $"http://127.0.0.1:{ports[i - 1]}";
             if (tcpPeers) cluster._peerAddresses[i] = $"tcp://127.0.0.1:{ports[options.Nodes + i - 1]}";
         }
+        // Chosen ports held by someone else (another cluster, most likely) fail here, naming the port, rather than as
+        // members that die while the other cluster answers in their place.
+        if (options.BasePort > 0) cluster.CheckPortsFree();
         try
         {
             foreach (var id in cluster.MemberIds) cluster.Launch(id);
@@ -101,7 +121,63 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public string LogFile(int id) => Path.Combine(DataDirectory(id), "server.log");
 
-    public int? ProcessId(int id) => _processes.TryGetValue(id, out var p) && !HasExited(p) ? p.Id : null;
+    /// <summary>The member's running process: the one this class launched, or the one cluster.json records for it
+    /// (after <c>flotilla cluster restart</c>); null if neither runs.</summary>
+    public int? ProcessId(int id) => ProcessId(id, RecordedPids());
+
+    private int? ProcessId(int id, IReadOnlyDictionary<int, int> recorded)
+    {
+        if (_processes.TryGetValue(id, out var p) && !HasExited(p)) return p.Id;
+        // The recorded pid of our own exited process is dead whatever now runs under that number (pids are reused).
+        return recorded.TryGetValue(id, out var pid) && (p is null || p.Id != pid) && ProcessLiveness.IsAlive(pid) ? pid : null;
+    }
+
+    /// <summary>The process ids cluster.json records (empty before it is written, or if it cannot be read).</summary>
+    private IReadOnlyDictionary<int, int> RecordedPids()
+    {
+        if (!System.IO.File.Exists(ClusterFilePath)) return new Dictionary<int, int>();
+        try
+        {
+            return ClusterFile.Load(ClusterFilePath).Members.Where(m => m.Pid > 0 && _addresses.ContainsKey(m.Id)).ToDictionary(m => m.Id, m => m.Pid);
+        }
+        catch (ClusterFileException)
+        {
+            return new Dictionary<int, int>();
+        }
+    }
+
+    /// <summary>Refuses a directory whose cluster.json belongs to a running cluster; removes a stale one, so a start
+    /// that fails leaves no cluster.json behind.</summary>
+    private void ClaimDirectory()
+    {
+        if (!System.IO.File.Exists(ClusterFilePath)) return;
+        try
+        {
+            var old = ClusterFile.Load(ClusterFilePath);
+            if (old.SupervisorPid != Environment.ProcessId && ProcessLiveness.IsAlive(old.SupervisorPid))
+                throw new InvalidOperationException($"{_options.Directory} holds a running cluster (supervised by pid {old.SupervisorPid}); stop it or pick another directory");
+        }
+        catch (ClusterFileException) { }
+        System.IO.File.Delete(ClusterFilePath);
+    }
+
+    private void CheckPortsFree()
+    {
+        var ports = MemberIds.Select(id => (Uri: new Uri(_addresses[id]), What: $"member {id}'s client port"))
+            .Concat(_peerAddresses.Select(kv => (Uri: new Uri(kv.Value), What: $"member {kv.Key}'s peer port")));
+        foreach (var (uri, what) in ports)
+        {
+            try
+            {
+                using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                probe.Bind(new IPEndPoint(IPAddress.Loopback, uri.Port));
+            }
+            catch (SocketException e)
+            {
+                throw new InvalidOperationException($"cannot listen on 127.0.0.1:{uri.Port} ({what}): {e.Message}", e);
+            }
+        }
+    }
 
     /// <summary>Starts (or restarts) member <paramref name="id"/> on its old data directory.</summary>
     public void Launch(int id)
@@ -127,6 +203,7 @@ public sealed class LocalCluster : IAsyncDisposable
             start.ArgumentList.Add(string.Join(",", MemberIds.Select(m => $"{m}={_peerAddresses[m]}")));
         }
         foreach (var a in _options.ServerArguments) start.ArgumentList.Add(a);
+        _commands[id] = [start.FileName, .. start.ArgumentList];
         var log = new StreamWriter(LogFile(id), append: true) { AutoFlush = true };
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
@@ -136,12 +213,23 @@ public sealed class LocalCluster : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _processes[id] = process;
+        // A relaunch after start (tests, the demo) keeps cluster.json's pid current for other commands.
+        if (System.IO.File.Exists(ClusterFilePath)) File.Save(ClusterFilePath);
     }
 
-    /// <summary>Completes when every member process has exited (e.g. after <c>flotilla cluster stop</c>).</summary>
+    /// <summary>Completes when every member has exited (e.g. after <c>flotilla cluster stop</c>), following members that
+    /// <c>cluster restart</c> relaunched through cluster.json. "Every member down" must hold on two polls in a row, so
+    /// the moment of a restart between the old process's exit and the new pid's record does not count.</summary>
     public async Task WhenAllExitedAsync(CancellationToken cancellationToken)
     {
-        while (!_processes.Values.All(HasExited)) await Task.Delay(250, cancellationToken);
+        var downPolls = 0;
+        while (true)
+        {
+            var recorded = RecordedPids();
+            downPolls = MemberIds.Any(id => ProcessId(id, recorded) is not null) ? 0 : downPolls + 1;
+            if (downPolls >= 2) return;
+            await Task.Delay(250, cancellationToken);
+        }
     }
 
     /// <summary>kill -9 of one member: no shutdown, no flush.</summary>
@@ -151,6 +239,10 @@ public sealed class LocalCluster : IAsyncDisposable
         {
             p.Kill(entireProcessTree: true);
             p.WaitForExit(10_000);
+        }
+        else if (ProcessId(id) is { } adopted)
+        {
+            ProcessLiveness.KillAsync(adopted, TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();
         }
     }
 
@@ -163,9 +255,11 @@ public sealed class LocalCluster : IAsyncDisposable
             using var admin = new AdminClient(new Uri(_addresses[id]));
             while (true)
             {
-                if (_processes.TryGetValue(id, out var p) && HasExited(p))
-                    throw new InvalidOperationException($"member {id} exited with code {p.ExitCode} during start; see {LogFile(id)}:\n{Tail(LogFile(id))}");
-                if (await admin.TryStatusAsync(TimeSpan.FromSeconds(1), cancellationToken) is not null) break;
+                var launched = _processes.TryGetValue(id, out var p) ? p : null;
+                if (launched is not null && HasExited(launched))
+                    throw new InvalidOperationException($"member {id} exited with code {launched.ExitCode} during start: {LastError(LogFile(id))} (log: {LogFile(id)})");
+                // Ready only when our own process answers: something else on the port (another cluster) does not count.
+                if (await admin.TryStatusAsync(TimeSpan.FromSeconds(1), cancellationToken) is { } status && (launched is null || status.Pid == launched.Id)) break;
                 if (DateTime.UtcNow > deadline) throw new TimeoutException($"member {id} did not answer within {timeout.TotalSeconds:0} s; see {LogFile(id)}");
                 await Task.Delay(100, cancellationToken);
             }
@@ -188,7 +282,9 @@ public sealed class LocalCluster : IAsyncDisposable
     public async Task StopAsync(TimeSpan? grace = null)
     {
         var wait = grace ?? TimeSpan.FromSeconds(10);
-        foreach (var (id, process) in _processes.Where(kv => !HasExited(kv.Value)))
+        var recorded = RecordedPids();
+        var running = MemberIds.Select(id => (Id: id, Pid: ProcessId(id, recorded))).Where(m => m.Pid is not null).ToList();
+        foreach (var (id, _) in running)
         {
             using var admin = new AdminClient(new Uri(_addresses[id]));
             await admin.TryShutdownAsync(TimeSpan.FromSeconds(2));
@@ -198,6 +294,11 @@ public sealed class LocalCluster : IAsyncDisposable
             using var cts = new CancellationTokenSource(wait);
             try { await process.WaitForExitAsync(cts.Token); }
             catch (OperationCanceledException) { process.Kill(entireProcessTree: true); }
+        }
+        // Members relaunched by 'cluster restart' are not our children: wait on their pids.
+        foreach (var (_, pid) in running.Where(m => !_processes.Values.Any(p => p.Id == m.Pid)))
+        {
+            if (!await ProcessLiveness.WaitExitAsync(pid!.Value, wait)) await ProcessLiveness.KillAsync(pid.Value, TimeSpan.FromSeconds(10));
         }
     }
 
@@ -213,10 +314,16 @@ public sealed class LocalCluster : IAsyncDisposable
         catch (InvalidOperationException) { return true; }
     }
 
-    private static string Tail(string path)
+    /// <summary>The member's own error line from its log (<c>flotilla: error: ...</c>), else its last line.</summary>
+    internal static string LastError(string? path)
     {
-        try { return string.Join("\n", System.IO.File.ReadLines(path).TakeLast(15)); }
-        catch (IOException) { return ""; }
+        try
+        {
+            var lines = path is null ? [] : System.IO.File.ReadLines(path).Where(l => l.Trim().Length > 0).TakeLast(50).ToList();
+            var error = lines.LastOrDefault(l => l.StartsWith("flotilla: error: ", StringComparison.Ordinal));
+            return error?["flotilla: error: ".Length..] ?? lines.LastOrDefault() ?? "no output";
+        }
+        catch (IOException) { return "no output"; }
     }
 
     private static List<int> FreePorts(int count)

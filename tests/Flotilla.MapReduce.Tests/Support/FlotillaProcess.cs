@@ -69,6 +69,14 @@ internal sealed class FlotillaProcess : IDisposable
         return line[prefix.Length..];
     }
 
+    /// <summary>kill -9, and wait until it is gone.</summary>
+    public void Kill()
+    {
+        try { if (!_process.HasExited) _process.Kill(entireProcessTree: true); }
+        catch (InvalidOperationException) { }
+        _process.WaitForExit(10_000);
+    }
+
     public void Dispose()
     {
         try { if (!_process.HasExited) _process.Kill(entireProcessTree: true); }

@@ -1,0 +1,83 @@
+using System.Diagnostics;
+
+namespace Flotilla.Server.Cluster;
+
+/// <summary>
+/// <c>flotilla cluster restart ID</c>: stops one member of a local cluster (cleanly if it answers, else kill -9),
+/// relaunches it with the command line cluster.json records for it, and records the new process id there, where
+/// <c>flotilla cluster start</c> (<see cref="LocalCluster"/>) follows it. The new process keeps its
+/// <c>--parent-pid</c>, so it still stops with the cluster's supervisor.
+/// </summary>
+public static class MemberRestart
+{
+    /// <summary>Returns the member as now recorded. Throws <see cref="ClusterFileException"/> for a bad file,
+    /// <see cref="ArgumentException"/> for an unknown member and <see cref="InvalidOperationException"/> when it cannot
+    /// be restarted (no supervisor, no recorded command line, the new process died or did not answer in time).</summary>
+    public static async Task<ClusterMember> RestartAsync(string clusterFilePath, int id, TimeSpan readyTimeout, CancellationToken cancellationToken = default)
+    {
+        var file = ClusterFile.Load(clusterFilePath);
+        var member = file.Members.FirstOrDefault(m => m.Id == id)
+            ?? throw new ArgumentException($"{clusterFilePath} has no member {id} (members: {string.Join(", ", file.Members.Select(m => m.Id))})");
+        if (member.Command is not { Count: > 0 } command)
+            throw new InvalidOperationException($"{clusterFilePath} records no command line for member {id} (an older cluster file); restart the whole cluster");
+        if (file.SupervisorPid > 0 && !ProcessLiveness.IsAlive(file.SupervisorPid))
+            throw new InvalidOperationException($"the cluster's supervisor (pid {file.SupervisorPid}, 'flotilla cluster start') is not running, and its members stop with it; start the cluster again");
+
+        await StopAsync(member, command[0]);
+        var process = LaunchDetached(command, member.LogFile);
+        var updated = member with { Pid = process.Id };
+        (file with { Members = file.Members.Select(m => m.Id == id ? updated : m).ToList() }).Save(clusterFilePath);
+        await WaitReadyAsync(updated, process, readyTimeout, cancellationToken);
+        return updated;
+    }
+
+    /// <summary>Asks the member to stop, then kill -9 if it is still there. Only a process the member's address
+    /// names (its Admin status) or the recorded pid running the same executable is touched: a pid can be reused.</summary>
+    private static async Task StopAsync(ClusterMember member, string executable)
+    {
+        using var admin = new AdminClient(new Uri(member.Address));
+        var status = await admin.TryStatusAsync(TimeSpan.FromSeconds(2));
+        var pid = status?.Pid ?? (IsRunning(member.Pid, executable) ? member.Pid : 0);
+        if (pid <= 0 || !ProcessLiveness.IsAlive(pid)) return;
+        if (status is not null) await admin.TryShutdownAsync(TimeSpan.FromSeconds(2));
+        if (!await ProcessLiveness.WaitExitAsync(pid, TimeSpan.FromSeconds(10)) && !await ProcessLiveness.KillAsync(pid, TimeSpan.FromSeconds(10)))
+            throw new InvalidOperationException($"member {member.Id} (pid {pid}) did not exit");
+    }
+
+    private static bool IsRunning(int pid, string executable)
+    {
+        if (!ProcessLiveness.IsAlive(pid)) return false;
+        try
+        {
+            using var p = Process.GetProcessById(pid);
+            return string.Equals(p.ProcessName, Path.GetFileNameWithoutExtension(executable), StringComparison.OrdinalIgnoreCase);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException) { return false; }
+    }
+
+    /// <summary>Starts the member so that it outlives this command: output appended to its log by the shell
+    /// (<c>exec</c>, so the pid is the member's own), not piped to a process that is about to exit.</summary>
+    private static Process LaunchDetached(IReadOnlyList<string> command, string? logFile)
+    {
+        var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("exec \"$@\" </dev/null >>\"$0\" 2>&1");
+        start.ArgumentList.Add(logFile ?? "/dev/null");
+        foreach (var a in command) start.ArgumentList.Add(a);
+        return Process.Start(start) ?? throw new InvalidOperationException($"cannot start {command[0]}");
+    }
+
+    private static async Task WaitReadyAsync(ClusterMember member, Process process, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var admin = new AdminClient(new Uri(member.Address));
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            if (process.HasExited)
+                throw new InvalidOperationException($"member {member.Id} exited with code {process.ExitCode} on restart: {LocalCluster.LastError(member.LogFile)} (log: {member.LogFile})");
+            if (await admin.TryStatusAsync(TimeSpan.FromSeconds(1), cancellationToken) is { } status && status.Pid == process.Id) return;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"member {member.Id} did not answer within {timeout.TotalSeconds:0} s after restart; see {member.LogFile}");
+            await Task.Delay(100, cancellationToken);
+        }
+    }
+}
