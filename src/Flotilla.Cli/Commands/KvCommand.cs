@@ -59,6 +59,10 @@ public static class KvCommand
             KvServerHost host;
             try { host = await KvServerHost.StartAsync(endpoint, directory, cancellationToken: cancellationToken); }
             catch (InvalidDataException e) { throw new CliException($"{directory}: {e.Message}", ExitCodes.BadInput, e); }
+            catch (Flotilla.Wal.WalCorruptionException e)
+            {
+                throw new CliException($"refusing to start: the write-ahead log in {directory} is damaged: {e.Message}", ExitCodes.BadInput, e);
+            }
             catch (IOException e) when (e.InnerException is System.Net.Sockets.SocketException || e.Message.Contains("address", StringComparison.OrdinalIgnoreCase))
             {
                 throw new CliException($"cannot listen on {endpoint}: {e.Message}", ExitCodes.Failure, e);
@@ -68,6 +72,7 @@ public static class KvCommand
                 var output = parse.InvocationConfiguration.Output;
                 var (replayed, torn) = host.Log.Recovered;
                 output.WriteLine($"kv server listening on {host.Address} (data {directory}; {host.Server.State.KeyCount} keys recovered, {replayed} log records replayed{(torn > 0 ? $", {torn} torn bytes dropped" : "")})");
+                if (host.Log.RecoveredTornTail is { } tornTail) output.WriteLine($"kv server: WAL recovery {tornTail}");
                 output.Flush();
                 try { await Task.Delay(System.Threading.Timeout.Infinite, cancellationToken); }
                 catch (OperationCanceledException) { }
