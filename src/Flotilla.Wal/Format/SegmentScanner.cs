@@ -61,7 +61,7 @@ internal static class SegmentScanner
         var scan = new SegmentScan();
         if (segment.Length == 0) return Finish(segment, scan, 0, "the segment is empty (0 bytes)");
         if (RecordFrame.TryRead(segment, 0, int.MaxValue, out var headerType, out var headerPayload, out var headerSize) is { } bad)
-            return Finish(segment, scan, 0, RecordFrame.IsEndMarker(segment, 0) ? "the segment has no header (it is all zeros)" : $"no intact header: {bad}");
+            return Finish(segment, scan, 0, RecordFrame.IsEndMarker(segment, 0) ? "the segment has no header (its first record is zeros)" : $"no intact header: {bad}");
         if (headerType != RecordType.SegmentHeader)
         {
             scan.Refusal = $"segment starts with a {headerType} record, not a header";
