@@ -27,24 +27,31 @@ public static class WalInspector
             if (!SegmentName.TryParse(directory, name, out var sequence, out var firstIndex)) continue;
             using var file = fs.Open(name, create: false);
             using var image = await SegmentImage.ReadAsync(file, ct);
+            var scan = SegmentScanner.Scan(image.Span);
             var records = new List<WalRecordInfo>();
-            var scan = SegmentScanner.Scan(image.Span, int.MaxValue, (type, payload, offset) => records.Add(Describe(type, payload, offset)));
+            if (scan.Header is { } header) records.Add(Describe(image.Span, header));
+            foreach (var batch in scan.TornBatch is null ? scan.Batches : [.. scan.Batches, scan.TornBatch])
+            {
+                records.Add(new WalRecordInfo(batch.Offset, "batch", batch.BodyStart - batch.Offset, null, null, batch.BodyEnd - batch.BodyStart));
+                foreach (var record in batch.Records) records.Add(Describe(image.Span, record));
+            }
             string? problem = null;
             if (!scan.IsClean)
             {
-                problem = scan.ValidAfterDamage >= 0
-                    ? $"corrupt at byte {scan.DamageOffset}: {scan.DamageReason}; a valid record follows at byte {scan.ValidAfterDamage}"
-                    : $"torn tail at byte {scan.DamageOffset}: {scan.DamageReason} ({scan.TornBytes} bytes)";
+                problem = scan.Refusal is not null
+                    ? $"corrupt at byte {scan.DamageOffset}: {scan.Refusal}"
+                    : $"torn tail at byte {scan.DamageOffset}: {scan.DamageReason} (drops {scan.TornBatch?.RecordCount ?? 0} records from byte {scan.ValidEnd}, {scan.TornBytes} bytes)";
             }
             result.Add(new WalSegmentInfo(name, sequence, firstIndex, image.Length, scan.ValidEnd, records, problem));
         }
         return result;
     }
 
-    private static WalRecordInfo Describe(RecordType type, ReadOnlySpan<byte> payload, int offset)
+    private static WalRecordInfo Describe(ReadOnlySpan<byte> image, RecordRef record)
     {
-        var bytes = RecordFrame.FrameBytes(payload.Length);
-        switch (type)
+        var payload = image.Slice(record.PayloadOffset, record.PayloadLength);
+        var (offset, bytes) = ((long)record.Offset, RecordFrame.FrameBytes(payload.Length));
+        switch (record.Type)
         {
             case RecordType.Entry when Payloads.TryReadEntry(payload, out var index, out var term, out var data) is null:
                 return new WalRecordInfo(offset, "entry", bytes, index, term, data.Length);
@@ -55,7 +62,7 @@ public static class WalInspector
             case RecordType.SegmentHeader:
                 return new WalRecordInfo(offset, "header", bytes, null, null, 0);
             default:
-                return new WalRecordInfo(offset, $"malformed {type}", bytes, null, null, payload.Length);
+                return new WalRecordInfo(offset, $"malformed {record.Type}", bytes, null, null, payload.Length);
         }
     }
 }

@@ -14,8 +14,22 @@ public sealed class WalRecovery
 
     public required ulong SnapshotTerm { get; init; }
 
-    /// <summary>Bytes of a partially written (torn) tail that were discarded; 0 after a clean shutdown.</summary>
+    /// <summary>Bytes of a partially written (torn) last write that were discarded, from the start of its batch record
+    /// to its last non-zero byte; 0 after a clean shutdown.</summary>
     public required long TornBytesDropped { get; init; }
+
+    /// <summary>Records the dropped torn write was to hold (its batch record's count; 0 if the batch record itself was
+    /// torn). None of them was acknowledged: a batch is acknowledged only once all of it is durable.</summary>
+    public int TornRecordsDropped { get; init; }
+
+    /// <summary>Lowest and highest entry index among the dropped records (both 0 if they held no entry or the count
+    /// is unknown).</summary>
+    public ulong TornFirstIndex { get; init; }
+
+    public ulong TornLastIndex { get; init; }
+
+    /// <summary>One line for a start-up log saying what a torn tail held and where it was; null when there was none.</summary>
+    public string? TornTail { get; init; }
 
     /// <summary>Number of segment files the log was read from.</summary>
     public required int SegmentCount { get; init; }

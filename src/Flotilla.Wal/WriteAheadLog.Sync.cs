@@ -1,3 +1,5 @@
+using Flotilla.Wal.Format;
+
 namespace Flotilla.Wal;
 
 /// <summary>
@@ -64,6 +66,7 @@ public sealed partial class WriteAheadLog
                 _next = null;
                 batch = _staged;
                 _staged = [];
+                foreach (var pending in batch) pending.SealBatch();
                 _stagedBytes = 0;
                 batchOps = _stagedOps;
                 batchSnapshotIndex = _model.SnapshotIndex;
@@ -124,11 +127,14 @@ public sealed partial class WriteAheadLog
     /// <summary>
     /// One positional write per segment touched, then fsync. Ordering that recovery relies on: a segment is fsynced
     /// before the next one is created, and a new segment's directory entry is synced before the batch completes,
-    /// so a sealed segment is always complete and only the last segment can have a torn tail.
+    /// so a sealed segment is always complete and only the last segment can have a torn tail. After a rotation the
+    /// manifest is replaced to name the new segment, once that segment and its first batch are durable and before
+    /// the batch is acknowledged: from then on recovery refuses a log that does not reach it.
     /// </summary>
     private async Task WriteBatchAsync(List<PendingWrite> batch)
     {
         Segment? unflushed = null;
+        Segment? created = null;
         var directoryDirty = false;
         foreach (var pending in batch)
         {
@@ -140,12 +146,14 @@ public sealed partial class WriteAheadLog
                 if (directoryDirty) await _fs.SyncDirectoryAsync();
                 segment.File = await CreateSegmentFileAsync(segment, pending.Length);
                 directoryDirty = true;
+                created = segment;
             }
             await segment.File!.WriteAsync(pending.FileOffset, pending.Bytes);
             unflushed = segment;
         }
         if (unflushed is not null) await unflushed.File!.FlushAsync();
         if (directoryDirty) await _fs.SyncDirectoryAsync();
+        if (created is not null) await new Manifest(created.Sequence, created.FirstIndex).WriteAsync(_fs, _options.Directory);
     }
 
     private static readonly byte[] Zeros = new byte[1 << 20];

@@ -145,36 +145,67 @@ public sealed partial class WriteAheadLog : IAsyncDisposable
         var alignedBytes = RecordFrame.AlignedSize(RecordFrame.FrameBytes(payloadBytes));
         if (!opening && _stagedBytes > 0 && _stagedBytes + alignedBytes > _options.StagedBytesMax)
             throw new InvalidOperationException($"more than StagedBytesMax ({_options.StagedBytesMax}) bytes staged; call SyncAsync");
-        if (!opening && (_tail is null || (_tail.HasBody && _tail.StagedEnd + alignedBytes > _options.SegmentBytes))) Rotate();
-        var tail = _tail!;
-        var pending = _staged.Count > 0 && _staged[^1].Target == tail ? _staged[^1] : null;
-        if (pending is null)
+        if (!opening)
         {
-            pending = new PendingWrite(tail, tail.StagedEnd, createsSegment: false);
-            _staged.Add(pending);
+            var batchRecord = CurrentWrite() is null ? PendingWrite.BatchRecordBytes : 0;
+            if (_tail is null || (_tail.HasBody && _tail.StagedEnd + batchRecord + alignedBytes > _options.SegmentBytes)) Rotate();
         }
-        var frame = pending.Reserve(alignedBytes);
-        tail.StagedEnd += alignedBytes;
-        _stagedBytes += alignedBytes;
+        var tail = _tail!;
+        var pending = CurrentWrite() ?? StartWrite(tail);
+        var frame = Take(pending, tail, alignedBytes);
+        pending.CountRecord(entryIndex);
         if (!opening) tail.HasBody = true;
         if (entryIndex > tail.MaxEntryIndex) tail.MaxEntryIndex = entryIndex;
         return frame;
     }
 
-    /// <summary>Starts a new segment. It opens with the current state and snapshot mark, so that every older
-    /// segment can later be deleted without losing them.</summary>
+    /// <summary>The staged write into the tail segment that later records join, if there is one.</summary>
+    private PendingWrite? CurrentWrite() => _tail is { } tail && _staged.Count > 0 && _staged[^1].Target == tail ? _staged[^1] : null;
+
+    /// <summary>A new write into an existing segment: it opens with its batch record.</summary>
+    private PendingWrite StartWrite(Segment tail)
+    {
+        var pending = new PendingWrite(tail, tail.StagedEnd, createsSegment: false);
+        _staged.Add(pending);
+        BeginBatch(pending, tail);
+        return pending;
+    }
+
+    private void BeginBatch(PendingWrite pending, Segment segment)
+    {
+        pending.BeginBatch();
+        segment.StagedEnd += PendingWrite.BatchRecordBytes;
+        _stagedBytes += PendingWrite.BatchRecordBytes;
+    }
+
+    private Span<byte> Take(PendingWrite pending, Segment segment, int alignedBytes)
+    {
+        var frame = pending.Reserve(alignedBytes);
+        segment.StagedEnd += alignedBytes;
+        _stagedBytes += alignedBytes;
+        return frame;
+    }
+
+    /// <summary>Starts a new segment. It opens with its header (which records where the previous segment ended, so
+    /// recovery can tell if it was later cut short), then a batch carrying the current state and snapshot mark, so
+    /// that every older segment can later be deleted without losing them.</summary>
     private void Rotate(ulong? sequenceOverride = null)
     {
-        var sequence = sequenceOverride ?? (_tail is null ? 1 : _tail.Sequence + 1);
+        var previous = _tail;
+        var sequence = sequenceOverride ?? (previous is null ? 1 : previous.Sequence + 1);
         var firstIndex = _model.NextIndex;
         var segment = new Segment(SegmentName.Format(_options.Directory, sequence, firstIndex), sequence, firstIndex);
         _segments.Add(segment);
         _tail = segment;
-        _staged.Add(new PendingWrite(segment, 0, createsSegment: true));
+        var pending = new PendingWrite(segment, 0, createsSegment: true);
+        _staged.Add(pending);
 
-        var header = Reserve(Payloads.SegmentHeaderBytes, opening: true);
-        Payloads.WriteSegmentHeader(header[RecordFrame.HeaderBytes..], sequence, firstIndex);
+        var header = Take(pending, segment, RecordFrame.AlignedSize(RecordFrame.FrameBytes(Payloads.SegmentHeaderBytes)));
+        var allocated = _options.Preallocate ? (ulong)_options.SegmentBytes : 0;
+        Payloads.WriteSegmentHeader(header[RecordFrame.HeaderBytes..], new SegmentHeader(sequence, firstIndex, allocated,
+            previous?.Sequence ?? 0, previous?.FirstIndex ?? 0, (ulong)(previous?.StagedEnd ?? 0)));
         RecordFrame.Seal(header, RecordType.SegmentHeader, Payloads.SegmentHeaderBytes);
+        BeginBatch(pending, segment);
         if (_model.HasState) StageState(_model.State, opening: true);
         if (_model.SnapshotIndex > 0) StageSnapshot(_model.SnapshotIndex, _model.SnapshotTerm, keepEntries: true, opening: true);
     }

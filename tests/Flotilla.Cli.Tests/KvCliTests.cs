@@ -167,6 +167,51 @@ public sealed class KvCliTests : IAsyncLifetime
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task KvServeRefusesToStartWhenItsLastWalSegmentIsDeletedOrEmptiedWithExitFourAndOneLine(bool delete)
+    {
+        var data = _data + "-lost";
+        try
+        {
+            await using (var host = await KvServerHost.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), data))
+            {
+                for (var i = 0; i < 20; i++)
+                    Assert.Equal(ExitCodes.Ok, (await CliHarness.RunAsync("kv", "put", $"k{i}", $"v{i}", "--version", "0", "--server", host.Address.Authority)).ExitCode);
+            }
+            var last = Directory.GetFiles(Path.Combine(data, "kv", "wal"), "*.seg").Order(StringComparer.Ordinal).Last();
+            if (delete) File.Delete(last);
+            else File.WriteAllBytes(last, []);
+
+            var dll = Path.Combine(AppContext.BaseDirectory, "flotilla.dll");
+            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var a in new[] { dll, "kv", "serve", "--listen", "127.0.0.1:0", "--data", data }) start.ArgumentList.Add(a);
+            using var process = Process.Start(start)!;
+            var stderr = process.StandardError.ReadToEndAsync();
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            try
+            {
+                await process.WaitForExitAsync(deadline.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                Assert.Fail($"kv serve started on a WAL whose last segment was {(delete ? "deleted" : "emptied")}: {await stdout}");
+            }
+            Assert.Equal(ExitCodes.BadInput, process.ExitCode);
+            var line = Assert.Single((await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            Assert.StartsWith("flotilla: error: refusing to start", line);
+            Assert.Contains(Path.GetFileName(last), line);
+            _ = await stdout;
+        }
+        finally
+        {
+            if (Directory.Exists(data)) Directory.Delete(data, recursive: true);
+        }
+    }
+
     /// <summary>Starts <c>flotilla kv serve</c> as a child process and waits (with a deadline) for its address line.</summary>
     private static async Task<(Process Process, string Address)> StartServerProcessAsync(string data)
     {

@@ -11,7 +11,8 @@ namespace Flotilla.Server.Tests;
 /// The Raft WAL's crash recovery seen from outside, through the real <c>flotilla server</c> process: a torn tail
 /// (a write cut short by a crash) is dropped and every acknowledged put survives; damage in the middle of the log,
 /// with valid records after it, is not something a crash does, so the server refuses to start with exit code 4 and
-/// one readable line naming the file and offset.
+/// one readable line naming the file and offset. Neither is a last segment that is deleted, emptied or cut short:
+/// the manifest and the preallocated length let the server tell that from a shorter log, and it refuses too.
 /// </summary>
 public class WalRecoveryProcessTests(ITestOutputHelper output)
 {
@@ -29,8 +30,12 @@ public class WalRecoveryProcessTests(ITestOutputHelper output)
             var (fs, segment) = await LastSegmentAsync(cluster.DataDirectory(1));
             var last = segment.Records[^1];
             output.WriteLine($"tearing {segment.Name}: last of {segment.Records.Count} records is {last.Type} at byte {last.Offset} ({last.Bytes} bytes)");
-            using (var file = new FileStream(Path.Combine(cluster.DataDirectory(1), segment.Name), FileMode.Open))
-                file.SetLength(last.Offset + last.Bytes / 2); // the crash cut the last write in half
+            // The crash cut the last write in half. The segment is preallocated, so the lost half reads as the zeros it
+            // was filled with (a torn write never shortens a preallocated file; a shorter one is refused, see below).
+            var tornPath = Path.Combine(cluster.DataDirectory(1), segment.Name);
+            var torn = await File.ReadAllBytesAsync(tornPath);
+            Array.Clear(torn, (int)(last.Offset + last.Bytes / 2), last.Bytes - last.Bytes / 2);
+            await File.WriteAllBytesAsync(tornPath, torn);
             var after = await WalInspector.InspectAsync(fs, Path.GetDirectoryName(segment.Name)!.Replace('\\', '/'));
             Assert.NotNull(after.Single(s => s.Name == segment.Name).Problem); // the tail really is torn
 
@@ -103,6 +108,70 @@ public class WalRecoveryProcessTests(ITestOutputHelper output)
         {
             await ClusterFixture.StopAsync(cluster, directory);
         }
+    }
+
+    [Theory]
+    [InlineData("delete")]
+    [InlineData("empty")]
+    [InlineData("truncate")]
+    public async Task ServerRefusesToStartWhenItsLastWalSegmentIsDeletedEmptiedOrCutShortWithExitCode4AndOneLine(string damage)
+    {
+        var (cluster, directory) = await ClusterFixture.StartAsync(1);
+        try
+        {
+            await PutAllAsync(cluster);
+            var address = new Uri(cluster.Addresses[1]).Authority;
+            await cluster.StopAsync();
+
+            var (_, segment) = await LastSegmentAsync(cluster.DataDirectory(1));
+            var path = Path.Combine(cluster.DataDirectory(1), segment.Name);
+            switch (damage)
+            {
+                case "delete": File.Delete(path); break;
+                case "empty": await File.WriteAllBytesAsync(path, []); break;
+                default:
+                    // Cut mid-file, inside the records: this used to keep the first half of the puts and call the rest torn.
+                    using (var file = new FileStream(path, FileMode.Open)) file.SetLength(segment.Records[segment.Records.Count / 2].Offset + 5);
+                    break;
+            }
+
+            var line = await RefusedLineAsync(cluster, address);
+            Assert.Contains(Path.GetFileName(segment.Name), line);
+        }
+        finally
+        {
+            await ClusterFixture.StopAsync(cluster, directory);
+        }
+    }
+
+    /// <summary>Starts the server on member 1's data and expects it to exit 4 with one line on stderr (returned).</summary>
+    private async Task<string> RefusedLineAsync(Flotilla.Server.Cluster.LocalCluster cluster, string address)
+    {
+        var self = SelfInvocation.Current();
+        var start = new ProcessStartInfo(self.FileName) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var a in self.Prefix) start.ArgumentList.Add(a);
+        foreach (var a in new[] { "server", "--id", "1", "--listen", address, "--members", $"1={address}", "--data", cluster.DataDirectory(1) })
+            start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail("flotilla server started on a damaged WAL instead of refusing");
+        }
+        Assert.Equal(ExitCodes.BadInput, process.ExitCode);
+        var lines = (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var line = Assert.Single(lines);
+        output.WriteLine($"exit {process.ExitCode}: {line}");
+        Assert.StartsWith("flotilla: error:", line);
+        _ = await stdout;
+        return line;
     }
 
     private static string Key(int i) => $"wal-key-{i}";

@@ -32,6 +32,13 @@ public sealed class DamageTests
         return segments[^1].Records.Last(r => r.Type == "entry");
     }
 
+    /// <summary>The batch record that opens the last write: a torn tail drops that whole write.</summary>
+    private static async Task<WalRecordInfo> LastBatchRecordAsync(SimFileSystem fs, WalOptions options)
+    {
+        var segments = await WalInspector.InspectAsync(fs, options.Directory);
+        return segments[^1].Records.Last(r => r.Type == "batch");
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -40,12 +47,15 @@ public sealed class DamageTests
         var options = new WalOptions { SegmentBytes = 16 * 1024, Preallocate = preallocate };
         var (fs, expected) = await WriteEntriesAsync(options, 20);
         var last = await LastEntryRecordAsync(fs, options);
+        var batch = await LastBatchRecordAsync(fs, options);
+        Assert.Equal(batch.Offset + batch.Bytes, last.Offset); // one entry per write: its batch record, then the entry
         var withoutLast = expected.Clone();
         withoutLast.Entries.RemoveAt(withoutLast.Entries.Count - 1);
         var segment = fs.List("wal/").Single(n => n.EndsWith(".seg"));
         var original = await fs.ReadAllAsync(segment);
 
-        for (var cut = last.Offset; cut <= last.Offset + last.Bytes; cut++)
+        // Every cut from the start of the last write (its batch record) to the end of its entry.
+        for (var cut = batch.Offset; cut <= last.Offset + last.Bytes; cut++)
         {
             // A power cut that kept only the first bytes of the last write: the rest is zeros (preallocated) or absent.
             var damaged = await SimDisk.CopyAsync(fs, (name, bytes) =>
@@ -57,9 +67,15 @@ public sealed class DamageTests
             var (log, recovery) = await WriteAheadLog.OpenAsync(damaged, options);
             var complete = cut == last.Offset + last.Bytes;
             WalAssert.Recovered(complete ? expected : withoutLast, recovery);
-            // Dropped: the kept part of the torn record, up to its last non-zero byte.
-            var tornPart = original.AsSpan((int)last.Offset, (int)(cut - last.Offset));
+            // Dropped: the kept part of the torn write (batch record included), up to its last non-zero byte, and
+            // the one record it was to hold, entry 20, once its batch record is intact (else the count is unknown).
+            var tornPart = original.AsSpan((int)batch.Offset, (int)(cut - batch.Offset));
             Assert.Equal(complete ? 0 : tornPart.LastIndexOfAnyExcept((byte)0) + 1, recovery.TornBytesDropped);
+            // (Zero-filled, the batch record is intact once its last non-zero byte is kept.)
+            var batchRecordEnd = batch.Offset + (preallocate ? original.AsSpan((int)batch.Offset, batch.Bytes).LastIndexOfAnyExcept((byte)0) + 1 : batch.Bytes);
+            var batchIntact = !complete && cut >= batchRecordEnd;
+            Assert.Equal(batchIntact ? (1, 20UL, 20UL) : (0, 0UL, 0UL), (recovery.TornRecordsDropped, recovery.TornFirstIndex, recovery.TornLastIndex));
+            Assert.Equal(complete || cut == batch.Offset, recovery.TornTail is null);
 
             // The repaired log accepts new records where the old one was torn, and they survive another reopen.
             var next = complete ? 21UL : 20UL;
@@ -80,18 +96,20 @@ public sealed class DamageTests
         var options = new WalOptions { SegmentBytes = 16 * 1024 };
         var (fs, expected) = await WriteEntriesAsync(options, 10);
         var last = await LastEntryRecordAsync(fs, options);
+        var batch = await LastBatchRecordAsync(fs, options);
         var withoutLast = expected.Clone();
         withoutLast.Entries.RemoveAt(withoutLast.Entries.Count - 1);
-        var damaged = await SimDisk.CopyAsync(fs, (_, bytes) =>
+        var damaged = await SimDisk.CopyAsync(fs, (name, bytes) =>
         {
             // The last record's sectors hold random bytes, and so do a few hundred bytes beyond it.
-            new Random(7).NextBytes(bytes.AsSpan((int)last.Offset + 20, 300));
+            if (name.EndsWith(".seg")) new Random(7).NextBytes(bytes.AsSpan((int)last.Offset + 20, 300));
             return bytes;
         });
         var (log, recovery) = await WriteAheadLog.OpenAsync(damaged, options);
         await log.DisposeAsync();
         WalAssert.Recovered(withoutLast, recovery);
-        Assert.Equal(320, recovery.TornBytesDropped);
+        Assert.Equal(last.Offset + 320 - batch.Offset, recovery.TornBytesDropped);
+        Assert.Equal((1, 10UL, 10UL), (recovery.TornRecordsDropped, recovery.TornFirstIndex, recovery.TornLastIndex));
     }
 
     [Fact]

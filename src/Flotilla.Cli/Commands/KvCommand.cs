@@ -70,6 +70,7 @@ public static class KvCommand
                 var output = parse.InvocationConfiguration.Output;
                 var (replayed, torn) = host.Log.Recovered;
                 output.WriteLine($"kv server listening on {host.Address} (data {directory}; {host.Server.State.KeyCount} keys recovered, {replayed} log records replayed{(torn > 0 ? $", {torn} torn bytes dropped" : "")})");
+                if (host.Log.RecoveredTornTail is { } tornTail) output.WriteLine($"kv server: WAL recovery {tornTail}");
                 output.Flush();
                 try { await Task.Delay(System.Threading.Timeout.Infinite, cancellationToken); }
                 catch (OperationCanceledException) { }

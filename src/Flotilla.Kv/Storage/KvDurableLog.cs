@@ -51,6 +51,9 @@ public sealed class KvDurableLog : IKvLog, IAsyncDisposable
     /// <summary>What recovery found: log entries replayed on top of the snapshot, and bytes of a torn tail dropped.</summary>
     public (long Replayed, long TornBytes) Recovered { get; private set; }
 
+    /// <summary>What the WAL dropped as a torn last write (its records and entry range), for the start-up line; null if nothing.</summary>
+    public string? RecoveredTornTail { get; private init; }
+
     /// <summary>Opens (or creates) the store and rebuilds the state machine from it.</summary>
     public static async Task<KvDurableLog> OpenAsync(IFileSystem fs, KvDurableLogOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -90,7 +93,7 @@ public sealed class KvDurableLog : IKvLog, IAsyncDisposable
             wal.MarkSnapshot(snapshotIndex, 0);
             await wal.SyncAsync(cancellationToken);
         }
-        return new KvDurableLog(fs, options, wal, state, lastIndex) { Recovered = (replayed, recovery.TornBytesDropped) };
+        return new KvDurableLog(fs, options, wal, state, lastIndex) { Recovered = (replayed, recovery.TornBytesDropped), RecoveredTornTail = recovery.TornTail };
     }
 
     public long Append(PutRequest put)

@@ -8,8 +8,10 @@ public sealed record KvDurableLogOptions
     public string Directory { get; init; } = "kv";
 
     /// <summary>The write-ahead log of applied puts. Smaller segments than Raft's default: KV records are small, and a
-    /// new segment is zero-filled inline when created (the first put of a fresh store pays for it).</summary>
-    public WalOptions Wal { get; init; } = new() { Directory = "kv/wal", SegmentBytes = 4 * WalOptions.MiB, RecordBytesMax = 4 * (int)WalOptions.MiB };
+    /// new segment is zero-filled inline when created (the first put of a fresh store pays for it). Preallocated on
+    /// purpose: a zero-filled segment records its length, so one cut short mid-file is refused at start instead of
+    /// being read as a shorter log (a growing file cut at a batch boundary looks like a crash before that batch).</summary>
+    public WalOptions Wal { get; init; } = new() { Directory = "kv/wal", SegmentBytes = 4 * WalOptions.MiB, RecordBytesMax = 4 * (int)WalOptions.MiB, Preallocate = true };
 
     /// <summary>When the log's synced size passes this, the state is written as a snapshot and the log compacted, so
     /// restart time and disk use are bounded by the data, not by the number of puts ever made.</summary>

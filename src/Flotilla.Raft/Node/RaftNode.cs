@@ -101,6 +101,7 @@ public sealed partial class RaftNode : IRpcHandler
         _ticker = _ctx.Time.CreateTimer(_ => OnTick(), null, _options.TickInterval, _options.TickInterval);
         _log.LogInformation("{Node} started group {Group}: term {Term}, log {First}..{Last}, commit {Commit}",
             Id, GroupId, _core.Term, _core.SnapshotIndex + 1, _core.LastIndex, _core.CommitIndex);
+        if (_storage is WalRaftStorage { RecoveredTornTail: { } torn }) _log.LogWarning("{Node} group {Group}: WAL recovery {Torn}", Id, GroupId, torn);
         Kick();
     }
 

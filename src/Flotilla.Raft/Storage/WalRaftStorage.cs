@@ -58,9 +58,22 @@ public sealed class WalRaftStorage : IRaftStorage, IAsyncDisposable
             wal.MarkSnapshot(snapshot.Index, snapshot.Term);
             await wal.SyncAsync(ct);
         }
+        var held = Math.Max(entries.Count > 0 ? entries[^1].Index : 0, Math.Max(snapshot?.Index ?? 0, recovery.SnapshotIndex));
+        if (hardState.Commit > held)
+        {
+            // The member acknowledged (voted for, or counted towards the commit of) entries it no longer has: letting it
+            // vote or lead could elect a second leader for a term or overwrite committed entries (etcd's "member lost
+            // its data"). It must be restored from a peer instead.
+            await wal.DisposeAsync();
+            throw new WalCorruptionException(options.Directory,
+                $"the hard state says entries up to {hardState.Commit} were committed, but the log and snapshot hold only up to {held}: this member lost acknowledged state and must not vote or lead; remove it from the group and add it back empty");
+        }
         var loaded = new RaftPersistentState(hardState, snapshot, entries);
-        return new WalRaftStorage(fs, wal, snapshotFile, loaded, snapshotBytes);
+        return new WalRaftStorage(fs, wal, snapshotFile, loaded, snapshotBytes) { RecoveredTornTail = recovery.TornTail };
     }
+
+    /// <summary>What recovery dropped as a torn last write (for the start-up log line); null if nothing.</summary>
+    public string? RecoveredTornTail { get; private init; }
 
     public ValueTask<RaftPersistentState> LoadAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(_loaded);
 

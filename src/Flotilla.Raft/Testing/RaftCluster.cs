@@ -2,6 +2,7 @@ using System.Text;
 using Flotilla.Runtime;
 using Flotilla.Runtime.Network;
 using Flotilla.Simulation;
+using Flotilla.Wal;
 
 namespace Flotilla.Raft.Testing;
 
@@ -23,6 +24,7 @@ public sealed class RaftCluster
     private readonly Dictionary<int, AppliedState> _applied = new();
     private readonly HashSet<int> _disconnected = new();
     private readonly List<string> _errors = new();
+    private readonly Dictionary<int, Exception> _bootFailures = new();
 
     /// <param name="snapshotEvery">When set, each node's service snapshots its state every that many applied entries.</param>
     public RaftCluster(Simulator sim, int servers, int? snapshotEvery = null, Func<RaftNodeOptions, RaftNodeOptions>? tune = null)
@@ -71,7 +73,19 @@ public sealed class RaftCluster
 
     private async Task StartAsync(SimNode node, AppliedState state)
     {
-        var raft = await RaftNode.CreateAsync(node.Context, _options);
+        RaftNode raft;
+        try
+        {
+            raft = await RaftNode.CreateAsync(node.Context, _options);
+        }
+        catch (Exception e) when (e is WalCorruptionException or Flotilla.Wal.Snapshots.SnapshotCorruptionException)
+        {
+            // The member refuses to start on damaged storage (as the real server exits with code 4).
+            _bootFailures[node.Id.Value] = e;
+            _sim.Log($"server {node.Id.Value} refuses to start: {e.Message}");
+            return;
+        }
+        _bootFailures.Remove(node.Id.Value);
         node.Service = raft;
         await raft.StartAsync();
         var reader = raft.Applies;
@@ -165,6 +179,32 @@ public sealed class RaftCluster
     }
 
     // ------------------------------------------------------------ faults
+
+    /// <summary>Why server <paramref name="i"/>'s last start was refused (damaged storage), or null.</summary>
+    public Exception? BootFailure(int i) => _bootFailures.GetValueOrDefault(i);
+
+    /// <summary>Damage a crash cannot do: the newest WAL segment of a server that is down is deleted or emptied (an
+    /// operator's mistake, a bad restore). Returns the file's name.</summary>
+    public async Task<string> LoseWalTailAsync(int i, bool delete)
+    {
+        if (IsUp(i)) throw new InvalidOperationException($"server {i} must be down to lose its WAL tail");
+        var disk = _sim.Node(i).Storage;
+        var last = disk.List($"{_options.StorageDirectory}/wal/").Where(n => n.EndsWith(".seg", StringComparison.Ordinal)).Max(StringComparer.Ordinal)
+            ?? throw new InvalidOperationException($"server {i} has no WAL segment");
+        if (delete)
+        {
+            disk.Delete(last);
+        }
+        else
+        {
+            using var file = disk.Open(last, create: false);
+            file.SetLength(0);
+            await file.FlushAsync();
+        }
+        await disk.SyncDirectoryAsync();
+        _sim.Log($"test: server {i} loses {last} ({(delete ? "deleted" : "emptied")})");
+        return last;
+    }
 
     public void Disconnect(int i)
     {

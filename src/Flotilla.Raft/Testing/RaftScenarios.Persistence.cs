@@ -82,6 +82,54 @@ public static partial class RaftScenarios
         await c.OneAsync("104", n, true);
     });
 
+    /// <summary>
+    /// Two of three members lose the tail of their WAL while down (the newest segment deleted or emptied). Taking that
+    /// for a shorter log let them elect one of themselves in a term that already had a leader and accept writes
+    /// over committed entries. Now they must refuse to start (naming the file), and the survivor, alone, must
+    /// neither lead nor commit; no term ever has two leaders.
+    /// </summary>
+    public static void LostWalTail(Simulator sim) => Run(sim, async () =>
+    {
+        const int n = 3;
+        var c = new RaftCluster(sim, n);
+        ulong last = 0;
+        for (var k = 0; k < 8; k++) last = await c.OneAsync($"a{k}", n, true);
+        var survivor = sim.Random.Next(n) + 1;
+        var victims = c.All.Where(i => i != survivor).ToList();
+        foreach (var i in victims) c.Crash(i);
+        var lost = new Dictionary<int, string>();
+        foreach (var i in victims) lost[i] = await c.LoseWalTailAsync(i, delete: sim.Random.Next(2) == 0);
+        foreach (var i in victims) c.Restart(i);
+
+        var leaders = new Dictionary<ulong, HashSet<int>>();
+        var proposed = false;
+        for (var step = 0; step < 100; step++)
+        {
+            await c.SleepMs(50);
+            foreach (var i in c.All)
+            {
+                if (c.NodeOf(i) is not { IsLeader: true } node) continue;
+                if (!leaders.TryGetValue(node.Term, out var set)) leaders[node.Term] = set = [];
+                set.Add(i);
+                if (set.Count > 1) throw new RaftScenarioException($"term {node.Term} has two leaders: {string.Join(",", set)}");
+            }
+            if (!proposed && step == 40)
+            {
+                proposed = true;
+                foreach (var i in c.All) await c.StartAsync(i, "over-lost-data");
+            }
+        }
+        c.CheckApplyErrors();
+        foreach (var i in victims)
+        {
+            if (c.NodeOf(i) is not null) throw new RaftScenarioException($"server {i} started although its WAL lost {lost[i]}");
+            if (c.BootFailure(i) is not { } refusal || !refusal.Message.Contains(lost[i], StringComparison.Ordinal))
+                throw new RaftScenarioException($"server {i} should refuse to start naming {lost[i]}, but: {c.BootFailure(i)?.Message ?? "no error"}");
+        }
+        c.CheckNoLeader();
+        if (c.NCommitted(last + 1).Count > 0) throw new RaftScenarioException($"an entry was committed at {last + 1} without a majority of intact members");
+    });
+
     /// <summary>Leaders crash right after accepting entries, so old-term entries pile up on minorities (Figure 8).</summary>
     public static void Figure8(Simulator sim) => Run(sim, async () =>
     {

@@ -26,6 +26,7 @@ public static partial class RaftScenarios
         new Scenario("persist1", Persist1),
         new Scenario("persist2", Persist2),
         new Scenario("persist3", Persist3),
+        new Scenario("lost-wal-tail", LostWalTail),
         new Scenario("figure8", Figure8),
         new Scenario("unreliable-agree", UnreliableAgree),
         new Scenario("figure8-unreliable", Figure8Unreliable),

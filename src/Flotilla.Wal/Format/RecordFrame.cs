@@ -59,7 +59,7 @@ internal static class RecordFrame
             return $"record length {frameBytes} outside [{HeaderBytes}, {recordBytesMax}]";
         if (offset + (long)frameBytes > segment.Length) return $"record of {frameBytes} bytes extends past end of file";
         var rawType = header[4];
-        if (rawType is < (byte)RecordType.SegmentHeader or > (byte)RecordType.Snapshot) return $"unknown record type {rawType}";
+        if (rawType is < (byte)RecordType.SegmentHeader or > (byte)RecordType.Batch) return $"unknown record type {rawType}";
         if (header[5] != 0 || header[6] != 0 || header[7] != 0) return "reserved header bytes are not zero";
         var body = segment.Slice(offset + HeaderBytes, (int)frameBytes - HeaderBytes);
         var seed = BinaryPrimitives.ReadInt64LittleEndian(header);

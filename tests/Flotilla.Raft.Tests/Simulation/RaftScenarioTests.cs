@@ -29,6 +29,7 @@ public class RaftScenarioTests
     [Fact] public void Persist1() => SeedRunner.ForSeeds(2, RaftScenarios.Persist1);
     [Fact] public void Persist2() => SeedRunner.ForSeeds(2, RaftScenarios.Persist2);
     [Fact] public void Persist3() => SeedRunner.ForSeeds(2, RaftScenarios.Persist3);
+    [Fact] public void MembersThatLostTheirWalTailRefuseToStartAndNoTermGetsTwoLeaders() => SeedRunner.ForSeeds(4, RaftScenarios.LostWalTail);
     [Fact] public void Figure8() => SeedRunner.ForSeeds(2, RaftScenarios.Figure8);
     [Fact] public void UnreliableAgree() => SeedRunner.ForSeeds(2, RaftScenarios.UnreliableAgree);
     [Fact] public void Figure8Unreliable() => SeedRunner.ForSeeds(1, RaftScenarios.Figure8Unreliable);

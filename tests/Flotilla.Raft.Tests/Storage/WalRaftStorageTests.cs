@@ -34,6 +34,40 @@ public class WalRaftStorageTests
     }
 
     [Fact]
+    public async Task MemberWhoseHardStateCommitsMoreThanItsLogHoldsRefusesToOpen()
+    {
+        // A restored or damaged directory: the hard state says 10 entries were committed, the log holds 5.
+        var fs = new SimFileSystem();
+        var storage = await Open(fs);
+        await storage.AppendAsync([Entry(1, 1), Entry(2, 1), Entry(3, 1), Entry(4, 1), Entry(5, 1)]);
+        await storage.SaveHardStateAsync(new HardState(1, new NodeId(1), 10));
+        await storage.SyncAsync();
+        await storage.DisposeAsync();
+
+        var error = await Assert.ThrowsAsync<WalCorruptionException>(() => Open(fs));
+        Assert.Equal("raft/g/wal", error.File);
+        Assert.Contains("committed", error.Reason);
+        Assert.Contains("lost acknowledged state", error.Reason);
+        Assert.StartsWith("raft/g/wal: ", error.Message);
+    }
+
+    [Fact]
+    public async Task CommitCoveredByTheSnapshotIsNotALoss()
+    {
+        var fs = new SimFileSystem();
+        var storage = await Open(fs);
+        await storage.AppendAsync([Entry(1, 1), Entry(2, 1), Entry(3, 1)]);
+        await storage.SaveHardStateAsync(new HardState(1, null, 3));
+        await storage.SyncAsync();
+        await storage.SaveSnapshotAsync(new RaftSnapshot(new SnapshotMeta(3, 1, [new NodeId(1)]), new byte[] { 7 }), discardLog: true);
+        await storage.DisposeAsync();
+
+        var state = await (await Open(fs)).LoadAsync();
+        Assert.Equal(3UL, state.HardState.Commit);
+        Assert.Equal(3UL, state.Snapshot!.Index);
+    }
+
+    [Fact]
     public async Task AppendingAtAnEarlierIndexReplacesTheSuffix()
     {
         var fs = new SimFileSystem();

@@ -20,10 +20,13 @@ public sealed class CrashingFileSystem(SimFileSystem inner, Random random) : IFi
 
     public bool Crashed { get; private set; }
 
+    /// <summary>Mutating operations seen so far (the next one is number Operations + 1).</summary>
+    public long Operations => _operations;
+
     private void Tick()
     {
         if (Crashed) throw new PowerLossException();
-        if (CrashAt <= 0 || ++_operations < CrashAt) return;
+        if (++_operations < CrashAt || CrashAt <= 0) return;
         Crashed = true;
         inner.Crash(random);
         throw new PowerLossException();
