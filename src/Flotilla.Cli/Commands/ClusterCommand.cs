@@ -44,6 +44,7 @@ public static class ClusterCommand
         {
             nodes, dir, basePort, snapshot, peerProtocol,
         };
+        ShardedClusterStart.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -52,6 +53,7 @@ public static class ClusterCommand
             var directory = Path.GetFullPath(parse.GetValue(dir)!);
             var extra = parse.GetValue(snapshot) is { } s ? new[] { "--snapshot-threshold", s.ToString() } : [];
             var protocol = parse.GetValue(peerProtocol) == "grpc" ? PeerProtocol.Grpc : PeerProtocol.Tcp;
+            if (ShardedClusterStart.Requested(parse)) return await ShardedClusterStart.RunAsync(parse, count, directory, parse.GetValue(basePort), extra, protocol, ct);
             await using var cluster = await StartClusterAsync(count, directory, parse.GetValue(basePort), extra, ct, protocol);
             output.WriteLine($"Started a {count}-member cluster:");
             foreach (var member in cluster.File.Members)
