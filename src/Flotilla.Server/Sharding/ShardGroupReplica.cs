@@ -26,7 +26,7 @@ public sealed class ShardGroupReplica(int gid, ReplicatedStateMachine rsm, Shard
 
     /// <summary>Whether this replica believes its group owns <paramref name="shard"/> (serving it, or about to once it
     /// is pulled): a routing hint only; the group decides at the request's log position.</summary>
-    public bool Claims(int shard) => service.StateOf(shard) == ShardState.Serving || service.Current.Shards[shard] == gid;
+    public bool Claims(int shard) => service.Current.Shards[shard] == gid || service.StateOf(shard) is not (ShardState.Absent or ShardState.Offering);
 
     public async Task<GetReply> GetAsync(GetRequest get, CancellationToken ct)
     {

@@ -24,6 +24,9 @@ public sealed class ShardServerApplication(ShardServerOptions options) : IServer
     private ControllerReplica? _controller;
     private NodeContext? _context;
 
+    /// <summary>The request header naming the group a Kv request is meant for (sent by the sharded client).</summary>
+    public const string GidHeader = "flotilla-gid";
+
     public ShardServerOptions Options => options;
 
     public ControllerReplica Controller => _controller ?? throw new InvalidOperationException("not started");
@@ -75,8 +78,9 @@ public sealed class ShardServerApplication(ShardServerOptions options) : IServer
 
     /// <summary>The local group to send a request for <paramref name="key"/> to: one whose replica here serves (or is
     /// about to serve) the key's shard, a leader first; null when no local group claims it (ERR_WRONG_GROUP).</summary>
-    public ShardGroupReplica? Route(string key)
+    public ShardGroupReplica? Route(string key, int? gid = null)
     {
+        if (gid is { } named && _groups.TryGetValue(named, out var hinted) && hinted.Claims(hinted.ShardOf(key))) return hinted;
         ShardGroupReplica? claimant = null;
         foreach (var group in _groups.Values)
         {
@@ -87,11 +91,11 @@ public sealed class ShardServerApplication(ShardServerOptions options) : IServer
         return claimant;
     }
 
-    public Task<GetReply> GetAsync(GetRequest get, CancellationToken ct) =>
-        Route(get.Key) is { } group ? group.GetAsync(get, ct) : Task.FromResult(new GetReply { Error = KvError.ErrWrongGroup });
+    public Task<GetReply> GetAsync(GetRequest get, int? gid, CancellationToken ct) =>
+        Route(get.Key, gid) is { } group ? group.GetAsync(get, ct) : Task.FromResult(new GetReply { Error = KvError.ErrWrongGroup });
 
-    public Task<PutReply> PutAsync(PutRequest put, CancellationToken ct) =>
-        Route(put.Key) is { } group ? group.PutAsync(put, ct) : Task.FromResult(new PutReply { Error = KvError.ErrWrongGroup });
+    public Task<PutReply> PutAsync(PutRequest put, int? gid, CancellationToken ct) =>
+        Route(put.Key, gid) is { } group ? group.PutAsync(put, ct) : Task.FromResult(new PutReply { Error = KvError.ErrWrongGroup });
 
     public async Task StopAsync()
     {

@@ -9,11 +9,22 @@ namespace Flotilla.Server.Sharding;
 /// application routes it to the local group that owns the key's shard (see <see cref="ShardServerApplication.Route"/>).</summary>
 internal sealed class ShardedKvGrpcService(NodeContext context, ShardServerApplication application) : Kv.Protos.Kv.KvBase
 {
-    public override Task<GetReply> Get(GetRequest request, ServerCallContext call) =>
-        InvalidArgumentAsStatus(() => context.InvokeAsync(() => application.GetAsync(request, call.CancellationToken)));
+    public override Task<GetReply> Get(GetRequest request, ServerCallContext call)
+    {
+        var gid = GidHint(call);
+        return InvalidArgumentAsStatus(() => context.InvokeAsync(() => application.GetAsync(request, gid, call.CancellationToken)));
+    }
 
-    public override Task<PutReply> Put(PutRequest request, ServerCallContext call) =>
-        InvalidArgumentAsStatus(() => context.InvokeAsync(() => application.PutAsync(request, call.CancellationToken)));
+    public override Task<PutReply> Put(PutRequest request, ServerCallContext call)
+    {
+        var gid = GidHint(call);
+        return InvalidArgumentAsStatus(() => context.InvokeAsync(() => application.PutAsync(request, gid, call.CancellationToken)));
+    }
+
+    /// <summary>The group the client routed the request to (header <c>flotilla-gid</c>, sent by the sharded client),
+    /// if any: a hint, since any local group that owns the shard may serve it.</summary>
+    private static int? GidHint(ServerCallContext call) =>
+        call.RequestHeaders.GetValue(ShardServerApplication.GidHeader) is { } text && int.TryParse(text, out var gid) ? gid : null;
 
     private static async Task<T> InvalidArgumentAsStatus<T>(Func<Task<T>> call)
     {
