@@ -86,6 +86,7 @@ public class ShardCommandTests
             await Refused(4, "unknown group 9", "shard", "leave", "9");
             await Refused(4, "group 7 has no replicas", "shard", "join", "7");
             await Refused(4, "already joined", "shard", "join", "2");
+            await Refused(4, "at least one group", "shard", "leave", "1", "2");
             // Nothing above created a configuration.
             Assert.Equal(1, (await StatusAsync(file)).GetProperty("num").GetInt32());
 

@@ -60,6 +60,7 @@ public static class BenchCommand
             var endpoints = ClusterEndpoints.Parse(parse.GetValue(cluster)!);
             await using IBenchTarget benchTarget = parse.GetValue(target) == "etcd"
                 ? new EtcdBenchTarget(endpoints, recordPreviousVersion: options.HistoryPath is not null)
+                : ShardedClusterTarget.IsSharded(parse.GetValue(cluster)) ? new ShardedBenchTarget(ShardedClusterTarget.Load(parse.GetValue(cluster)!))
                 : new FlotillaBenchTarget(endpoints);
             return await RunAsync(benchTarget, options, parse.GetValue(json), parse.InvocationConfiguration, cancellationToken);
         });

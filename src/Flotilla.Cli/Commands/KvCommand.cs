@@ -134,10 +134,14 @@ public static class KvCommand
         command.Options.Add(Json);
     }
 
-    private static (KvClient Client, GrpcKvChannel Channel) Connect(ParseResult parse)
+    private static (IKvClient Client, IDisposable Channel) Connect(ParseResult parse)
     {
         var endpoints = Endpoints(parse);
         var timeout = ParseTimeout(parse.GetValue(Timeout)!);
+        // A sharded store's cluster.json: route each key to its shard's group (same options, same ErrMaybe rule).
+        if (ShardedClusterTarget.IsSharded(parse.GetValue(Cluster)))
+            return ShardedKvConnect.Create(ShardedClusterTarget.Load(parse.GetValue(Cluster)!),
+                new KvClientOptions { OperationTimeout = timeout, AttemptTimeout = timeout / 4, BackoffMax = TimeSpan.FromMilliseconds(250) }, Random.Shared);
         var channel = new GrpcKvChannel(endpoints);
         var options = new KvClientOptions
         {

@@ -74,7 +74,7 @@ public static class ServerCommand
             catch (ArgumentException e) { throw new CliException(e.Message, ExitCodes.Usage); }
 
             var output = parse.InvocationConfiguration.Output;
-            var application = ShardServerFlags.Application(parse);
+            var application = ShardServerFlags.Application(parse, members);
             await using var server = await StartAsync(options, application, ct);
             output.WriteLine($"flotilla server n{self.Value} serving {server.Address} (pid {Environment.ProcessId}); members {string.Join(", ", members.OrderBy(x => x.Key).Select(x => $"n{x.Key.Value}={x.Value.Authority}"))}" +
                 (peerListenAt is null ? "; raft over gRPC" : $"; raft over framed TCP at {peerListenAt}") + ShardServerFlags.Describe(application));

@@ -228,6 +228,7 @@ public static class ShardCommand
             CtlStatus.NoSuchShard => $"shard {shard} is out of range",
             CtlStatus.GroupExists => result.MayHaveApplied ? "the group exists now (an earlier attempt of this join may have applied)" : "the group has already joined",
             CtlStatus.Invalid => "the controller refused the request as invalid",
+            CtlStatus.LastGroup => $"group(s) {named} cannot leave: a store keeps at least one group (its shards' data would have nowhere to go)",
             CtlStatus.Unknown => $"no controller leader answered ({result.Error}); the change may or may not have applied: check 'flotilla shard status'",
             var other => other.ToString(),
         };

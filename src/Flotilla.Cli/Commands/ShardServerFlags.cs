@@ -27,7 +27,7 @@ internal static class ShardServerFlags
     }
 
     /// <summary>The application the flags ask for: the sharded store with --shard-groups, else the replicated KV.</summary>
-    public static IServerApplication Application(ParseResult parse)
+    public static IServerApplication Application(ParseResult parse, IReadOnlyDictionary<Flotilla.Runtime.NodeId, Uri> members)
     {
         if (parse.GetValue(Groups) is not { } text)
         {
@@ -35,7 +35,12 @@ internal static class ShardServerFlags
                 ? throw new CliException("--shards needs --shard-groups", ExitCodes.Usage)
                 : new KvServerApplication();
         }
-        var options = new ShardServerOptions { ShardCount = parse.GetValue(Shards), Gids = Parse(text) };
+        var options = new ShardServerOptions
+        {
+            ShardCount = parse.GetValue(Shards),
+            Gids = Parse(text),
+            Controllers = members.OrderBy(m => m.Key.Value).Select(m => $"http://{m.Value.Authority}").ToList(),
+        };
         try { options.Validate(); }
         catch (ArgumentException e) { throw new CliException($"--shard-groups/--shards: {e.Message}", ExitCodes.Usage); }
         return new ShardServerApplication(options);

@@ -7,18 +7,29 @@ namespace Flotilla.Server.Sharding;
 /// published <c>flotilla.shardctl.v1</c> messages.</summary>
 public static class ShardCtlMapping
 {
+    private static readonly (ControllerError Error, CtlStatus Status)[] Statuses =
+    [
+        (ControllerError.Ok, CtlStatus.Ok),
+        (ControllerError.NotLeader, CtlStatus.WrongLeader),
+        (ControllerError.GroupExists, CtlStatus.GroupExists),
+        (ControllerError.NoSuchGroup, CtlStatus.NoSuchGroup),
+        (ControllerError.NoSuchShard, CtlStatus.NoSuchShard),
+        (ControllerError.Invalid, CtlStatus.Invalid),
+        (ControllerError.NoSuchConfig, CtlStatus.NoSuchConfig),
+        (ControllerError.LastGroup, CtlStatus.LastGroup),
+    ];
+
     public static CtlReply ToProto(ControllerReply reply) => new()
     {
-        Status = reply.Error switch
-        {
-            ControllerError.Ok => CtlStatus.Ok,
-            ControllerError.GroupExists => CtlStatus.GroupExists,
-            ControllerError.NoSuchGroup => CtlStatus.NoSuchGroup,
-            ControllerError.NoSuchShard => CtlStatus.NoSuchShard,
-            ControllerError.NoSuchConfig => CtlStatus.NoSuchConfig,
-            _ => CtlStatus.Invalid,
-        },
+        Status = Statuses.FirstOrDefault(s => s.Error == reply.Error, (Error: reply.Error, Status: CtlStatus.Invalid)).Status,
         Config = reply.Config is { } config ? ToProto(config) : null,
+    };
+
+    /// <summary>A reply as the driver and client see it; UNKNOWN (no verdict) reads as not the leader: ask elsewhere.</summary>
+    public static ControllerReply FromProto(CtlReply reply) => new()
+    {
+        Error = Statuses.FirstOrDefault(s => s.Status == reply.Status, (Error: ControllerError.NotLeader, Status: reply.Status)).Error,
+        Config = reply.Config is { } config ? FromProto(config) : null,
     };
 
     public static Config ToProto(ShardConfigData config)

@@ -1,8 +1,12 @@
+using Flotilla.Kv;
 using Flotilla.Kv.Protos;
+using Flotilla.Kv.Server;
 using Flotilla.Rsm;
 using Flotilla.Runtime;
-using Flotilla.ShardKv.Controller;
+using Flotilla.ShardKv;
 using Flotilla.ShardKv.Group;
+using Flotilla.ShardKv.Rpc;
+using Flotilla.ShardKv.Server;
 using Flotilla.Transport.Grpc;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,60 +14,50 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Flotilla.Server.Sharding;
 
 /// <summary>
-/// The sharded KV as a server application: on one node, a replica of the shard controller group (Raft group
-/// <c>shardctl</c>) and of each data group in <see cref="ShardServerOptions.Gids"/> (Raft group <c>g&lt;gid&gt;</c>),
-/// each with its own <c>raft.&lt;group&gt;</c> service and WAL under <c>raft/&lt;group&gt;/</c>. Public faces:
-/// <c>flotilla.shardctl.v1.ShardCtl</c> (the controller), <c>flotilla.kv.v1.Kv</c> routed to whichever local group
-/// owns the key's shard (ERR_WRONG_GROUP when none does), and <c>flotilla.shardgroup.v1.ShardGroup</c> (group status
-/// and the migration calls between groups). The status a <see cref="FlotillaServer"/> reports is the controller's.
+/// The sharded KV as a server application: on one node, a replica of the shard controller group
+/// (<see cref="ShardControllerServer"/>, Raft group <c>ctrl</c>) and of each data group in
+/// <see cref="ShardServerOptions.Gids"/> (<see cref="ShardGroupServer"/> with its leader's migration driver, Raft
+/// group <c>&lt;gid&gt;</c>), each with its own <c>raft.&lt;group&gt;</c> service and WAL under
+/// <c>raft/&lt;group&gt;/</c>. The drivers reach the controller and the other groups over the real network
+/// (<see cref="GrpcShardChannel"/>). Public faces: <c>flotilla.shardctl.v1.ShardCtl</c> (the controller),
+/// <c>flotilla.kv.v1.Kv</c> routed to whichever local group owns the key's shard (ERR_WRONG_GROUP when none does), and
+/// <c>flotilla.shardgroup.v1.ShardGroup</c> (group status; pull and delete between groups). The status a
+/// <see cref="FlotillaServer"/> reports is the controller replica's.
 /// </summary>
 public sealed class ShardServerApplication(ShardServerOptions options) : IServerApplication
 {
-    private readonly SortedDictionary<int, ShardGroupReplica> _groups = new();
-    private readonly List<IAsyncDisposable> _attachments = [];
-    private ControllerReplica? _controller;
-    private NodeContext? _context;
+    /// <summary>The request header naming the group a Kv request is meant for (sent by <see cref="GrpcShardChannel"/>).</summary>
+    public const string GidHeader = GrpcShardChannel.GidHeader;
 
-    /// <summary>The request header naming the group a Kv request is meant for (sent by the sharded client).</summary>
-    public const string GidHeader = "flotilla-gid";
+    private readonly SortedDictionary<int, ShardGroupServer> _groups = new();
+    private readonly GrpcShardChannel _channel = new();
+    private ShardControllerServer? _controller;
 
     public ShardServerOptions Options => options;
 
-    public ControllerReplica Controller => _controller ?? throw new InvalidOperationException("not started");
+    public ShardControllerServer Controller => _controller ?? throw new InvalidOperationException("not started");
 
-    public IReadOnlyDictionary<int, ShardGroupReplica> Groups => _groups;
-
-    public NodeContext Context => _context ?? throw new InvalidOperationException("not started");
-
-    /// <summary>Called once per data group after every replica started (on the node's scheduler): attaches what runs
-    /// beside a group (its leader's migration driver). The returned object is disposed before the replicas stop.</summary>
-    public Func<ShardServerApplication, ShardGroupReplica, IAsyncDisposable?>? Attach { get; init; }
-
-    /// <summary>Answers the migration calls other groups' leaders send here (<c>ShardGroup.Call</c>): (gid, method,
-    /// payload) to the reply bytes, or null when unhandled. Set by the attached driver; runs on the node's scheduler.</summary>
-    public Func<int, string, ReadOnlyMemory<byte>, CancellationToken, Task<ReadOnlyMemory<byte>?>>? CallHandler { get; set; }
+    public IReadOnlyDictionary<int, ShardGroupServer> Groups => _groups;
 
     public async Task<ReplicatedStateMachine> StartAsync(NodeContext context, RsmOptions rsmOptions, CancellationToken cancellationToken)
     {
         options.Validate();
-        _context = context;
-        var controller = new ShardController(options.ShardCount);
-        var controllerRsm = await ReplicatedStateMachine.StartAsync(context, For(rsmOptions, ShardServerOptions.ControllerGroupId), controller, cancellationToken);
-        _controller = new ControllerReplica(controllerRsm, controller);
+        _controller = await ShardControllerServer.StartAsync(context,
+            rsmOptions with { Raft = rsmOptions.Raft with { GroupId = ShardControllerServer.GroupId } }, options.ShardCount, cancellationToken);
         foreach (var gid in options.Gids.Order())
         {
-            var service = new ShardGroupService(gid, options.ShardCount);
-            var rsm = await ReplicatedStateMachine.StartAsync(context, For(rsmOptions, ShardServerOptions.GroupId(gid)), service, cancellationToken);
-            _groups[gid] = new ShardGroupReplica(gid, rsm, service);
+            _groups[gid] = await ShardGroupServer.StartAsync(context, new ShardGroupOptions
+            {
+                Gid = gid,
+                ShardCount = options.ShardCount,
+                Voters = rsmOptions.Raft.Voters,
+                Controllers = options.Controllers,
+                SnapshotThresholdBytes = rsmOptions.SnapshotThresholdBytes,
+                Raft = rsmOptions.Raft,
+            }, _channel, cancellationToken);
         }
-        foreach (var group in _groups.Values)
-        {
-            if (Attach?.Invoke(this, group) is { } attached) _attachments.Add(attached);
-        }
-        return controllerRsm;
+        return _controller.Rsm;
     }
-
-    private static RsmOptions For(RsmOptions options, string groupId) => options with { Raft = options.Raft with { GroupId = groupId } };
 
     public void MapApi(RealNodeHost host)
     {
@@ -76,32 +70,61 @@ public sealed class ShardServerApplication(ShardServerOptions options) : IServer
         });
     }
 
-    /// <summary>The local group to send a request for <paramref name="key"/> to: one whose replica here serves (or is
-    /// about to serve) the key's shard, a leader first; null when no local group claims it (ERR_WRONG_GROUP).</summary>
-    public ShardGroupReplica? Route(string key, int? gid = null)
+    /// <summary>Whether this process's replica of <paramref name="group"/> believes the group owns
+    /// <paramref name="shard"/> (serving it, or about to once pulled): a routing hint only; the group decides at the
+    /// request's log position.</summary>
+    private static bool Claims(ShardGroupServer group, int shard) =>
+        group.State.Current.Shards[shard] == group.Gid || group.State.StateOf(shard) is not (ShardState.Absent or ShardState.Offering);
+
+    /// <summary>The local group to send a request for <paramref name="key"/> to: the one the client named if it claims
+    /// the key's shard, else a claiming leader, else any claimant; null when no local group claims it.</summary>
+    public ShardGroupServer? Route(string key, int? gid = null)
     {
-        if (gid is { } named && _groups.TryGetValue(named, out var hinted) && hinted.Claims(hinted.ShardOf(key))) return hinted;
-        ShardGroupReplica? claimant = null;
+        var shard = ShardMap.ShardOf(key, options.ShardCount);
+        if (gid is { } named && _groups.TryGetValue(named, out var hinted) && Claims(hinted, shard)) return hinted;
+        ShardGroupServer? claimant = null;
         foreach (var group in _groups.Values)
         {
-            if (!group.Claims(group.ShardOf(key))) continue;
+            if (!Claims(group, shard)) continue;
             if (group.Rsm.IsLeader) return group;
             claimant ??= group;
         }
         return claimant;
     }
 
-    public Task<GetReply> GetAsync(GetRequest get, int? gid, CancellationToken ct) =>
-        Route(get.Key, gid) is { } group ? group.GetAsync(get, ct) : Task.FromResult(new GetReply { Error = KvError.ErrWrongGroup });
+    /// <summary>A get for the public Kv API (call on the node's scheduler).</summary>
+    public async Task<GetReply> GetAsync(GetRequest get, int? gid, CancellationToken ct)
+    {
+        if (KvLimits.Validate(get) is { } why) throw new KvInvalidArgumentException(why);
+        if (Route(get.Key, gid) is not { } group) return new GetReply { Error = KvError.ErrWrongGroup };
+        var reply = await group.GetAsync(new ShardKvRequest { Key = get.Key }, ct);
+        return reply.Status switch
+        {
+            ShardStatus.Ok => new GetReply { Error = reply.KvError, Value = reply.Value ?? "", Version = reply.Version },
+            ShardStatus.WrongGroup => new GetReply { Error = KvError.ErrWrongGroup },
+            _ => new GetReply { Error = KvError.ErrWrongServer },
+        };
+    }
 
-    public Task<PutReply> PutAsync(PutRequest put, int? gid, CancellationToken ct) =>
-        Route(put.Key, gid) is { } group ? group.PutAsync(put, ct) : Task.FromResult(new PutReply { Error = KvError.ErrWrongGroup });
+    /// <summary>A put for the public Kv API; throws <see cref="ShardOutcomeUnknownException"/> (the call fails: no
+    /// answer) when it may or may not have applied.</summary>
+    public async Task<PutReply> PutAsync(PutRequest put, int? gid, CancellationToken ct)
+    {
+        if (KvLimits.Validate(put) is { } why) throw new KvInvalidArgumentException(why);
+        if (Route(put.Key, gid) is not { } group) return new PutReply { Error = KvError.ErrWrongGroup };
+        var reply = await group.PutAsync(new ShardKvRequest { Key = put.Key, Value = put.Value, Version = put.Version }, ct);
+        return reply.Status switch
+        {
+            ShardStatus.Ok => new PutReply { Error = reply.KvError },
+            ShardStatus.WrongGroup => new PutReply { Error = KvError.ErrWrongGroup },
+            _ => new PutReply { Error = KvError.ErrWrongServer },
+        };
+    }
 
     public async Task StopAsync()
     {
-        foreach (var attached in _attachments) await attached.DisposeAsync();
-        _attachments.Clear();
-        foreach (var group in _groups.Values) await group.Rsm.StopAsync();
-        if (_controller is { } controller) await controller.Rsm.StopAsync();
+        foreach (var group in _groups.Values) await group.StopAsync();
+        if (_controller is { } controller) await controller.StopAsync();
+        _channel.Dispose();
     }
 }

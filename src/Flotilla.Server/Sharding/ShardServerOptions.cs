@@ -10,11 +10,9 @@ public sealed record ShardServerOptions
     /// <summary>The data groups this process hosts a replica of (positive, distinct).</summary>
     public required IReadOnlyList<int> Gids { get; init; }
 
-    /// <summary>Raft group id of the controller: service <c>raft.shardctl</c>, storage <c>raft/shardctl/</c>.</summary>
-    public const string ControllerGroupId = "shardctl";
-
-    /// <summary>Raft group id of data group <paramref name="gid"/>: service <c>raft.g&lt;gid&gt;</c>, storage <c>raft/g&lt;gid&gt;/</c>.</summary>
-    public static string GroupId(int gid) => $"g{gid}";
+    /// <summary>Where the controller's replicas answer (every member's <c>http://host:port</c>): the group drivers
+    /// poll it there for the next configuration.</summary>
+    public IReadOnlyList<string> Controllers { get; init; } = [];
 
     public void Validate()
     {
@@ -22,6 +20,7 @@ public sealed record ShardServerOptions
         if (Gids.Count is < 1 or > 16) throw new ArgumentException($"a process hosts 1 to 16 data groups, not {Gids.Count}");
         if (Gids.Any(g => g <= 0)) throw new ArgumentException("group ids are positive integers");
         if (Gids.Distinct().Count() != Gids.Count) throw new ArgumentException("a group id is listed twice");
+        if (Controllers.Count == 0) throw new ArgumentException("the controller's endpoints are needed");
     }
 
     /// <summary>Parses "1,2,3" (group ids).</summary>
