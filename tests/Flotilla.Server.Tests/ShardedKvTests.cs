@@ -68,6 +68,16 @@ public class ShardedKvTests
                 var s = await StatusAsync(file);
                 return s.GetProperty("shards").EnumerateArray().All(r => r.GetProperty("state").GetString() == "Serving" && r.GetProperty("group_config").GetInt32() == 2);
             }, TimeSpan.FromSeconds(30)), "the groups did not settle after the move");
+
+            // The load tool works through the same --cluster FILE, and its recorded history passes 'flotilla check'.
+            var history = Path.Combine(directory, "bench-history.json");
+            var (bench, benchOutput) = await RunAsync("bench", "kv", "--cluster", file, "--clients", "4", "--duration", "1s", "--warmup", "0s",
+                "--keys", "40", "--history", history, "--json");
+            Assert.True(bench == 0, benchOutput);
+            Assert.True(JsonDocument.Parse(benchOutput).RootElement.GetProperty("writes").GetProperty("ok").GetInt64() > 0, benchOutput);
+            var (check, checkOutput) = await RunAsync("check", history, "--timeout", "60s");
+            Assert.True(check == 0, checkOutput);
+            Assert.Contains("linearizable", checkOutput);
         }
         finally
         {
