@@ -76,7 +76,7 @@ for groups in $GROUPS_LIST; do
   "${FLOTILLA[@]}" cluster start --groups "$groups" --nodes "$NODES" --shards "$SHARDS" --dir "$dir" >"$WORK/g$groups.log" 2>&1 &
   CLUSTER_PID=$!
   file="$dir/cluster.json"
-  wait_for "the $groups-group store's cluster.json" 90 jq -e '.kind == "sharded"' "$file" || { tail -20 "$WORK/g$groups.log" >&2; exit 1; }
+  wait_for "the $groups-group store's cluster.json" 90 jq -e '.kind == "sharded-kv"' "$file" || { tail -20 "$WORK/g$groups.log" >&2; exit 1; }
   MEMBER_PIDS=$(jq -r '.members[].pid' "$file")
   wait_for "every shard Serving ($groups groups)" 90 sh -c "$F shard status --json --cluster '$file' | jq -e '[.shards[].state] | all(. == \"Serving\")'" \
     || { "${FLOTILLA[@]}" shard status --cluster "$file" >&2 || true; exit 1; }

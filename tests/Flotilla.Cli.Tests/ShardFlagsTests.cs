@@ -49,14 +49,14 @@ public class ShardFlagsTests
     public async Task ShardCommandsOnAReplicatedClusterFileAreBadInput()
     {
         var path = Path.Combine(Path.GetTempPath(), $"flotilla-replicated-{Guid.NewGuid():N}.json");
-        File.WriteAllText(path, "{\"kind\":\"replicated\",\"endpoints\":[\"http://127.0.0.1:1\"]}");
+        File.WriteAllText(path, "{\"kind\":\"replicated-kv\",\"endpoints\":[\"http://127.0.0.1:1\"]}");
         try
         {
             foreach (var args in new[] { new[] { "shard", "status" }, ["shard", "move", "0", "1"], ["shard", "leave", "1"], ["shard", "join", "1"] })
             {
                 var (code, _, error) = await CliHarness.RunAsync([.. args, "--cluster", path]);
                 Assert.Equal(ExitCodes.BadInput, code);
-                Assert.Contains("describes a replicated cluster, not a sharded one", error);
+                Assert.Contains("describes a replicated-kv cluster, not a sharded one", error);
             }
         }
         finally

@@ -28,7 +28,7 @@ public class ShardCommandTests
         try
         {
             var saved = ShardedClusterFile.Load(cluster.ClusterFilePath);
-            Assert.Equal("sharded", saved.Kind);
+            Assert.Equal("sharded-kv", saved.Kind);
             Assert.Equal([1, 2], saved.Groups.Keys);
             Assert.Equal(3, saved.Endpoints.Count);
 
@@ -90,12 +90,12 @@ public class ShardCommandTests
             // Nothing above created a configuration.
             Assert.Equal(1, (await StatusAsync(file)).GetProperty("num").GetInt32());
 
-            // A replicated cluster's file (no kind, or kind "replicated") is not a sharded store.
+            // A replicated cluster's file (no kind, or kind "replicated-kv") is not a sharded store.
             var replicated = Path.Combine(directory, "replicated.json");
             File.WriteAllText(replicated, JsonSerializer.Serialize(new { endpoints = cluster.File.Endpoints }));
             var (code, output) = await RunAsync("shard", "status", "--cluster", replicated);
             Assert.Equal(4, code);
-            Assert.Contains("not a sharded one", output);
+            Assert.Contains("describes a replicated-kv cluster, not a sharded one", output);
             var (missing, missingOutput) = await RunAsync("shard", "status", "--cluster", Path.Combine(directory, "nope.json"));
             Assert.Equal(4, missing);
             Assert.Contains("not found", missingOutput);

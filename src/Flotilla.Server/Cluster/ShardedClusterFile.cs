@@ -5,13 +5,16 @@ namespace Flotilla.Server.Cluster;
 
 /// <summary>
 /// <c>cluster.json</c> of a sharded store (<c>flotilla cluster start --groups G</c>): <c>kind</c> is
-/// <c>"sharded"</c>; <c>endpoints</c> are the processes (each serves the controller and routes <c>flotilla.kv.v1</c>),
+/// <c>"sharded-kv"</c>; <c>endpoints</c> are the processes (each serves the controller and routes <c>flotilla.kv.v1</c>),
 /// so every <c>--cluster FILE</c> option that only needs endpoints still works; <c>shards</c> and <c>groups</c> (gid ->
 /// member endpoints, as joined to the controller) say how the store was created.
 /// </summary>
 public sealed record ShardedClusterFile
 {
-    public const string ShardedKind = "sharded";
+    public const string ShardedKind = "sharded-kv";
+
+    /// <summary>The kind of a replicated KV cluster (<c>flotilla cluster start --nodes N</c>), also what a file without a kind is.</summary>
+    public const string ReplicatedKind = "replicated-kv";
 
     [JsonPropertyName("kind")] public string Kind { get; init; } = ShardedKind;
     [JsonPropertyName("endpoints")] public required IReadOnlyList<string> Endpoints { get; init; }
@@ -29,7 +32,7 @@ public sealed record ShardedClusterFile
         File.Move(temp, path, overwrite: true);
     }
 
-    /// <summary>The kind a cluster file declares: <c>"sharded"</c>, <c>"replicated"</c> (also for files written before
+    /// <summary>The kind a cluster file declares: <c>"sharded-kv"</c>, <c>"replicated-kv"</c> (also for files written before
     /// kinds existed, which have none), or null when the file is not a JSON object.</summary>
     public static string? KindOf(string json)
     {
@@ -37,7 +40,7 @@ public sealed record ShardedClusterFile
         {
             using var document = JsonDocument.Parse(json);
             if (document.RootElement.ValueKind != JsonValueKind.Object) return null;
-            return document.RootElement.TryGetProperty("kind", out var kind) && kind.ValueKind == JsonValueKind.String ? kind.GetString() : "replicated";
+            return document.RootElement.TryGetProperty("kind", out var kind) && kind.ValueKind == JsonValueKind.String ? kind.GetString() : ReplicatedKind;
         }
         catch (JsonException)
         {

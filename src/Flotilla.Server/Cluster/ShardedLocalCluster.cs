@@ -34,7 +34,7 @@ public sealed record ShardedLocalClusterOptions
 /// (the simplest one): <see cref="ShardedLocalClusterOptions.Nodes"/> <c>flotilla server --shard-groups 1,..,G</c>
 /// processes, each hosting one replica of the controller group and of every data group on one node (one listener,
 /// one peer transport, WALs under node-N/raft/&lt;group&gt;/). Once the controller has a leader, the G groups are
-/// joined (each with every process as member) and DIR/cluster.json is written with <c>"kind": "sharded"</c>.
+/// joined (each with every process as member) and DIR/cluster.json is written with <c>"kind": "sharded-kv"</c>.
 /// </summary>
 public sealed class ShardedLocalCluster : IAsyncDisposable
 {
