@@ -197,7 +197,7 @@ public sealed class ShardKvCluster
     {
         var index = ++_clients;
         var node = _sim.AddClient(new NodeId(ClientIdBase + index));
-        var inner = ShardKvClient.Over(node.Context, Controllers, options ?? new KvClientOptions { OperationTimeout = TimeSpan.FromSeconds(30) });
+        var inner = ShardKvClient.Over(node.Context, Controllers, options ?? new KvClientOptions { OperationTimeout = TimeSpan.FromSeconds(30), AttemptTimeout = TimeSpan.FromMilliseconds(300) });
         return (node, new RecordingClient(inner, History, index), inner);
     }
 

@@ -19,7 +19,7 @@ public static partial class ShardKvScenarios
             for (var i = 0; i < clients; i++)
             {
                 var (node, client, _) = c.AddClient();
-                _loops.Add(node.InvokeAsync(() => ClientLoopAsync(c, client, node.Context.Random, keys, $"{tag}{i}")));
+                _loops.Add(node.InvokeAsync(() => ClientLoopAsync(c, client, node.Context.Random, node.Context.Time, keys, $"{tag}{i}")));
             }
         }
 
@@ -36,12 +36,14 @@ public static partial class ShardKvScenarios
 
         /// <summary>Gets a key, then (two times in three) writes it at the version read. Keys are shared by all
         /// clients, so puts really contend; values are unique, so the checker can tell every write apart.</summary>
-        private async Task<int> ClientLoopAsync(ShardKvCluster c, RecordingClient client, Random random, int keys, string tag)
+        private async Task<int> ClientLoopAsync(ShardKvCluster c, RecordingClient client, Random random, TimeProvider time, int keys, string tag)
         {
             var answered = 0;
             var n = 0;
             while (!_stop)
             {
+                // A short think time keeps the history small enough to check quickly without losing contention.
+                await Task.Delay(TimeSpan.FromMilliseconds(random.Next(1, 8)), time);
                 var key = $"k{random.Next(keys)}";
                 var get = await client.GetAsync(key);
                 if (get.Status == KvStatus.Unavailable) continue;

@@ -78,21 +78,21 @@ public static partial class ShardKvScenarios
         var c = new ShardKvCluster(sim, 3);
         await c.JoinAsync(1);
         var work = new Workload(c, 5, 10);
-        await c.SleepMs(1000);
+        await c.SleepMs(700);
         await c.JoinAsync(2);
-        await c.SleepMs(1000);
+        await c.SleepMs(700);
         await c.JoinAsync(3);
-        await c.SleepMs(1000);
+        await c.SleepMs(700);
         await c.LeaveAsync(1);
-        await c.SleepMs(1000);
+        await c.SleepMs(700);
         await c.LeaveAsync(2);
-        await c.SleepMs(1000);
+        await c.SleepMs(700);
         var refused = await c.SubmitAsync(ControllerCommand.Leave(3));
         Check(refused.Error == ControllerError.LastGroup, $"the last group's leave answered {refused.Error}");
         await c.JoinAsync(1); // back to a group that held these shards before
-        await c.SleepMs(1000);
+        await c.SleepMs(700);
         await c.LeaveAsync(3);
-        await c.SleepMs(1000);
+        await c.SleepMs(700);
         await work.StopAsync();
         await c.WaitSettledAsync();
         await c.CheckFinalAsync();
