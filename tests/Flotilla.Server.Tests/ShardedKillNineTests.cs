@@ -61,6 +61,15 @@ public class ShardedKillNineTests
             await cluster.Processes.WaitReadyAsync(TimeSpan.FromSeconds(60));
             await Progress("after the restarts");
 
+            // Both migrations completed despite the kills: every moved shard is served by group 1 again.
+            Assert.True(await ClusterFixture.EventuallyAsync(async () =>
+            {
+                var output = new StringWriter();
+                if (await FlotillaCommand.RunAsync(["shard", "status", "--json", "--cluster", cluster.ClusterFilePath], output, output) != 0) return false;
+                var shards = System.Text.Json.JsonDocument.Parse(output.ToString()).RootElement.GetProperty("shards");
+                return keyShards.All(s => shards[s].GetProperty("gid").GetInt32() == 1 && shards[s].GetProperty("state").GetString() == "Serving");
+            }, TimeSpan.FromSeconds(60)), "the moves back to group 1 did not complete after the restarts");
+
             await stop.CancelAsync();
             await Task.WhenAll(clients);
 
