@@ -16,4 +16,16 @@ public class DemoTests
         Assert.Contains("first write after the crash: OK", text);
         Assert.Contains("\"hi\" at version 2", text);
     }
+
+    [Fact]
+    public async Task ShardedDemoMovesShardsUnderLoadAndTheHistoryIsLinearizable()
+    {
+        var output = new StringWriter();
+        var code = await FlotillaCommand.RunAsync(["demo", "--sharded", "--load-seconds", "2"], output, output);
+        var text = output.ToString();
+        Assert.True(code == 0, text);
+        Assert.Contains("move shard", text);
+        Assert.Contains(": linearizable", text);
+        Assert.Contains("every shard served: True", text);
+    }
 }

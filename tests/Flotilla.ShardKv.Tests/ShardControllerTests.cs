@@ -54,6 +54,18 @@ public class ShardControllerTests
     }
 
     [Fact]
+    public void TheLastGroupsCannotLeaveSoNoShardIsLeftWithoutAHomeForItsData()
+    {
+        var controller = new ShardController(4);
+        Run(controller, ControllerCommand.Join(Groups(1, 2)));
+        Assert.Equal(ControllerError.LastGroup, Run(controller, ControllerCommand.Leave(1, 2)).Error);
+        Assert.Equal(ControllerError.Ok, Run(controller, ControllerCommand.Leave(1)).Error);
+        Assert.Equal(ControllerError.LastGroup, Run(controller, ControllerCommand.Leave(2)).Error);
+        Assert.Equal(3, controller.Configs.Count);
+        Assert.All(controller.Latest.Shards, g => Assert.Equal(2, g));
+    }
+
+    [Fact]
     public void GarbageInTheLogIsABugNotAConfiguration()
     {
         var controller = new ShardController(4);

@@ -69,6 +69,38 @@ public class ShardGroupServiceTests
     }
 
     [Fact]
+    public void ANewOwnerServesAnInstalledShardAtOnceButTakesNoNewConfigurationUntilTheOldCopyIsDeleted()
+    {
+        var configs = History();
+        var g1 = new ShardGroupService(1, Shards);
+        var g2 = new ShardGroupService(2, Shards);
+        foreach (var n in new[] { 1, 2 })
+        {
+            Run(g1, GroupCommand.NextConfig(configs[n]));
+            Run(g2, GroupCommand.NextConfig(configs[n]));
+        }
+        var moving = ShardsGained(configs, 2, 2).Select(p => p.Shard).ToList();
+        foreach (var shard in moving) Run(g2, GroupCommand.Install(2, shard, g1.ExportShard(2, shard)!));
+        Assert.All(moving, s => Assert.Equal(ShardState.Installed, g2.StateOf(s)));
+        Assert.Equal(KvError.Ok, Run(g2, GroupCommand.Put(KeyOf(moving[0]), "new", 0)).KvError); // served already
+        Assert.Equal(moving.Select(s => (s, 1)), g2.ShardsToConfirm());
+        Assert.False(g2.Settled);
+        Assert.Equal(GroupStatus.Ignored, Run(g2, GroupCommand.NextConfig(configs[3])).Status);
+
+        Assert.False(g1.Released(2, moving));
+        Assert.Equal(moving, g1.Offered(2, moving));
+        foreach (var shard in moving) Run(g1, GroupCommand.Delete(2, shard));
+        Assert.True(g1.Released(2, moving));
+        Assert.Equal(0, g1.DataSize().Keys);
+
+        Assert.Equal(GroupStatus.Ignored, Run(g2, GroupCommand.Confirm(1, moving[0])).Status); // stale configuration
+        foreach (var shard in moving) Assert.Equal(GroupStatus.Ok, Run(g2, GroupCommand.Confirm(2, shard)).Status);
+        Assert.Equal(GroupStatus.Ignored, Run(g2, GroupCommand.Confirm(2, moving[0])).Status); // duplicate
+        Assert.True(g2.Settled);
+        Assert.Equal(GroupStatus.Ok, Run(g2, GroupCommand.NextConfig(configs[3])).Status);
+    }
+
+    [Fact]
     public void ConfigurationsAreTakenInOrderOnly()
     {
         var configs = History();
@@ -93,8 +125,9 @@ public class ShardGroupServiceTests
             var commands = new List<byte[]>();
             for (var i = 0; i < 80; i++)
             {
-                commands.Add(random.Next(5) switch
+                commands.Add(random.Next(6) switch
                 {
+                    4 => GroupCommand.Confirm(random.Next(0, 4), random.Next(Shards)),
                     0 => GroupCommand.NextConfig(configs[random.Next(1, configs.Count)]),
                     1 => GroupCommand.Install(random.Next(0, 4), random.Next(Shards), new Flotilla.Kv.StateMachine.KvStateMachine().Snapshot()),
                     2 => GroupCommand.Delete(random.Next(0, 4), random.Next(Shards)),

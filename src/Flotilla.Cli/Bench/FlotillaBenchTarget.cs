@@ -29,7 +29,8 @@ public sealed class FlotillaBenchTarget(IReadOnlyList<Uri> endpoints) : IBenchTa
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
-    private sealed class Session(GrpcKvChannel channel, KvClient client) : IBenchSession
+    /// <summary>One client's session (also used by the sharded target, with its own client and channel).</summary>
+    internal sealed class Session(IDisposable channel, IKvClient client) : IBenchSession
     {
         public async Task<BenchRead> GetAsync(string key, CancellationToken cancellationToken)
         {

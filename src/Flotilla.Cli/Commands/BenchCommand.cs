@@ -57,9 +57,10 @@ public static class BenchCommand
                 HistoryPath = parse.GetValue(history),
             };
             options.Validate();
-            var endpoints = ClusterEndpoints.Parse(parse.GetValue(cluster)!);
+            var endpoints = ClusterEndpoints.Parse(parse.GetValue(cluster)!, kind: null);
             await using IBenchTarget benchTarget = parse.GetValue(target) == "etcd"
                 ? new EtcdBenchTarget(endpoints, recordPreviousVersion: options.HistoryPath is not null)
+                : ShardedClusterTarget.IsSharded(parse.GetValue(cluster)) ? new ShardedBenchTarget(ShardedClusterTarget.Load(parse.GetValue(cluster)!))
                 : new FlotillaBenchTarget(endpoints);
             return await RunAsync(benchTarget, options, parse.GetValue(json), parse.InvocationConfiguration, cancellationToken);
         });

@@ -45,6 +45,7 @@ public static class ClusterCommand
         {
             nodes, dir, basePort, snapshot, peerProtocol,
         };
+        ShardedClusterStart.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -56,6 +57,7 @@ public static class ClusterCommand
             var ports = protocol == PeerProtocol.Tcp ? 2 * count : count;
             if (parse.GetValue(basePort) is var first && first != 0 && (first < 1 || first > 65536 - ports))
                 throw new CliException($"--base-port must be 0 (free ports) or 1..{65536 - ports}: {count} members use {ports} consecutive ports, not from {first}", ExitCodes.Usage);
+            if (ShardedClusterStart.Requested(parse)) return await ShardedClusterStart.RunAsync(parse, count, directory, parse.GetValue(basePort), extra, protocol, ct);
             await using var cluster = await StartClusterAsync(count, directory, parse.GetValue(basePort), extra, ct, protocol);
             output.WriteLine($"Started a {count}-member cluster:");
             foreach (var member in cluster.File.Members)
@@ -123,7 +125,7 @@ public static class ClusterCommand
         };
         command.SetAction(async parse =>
         {
-            var endpoints = ClusterEndpoints.Parse(parse.GetValue(ClusterOption)!);
+            var endpoints = ClusterEndpoints.Parse(parse.GetValue(ClusterOption)!, kind: null);
             var rows = new List<(Uri Endpoint, StatusReply? Status)>();
             foreach (var endpoint in endpoints)
             {
@@ -183,7 +185,7 @@ public static class ClusterCommand
         command.SetAction(async parse =>
         {
             var stopped = 0;
-            var endpoints = ClusterEndpoints.Parse(parse.GetValue(ClusterOption)!);
+            var endpoints = ClusterEndpoints.Parse(parse.GetValue(ClusterOption)!, kind: null);
             foreach (var endpoint in endpoints)
             {
                 using var admin = new AdminClient(endpoint);

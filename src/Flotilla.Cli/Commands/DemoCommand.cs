@@ -22,9 +22,10 @@ public static class DemoCommand
         var dir = new Option<string?>("--dir") { Description = "Keep the cluster's files here (default: a temporary directory, removed at the end)." };
         var nodes = new Option<int>("--nodes") { Description = "Cluster size.", DefaultValueFactory = _ => 3 };
         var load = new Option<double>("--load-seconds") { Description = "How long the load step runs.", DefaultValueFactory = _ => 3 };
+        var sharded = new Option<bool>("--sharded") { Description = "Tour the sharded KV instead: shards move between two groups while clients write; the history is checked." };
         var command = new Command("demo", "A guided tour on a local 3-node cluster: KV, lock, load with a linearizability check, leader crash, recovery.")
         {
-            dir, nodes, load,
+            dir, nodes, load, sharded,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -35,7 +36,9 @@ public static class DemoCommand
             if (count is < 1 or > 9) throw new CliException("--nodes must be between 1 and 9", ExitCodes.Usage);
             try
             {
-                await RunAsync(output, directory, count, TimeSpan.FromSeconds(Math.Clamp(parse.GetValue(load), 0.5, 600)), ct);
+                var loadDuration = TimeSpan.FromSeconds(Math.Clamp(parse.GetValue(load), 0.5, 600));
+                if (parse.GetValue(sharded)) await ShardedDemo.RunAsync(output, directory, count, loadDuration, ct);
+                else await RunAsync(output, directory, count, loadDuration, ct);
             }
             finally
             {

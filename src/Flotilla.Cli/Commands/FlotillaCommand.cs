@@ -27,6 +27,7 @@ public static class FlotillaCommand
         MapReduceCommand.Create,
         KvCommand.Create,
         BenchCommand.Create,
+        ShardCommand.Create,
     ];
 
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)

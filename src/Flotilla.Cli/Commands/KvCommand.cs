@@ -137,10 +137,18 @@ public static class KvCommand
         command.Options.Add(Json);
     }
 
-    private static (KvClient Client, GrpcKvChannel Channel, IReadOnlyList<Uri> Endpoints) Connect(ParseResult parse)
+    private static (IKvClient Client, IDisposable Channel, IReadOnlyList<Uri> Endpoints) Connect(ParseResult parse)
     {
-        var endpoints = Endpoints(parse);
         var timeout = ParseTimeout(parse.GetValue(Timeout)!);
+        // A sharded store's cluster.json: route each key to its shard's group (same options, same ErrMaybe rule).
+        if (parse.GetValue(Server) is null && ShardedClusterTarget.IsSharded(parse.GetValue(Cluster)))
+        {
+            var file = ShardedClusterTarget.Load(parse.GetValue(Cluster)!);
+            var (sharded, shardChannel) = ShardedKvConnect.Create(file,
+                new KvClientOptions { OperationTimeout = timeout, AttemptTimeout = timeout / 4, BackoffMax = TimeSpan.FromMilliseconds(250) }, Random.Shared);
+            return (sharded, shardChannel, file.Endpoints.Select(e => new Uri(e)).ToArray());
+        }
+        var endpoints = Endpoints(parse);
         var channel = new GrpcKvChannel(endpoints);
         var options = new KvClientOptions
         {

@@ -34,6 +34,7 @@ public static class ServerCommand
         {
             id, peers, listen, peerUrls, peerListen, data, snapshot, metrics, parent,
         };
+        ShardServerFlags.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             var self = new NodeId(parse.GetValue(id));
@@ -73,9 +74,10 @@ public static class ServerCommand
             catch (ArgumentException e) { throw new CliException(e.Message, ExitCodes.Usage); }
 
             var output = parse.InvocationConfiguration.Output;
-            await using var server = await StartAsync(options, ct);
+            var application = ShardServerFlags.Application(parse, members);
+            await using var server = await StartAsync(options, application, ct);
             output.WriteLine($"flotilla server n{self.Value} serving {server.Address} (pid {Environment.ProcessId}); members {string.Join(", ", members.OrderBy(x => x.Key).Select(x => $"n{x.Key.Value}={x.Value.Authority}"))}" +
-                (peerListenAt is null ? "; raft over gRPC" : $"; raft over framed TCP at {peerListenAt}"));
+                (peerListenAt is null ? "; raft over gRPC" : $"; raft over framed TCP at {peerListenAt}") + ShardServerFlags.Describe(application));
             var reason = await WaitForStopAsync(server, parse.GetValue(parent), ct);
             output.WriteLine($"flotilla server n{self.Value} stopping: {reason}");
             return ExitCodes.Ok;
@@ -83,11 +85,11 @@ public static class ServerCommand
         return command;
     }
 
-    private static async Task<FlotillaServer> StartAsync(ServerOptions options, CancellationToken ct)
+    private static async Task<FlotillaServer> StartAsync(ServerOptions options, IServerApplication application, CancellationToken ct)
     {
         try
         {
-            return await FlotillaServer.StartAsync(options, new KvServerApplication(), ct);
+            return await FlotillaServer.StartAsync(options, application, ct);
         }
         catch (Exception e) when (e is System.Net.Sockets.SocketException || (e is IOException &&
             (e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase) || e.InnerException is System.Net.Sockets.SocketException)))

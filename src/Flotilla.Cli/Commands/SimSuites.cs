@@ -11,5 +11,6 @@ public static class SimSuites
         Flotilla.Raft.Testing.RaftScenarios.Suite,
         Flotilla.Kv.Replicated.Testing.ReplicatedKvScenarios.Suite,
         Flotilla.ShardKv.Testing.ShardControllerScenarios.Suite,
+        Flotilla.ShardKv.Testing.ShardKvScenarios.Suite,
     ];
 }

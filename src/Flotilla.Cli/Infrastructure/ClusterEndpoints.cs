@@ -12,7 +12,8 @@ namespace Flotilla.Cli.Infrastructure;
 /// </summary>
 public static partial class ClusterEndpoints
 {
-    public static IReadOnlyList<Uri> Parse(string text, string option = "--cluster", string kind = ClusterKinds.ReplicatedKv)
+    /// <summary><paramref name="kind"/> null accepts a cluster file of any kind (commands that only need the endpoints).</summary>
+    public static IReadOnlyList<Uri> Parse(string text, string option = "--cluster", string? kind = ClusterKinds.ReplicatedKv)
     {
         text = text.Trim();
         if (NamesFile(text)) return Load(text, kind).Endpoints.Select(e => Endpoint(e, $"cluster file {text}", ExitCodes.BadInput)).ToArray();
@@ -22,11 +23,12 @@ public static partial class ClusterEndpoints
     }
 
     /// <summary>Reads a cluster file (exit 4 on any problem with it) and checks it is of <paramref name="kind"/>.</summary>
-    public static ClusterFile Load(string path, string kind = ClusterKinds.ReplicatedKv)
+    public static ClusterFile Load(string path, string? kind = ClusterKinds.ReplicatedKv)
     {
         try
         {
-            return ClusterFile.Load(path).RequireKind(kind, path);
+            var file = ClusterFile.Load(path);
+            return kind is null ? file : file.RequireKind(kind, path);
         }
         catch (ClusterFileException e)
         {

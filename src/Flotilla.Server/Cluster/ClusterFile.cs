@@ -114,7 +114,11 @@ public static class ClusterKinds
     /// <summary>One Raft group running the replicated versioned KV (<c>flotilla server</c> members).</summary>
     public const string ReplicatedKv = "replicated-kv";
 
-    public static IReadOnlyList<string> All { get; } = [ReplicatedKv];
+    /// <summary>A sharded KV store (<c>flotilla cluster start --groups G</c>): a controller group and data groups;
+    /// <see cref="ShardedClusterFile"/> reads its extra fields.</summary>
+    public const string ShardedKv = ShardedClusterFile.ShardedKind;
+
+    public static IReadOnlyList<string> All { get; } = [ReplicatedKv, ShardedKv];
 }
 
 /// <summary>A cluster file that is missing, unreadable, malformed or of the wrong kind. The message is one line.</summary>

@@ -46,6 +46,11 @@ public enum ControllerError
     Invalid = 4,
     /// <summary>Query asked for a configuration number below -1.</summary>
     NoSuchConfig = 5,
+    /// <summary>Leave would remove every group: the shards would belong to nobody and their data would have nowhere
+    /// to go (a shard assigned again later would start empty). Refused; keep at least one group.</summary>
+    LastGroup = 6,
+    /// <summary>Not from the state machine: the replica asked cannot answer (not the leader); try another.</summary>
+    NotLeader = 7,
 }
 
 /// <summary>The controller's answer: an error, or the configuration the command produced (or the one queried).</summary>

@@ -51,6 +51,8 @@ public sealed class ShardController : IReplicatedService
         if (leaving is null || leaving.Length == 0) return Error(ControllerError.Invalid);
         var latest = Latest;
         if (leaving.Any(g => !latest.Groups.ContainsKey(g))) return Error(ControllerError.NoSuchGroup);
+        // Data-loss rule: shards only ever go back to gid 0 by every group leaving, and nothing could hold their data.
+        if (latest.Groups.Keys.All(leaving.Contains)) return Error(ControllerError.LastGroup);
         var groups = Sorted(latest.Groups.Where(g => !leaving.Contains(g.Key)));
         return Append(Rebalancer.Rebalance(latest.Shards, groups.Keys), groups);
     }

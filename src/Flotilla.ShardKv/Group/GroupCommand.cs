@@ -4,7 +4,7 @@ using Flotilla.ShardKv.Controller;
 namespace Flotilla.ShardKv.Group;
 
 /// <summary>A replica group's log command, one JSON object: a client put, the next configuration, a pulled shard's
-/// data, or the new owner's confirmation that lets the old owner delete a shard.</summary>
+/// data, the new owner's go-ahead that lets the old owner delete a shard, or the old owner's confirmation that it did.</summary>
 public sealed record GroupCommand
 {
     [JsonPropertyName("op")] public required string Op { get; init; }
@@ -18,7 +18,7 @@ public sealed record GroupCommand
     /// <summary>Install: the shard's data (a <see cref="Flotilla.Kv.StateMachine.KvStateMachine"/> snapshot).</summary>
     [JsonPropertyName("data")] public byte[]? Data { get; init; }
 
-    public const string PutOp = "put", ConfigOp = "config", InstallOp = "install", DeleteOp = "delete";
+    public const string PutOp = "put", ConfigOp = "config", InstallOp = "install", DeleteOp = "delete", ConfirmOp = "confirm";
 
     public static byte[] Put(string key, string value, ulong version) => Encode(new GroupCommand { Op = PutOp, Key = key, Value = value, Version = version });
 
@@ -27,6 +27,9 @@ public sealed record GroupCommand
     public static byte[] Install(int num, int shard, byte[] data) => Encode(new GroupCommand { Op = InstallOp, Num = num, Shard = shard, Data = data });
 
     public static byte[] Delete(int num, int shard) => Encode(new GroupCommand { Op = DeleteOp, Num = num, Shard = shard });
+
+    /// <summary>The previous owner deleted its copy of a shard this group installed in configuration <paramref name="num"/>.</summary>
+    public static byte[] Confirm(int num, int shard) => Encode(new GroupCommand { Op = ConfirmOp, Num = num, Shard = shard });
 
     private static byte[] Encode(GroupCommand command) => LogJson.Write(command);
 

@@ -33,26 +33,69 @@ public sealed class ShardGroupService : IReplicatedService
     public int Gid => _gid;
     public int ShardCount => _states.Length;
     public ShardConfig Current => _current;
+    /// <summary>The configuration before <see cref="Current"/>: whom gained shards come from, and their endpoints.</summary>
+    public ShardConfig Previous => _previous;
     public ShardState StateOf(int shard) => _states[shard];
 
-    /// <summary>True when no shard is being pulled or offered: the group may take the next configuration.</summary>
+    /// <summary>True when no shard is being pulled, offered or waiting for its old copy's deletion: the group may
+    /// take the next configuration.</summary>
     public bool Settled => _states.All(s => s is ShardState.Serving or ShardState.Absent);
+
+    private static bool Serves(ShardState state) => state is ShardState.Serving or ShardState.Installed;
 
     /// <summary>Shards to pull for the current configuration, with the group that had each in the previous one.</summary>
     public IEnumerable<(int Shard, int From)> ShardsToPull() =>
         Enumerable.Range(0, ShardCount).Where(s => _states[s] == ShardState.Pulling).Select(s => (s, _previous.Shards[s]));
 
+    /// <summary>Shards installed here in the current configuration whose previous owner must still delete its copy.</summary>
+    public IEnumerable<(int Shard, int From)> ShardsToConfirm() =>
+        Enumerable.Range(0, ShardCount).Where(s => _states[s] == ShardState.Installed).Select(s => (s, _previous.Shards[s]));
+
+    /// <summary>Whether this group no longer holds a copy of the shards it handed over in configuration
+    /// <paramref name="num"/> (it deleted them, or has moved past that configuration, which needs the deletion).</summary>
+    public bool Released(int num, IEnumerable<int> shards) =>
+        _current.Num > num || (_current.Num == num && shards.All(s => s < 0 || s >= ShardCount || _states[s] != ShardState.Offering));
+
+    /// <summary>Those of <paramref name="shards"/> still offered in configuration <paramref name="num"/>.</summary>
+    public IEnumerable<int> Offered(int num, IEnumerable<int> shards) =>
+        _current.Num != num ? [] : shards.Where(s => s >= 0 && s < ShardCount && _states[s] == ShardState.Offering);
+
     /// <summary>A get, for <see cref="ReplicatedStateMachine.ReadAsync{T}"/>: null when this group does not serve the key.</summary>
     public GetReply? Get(string key)
     {
         var shard = ShardMap.ShardOf(key, ShardCount);
-        return _states[shard] == ShardState.Serving ? _data[shard]!.Get(key) : null;
+        return Serves(_states[shard]) ? _data[shard]!.Get(key) : null;
     }
 
     /// <summary>What the new owner pulls: the shard's data, once this group has frozen it in configuration
     /// <paramref name="num"/> (applied that configuration and lost the shard in it); null until then.</summary>
     public byte[]? ExportShard(int num, int shard) =>
-        _current.Num == num && _states[shard] == ShardState.Offering ? _data[shard]!.Snapshot() : null;
+        _current.Num == num && shard >= 0 && shard < ShardCount && _states[shard] == ShardState.Offering ? _data[shard]!.Snapshot() : null;
+
+    /// <summary><see cref="ExportShard"/> for several shards; null unless every one of them can be handed out.</summary>
+    public SortedDictionary<int, byte[]>? ExportShards(int num, IEnumerable<int> shards)
+    {
+        var export = new SortedDictionary<int, byte[]>();
+        foreach (var shard in shards)
+        {
+            if (ExportShard(num, shard) is not { } data) return null;
+            export[shard] = data;
+        }
+        return export;
+    }
+
+    /// <summary>Keys held and bytes of data (keys + values) over every shard present here: what deletion must free.</summary>
+    public (int Keys, long Bytes) DataSize()
+    {
+        var (keys, bytes) = (0, 0L);
+        foreach (var d in _data)
+        {
+            if (d is null) continue;
+            keys += d.KeyCount;
+            bytes += d.Snapshot().Length;
+        }
+        return (keys, bytes);
+    }
 
     public ReadOnlyMemory<byte> Apply(ReadOnlyMemory<byte> command) => Execute(GroupCommand.Decode(command.Span)).Encode();
 
@@ -62,6 +105,7 @@ public sealed class ShardGroupService : IReplicatedService
         GroupCommand.ConfigOp => NextConfig(command.Config?.ToConfig() ?? throw new InvalidDataException("config command without a configuration")),
         GroupCommand.InstallOp => Install(command.Num, command.Shard, command.Data ?? throw new InvalidDataException("install without data")),
         GroupCommand.DeleteOp => Delete(command.Num, command.Shard),
+        GroupCommand.ConfirmOp => Confirm(command.Num, command.Shard),
         var op => throw new InvalidDataException($"unknown group command '{op}'"),
     };
 
@@ -69,7 +113,7 @@ public sealed class ShardGroupService : IReplicatedService
     {
         var key = put.Key ?? throw new InvalidDataException("put without a key");
         var shard = ShardMap.ShardOf(key, ShardCount);
-        if (_states[shard] != ShardState.Serving) return new GroupReply { Status = GroupStatus.WrongGroup };
+        if (!Serves(_states[shard])) return new GroupReply { Status = GroupStatus.WrongGroup };
         var reply = _data[shard]!.Apply(new PutRequest { Key = key, Value = put.Value ?? "", Version = put.Version });
         return new GroupReply { KvError = reply.Error };
     }
@@ -107,7 +151,8 @@ public sealed class ShardGroupService : IReplicatedService
         // stale one must not overwrite anything.
         if (num != _current.Num || shard < 0 || shard >= ShardCount || _states[shard] != ShardState.Pulling) return Ignored;
         _data[shard] = KvStateMachine.Restore(data);
-        _states[shard] = ShardState.Serving;
+        // Served from now on; kept as Installed until the previous owner confirms it deleted its copy.
+        _states[shard] = ShardState.Installed;
         return new GroupReply();
     }
 
@@ -116,6 +161,13 @@ public sealed class ShardGroupService : IReplicatedService
         if (num != _current.Num || shard < 0 || shard >= ShardCount || _states[shard] != ShardState.Offering) return Ignored;
         _data[shard] = null;
         _states[shard] = ShardState.Absent;
+        return new GroupReply();
+    }
+
+    private GroupReply Confirm(int num, int shard)
+    {
+        if (num != _current.Num || shard < 0 || shard >= ShardCount || _states[shard] != ShardState.Installed) return Ignored;
+        _states[shard] = ShardState.Serving;
         return new GroupReply();
     }
 

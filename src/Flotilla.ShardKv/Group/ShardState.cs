@@ -11,4 +11,7 @@ public enum ShardState : byte
     Pulling = 2,
     /// <summary>Ours in the previous configuration only: frozen, kept until the new owner confirms it installed it.</summary>
     Offering = 3,
+    /// <summary>Ours, installed and served, but the previous owner has not yet confirmed it deleted its copy: the group
+    /// keeps the configuration until it has (so it still knows whom to tell), then the shard becomes Serving.</summary>
+    Installed = 4,
 }
