@@ -28,6 +28,11 @@ public static class ClusterCommand
         Required = true,
     };
 
+    private static readonly Option<string?> AdminTokenOption = new("--admin-token-file")
+    {
+        Description = "File holding the admin token (default: the one named in cluster.json).",
+    };
+
     private static Command Start()
     {
         var nodes = new Option<int>("--nodes") { Description = "How many members (1 to 9).", DefaultValueFactory = _ => 3 };
@@ -111,16 +116,17 @@ public static class ClusterCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object per member, in an array." };
         var command = new Command("status", "Show each member's id, address, process id, role, term, commit and applied index, log and snapshot sizes.")
         {
-            ClusterOption, json,
+            ClusterOption, json, AdminTokenOption,
         };
         command.SetAction(async parse =>
         {
-            var endpoints = ClusterEndpoints.Parse(parse.GetValue(ClusterOption)!);
+            var (endpoints, token) = AdminTargets.Resolve(parse.GetValue(ClusterOption)!, parse.GetValue(AdminTokenOption));
             var rows = new List<(Uri Endpoint, StatusReply? Status)>();
             foreach (var endpoint in endpoints)
             {
-                using var admin = new AdminClient(endpoint);
+                using var admin = new AdminClient(endpoint, token);
                 rows.Add((endpoint, await admin.TryStatusAsync(TimeSpan.FromSeconds(3))));
+                if (AdminTargets.Explain(admin.LastError) is { } why) parse.InvocationConfiguration.Error.WriteLine($"flotilla: {endpoint}: {why}");
             }
             var output = parse.InvocationConfiguration.Output;
             if (parse.GetValue(json)) PrintJson(rows, output);
@@ -169,15 +175,16 @@ public static class ClusterCommand
 
     private static Command Stop()
     {
-        var command = new Command("stop", "Ask every member of a cluster to stop cleanly.") { ClusterOption };
+        var command = new Command("stop", "Ask every member of a cluster to stop cleanly.") { ClusterOption, AdminTokenOption };
         command.SetAction(async parse =>
         {
             var stopped = 0;
-            var endpoints = ClusterEndpoints.Parse(parse.GetValue(ClusterOption)!);
+            var (endpoints, token) = AdminTargets.Resolve(parse.GetValue(ClusterOption)!, parse.GetValue(AdminTokenOption));
             foreach (var endpoint in endpoints)
             {
-                using var admin = new AdminClient(endpoint);
+                using var admin = new AdminClient(endpoint, token);
                 if (await admin.TryShutdownAsync(TimeSpan.FromSeconds(3))) stopped++;
+                else if (AdminTargets.Explain(admin.LastError) is { } why) parse.InvocationConfiguration.Error.WriteLine($"flotilla: {endpoint}: {why}");
             }
             parse.InvocationConfiguration.Output.WriteLine($"asked {stopped} of {endpoints.Count} members to stop");
             return stopped > 0 ? ExitCodes.Ok : ExitCodes.Unavailable;

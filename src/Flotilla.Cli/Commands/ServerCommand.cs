@@ -34,6 +34,8 @@ public static class ServerCommand
         {
             id, peers, listen, peerUrls, peerListen, data, snapshot, metrics, parent,
         };
+        var security = new ServerSecurityFlags();
+        security.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             var self = new NodeId(parse.GetValue(id));
@@ -69,6 +71,7 @@ public static class ServerCommand
                 SnapshotThresholdBytes = parse.GetValue(snapshot) ?? 8 << 20,
                 MetricsListen = parse.GetValue(metrics) is { } m ? ParseEndPoint(m, "--metrics-listen") : null,
             };
+            options = security.Apply(parse, options, ParseEndPoint);
             try { options.Validate(); }
             catch (ArgumentException e) { throw new CliException(e.Message, ExitCodes.Usage); }
 
