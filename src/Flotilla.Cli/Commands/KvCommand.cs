@@ -132,13 +132,14 @@ public static class KvCommand
         command.Options.Add(Cluster);
         command.Options.Add(Timeout);
         command.Options.Add(Json);
+        KvTlsFlags.AddTo(command);
     }
 
     private static (KvClient Client, GrpcKvChannel Channel) Connect(ParseResult parse)
     {
-        var endpoints = Endpoints(parse);
+        var (tls, endpoints) = KvTlsFlags.Apply(parse, Endpoints(parse));
         var timeout = ParseTimeout(parse.GetValue(Timeout)!);
-        var channel = new GrpcKvChannel(endpoints);
+        var channel = new GrpcKvChannel(endpoints, tls);
         var options = new KvClientOptions
         {
             OperationTimeout = timeout,
