@@ -72,6 +72,7 @@ public sealed class FlotillaServer : IAsyncDisposable
                 Tls = options.PeerTls,
             },
             ClientTls = options.ClientTls,
+            Logs = options.Logs,
         });
         var server = new FlotillaServer(host, metrics, application);
         try

@@ -60,6 +60,9 @@ public sealed record ServerOptions
     /// <summary>TLS on the framed-TCP peer connections (mutual); null: cleartext.</summary>
     public Flotilla.Transport.Grpc.TlsSettings? PeerTls { get; init; }
 
+    /// <summary>Where the node, the transport (e.g. refused peer connections) and Kestrel log; null: nowhere.</summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory? Logs { get; init; }
+
     /// <summary>Whether the Admin service is mapped at all.</summary>
     public bool ServesAdmin => AdminListen is not null || AdminOnClientPort;
 

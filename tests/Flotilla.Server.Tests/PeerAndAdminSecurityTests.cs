@@ -53,6 +53,15 @@ public sealed class PeerAndAdminSecurityTests(SecuredClusterFixture fixture) : I
             var probe = await asLeader.CallAsync(new NodeId(victim), "raft.kv/probe", ReadOnlyMemory<byte>.Empty, CancellationToken.None);
             Assert.Equal(RpcStatus.Unavailable, probe.Status);
         }
+        // The refusal is one warning in the victim's log, naming why.
+        Assert.True(await ClusterFixture.EventuallyAsync(() => Task.FromResult(ReadShared(Cluster.LogFile(victim)).Contains("refused a peer connection from")),
+            TimeSpan.FromSeconds(10)), ReadShared(Cluster.LogFile(victim)));
+    }
+
+    private static string ReadShared(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        return new StreamReader(file).ReadToEnd();
     }
 
     private static void Send(TcpTransport transport, Message message) =>
