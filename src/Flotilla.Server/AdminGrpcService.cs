@@ -3,11 +3,13 @@ using Grpc.Core;
 
 namespace Flotilla.Server;
 
-/// <summary>The public <c>flotilla.admin.v1.Admin</c> service: status for <c>flotilla cluster status</c>, and clean shutdown.</summary>
-internal sealed class AdminGrpcService(FlotillaServer server) : Admin.AdminBase
+/// <summary>The public <c>flotilla.admin.v1.Admin</c> service: status for <c>flotilla cluster status</c>, and clean shutdown.
+/// Every call passes <see cref="AdminGate"/> first.</summary>
+internal sealed class AdminGrpcService(FlotillaServer server, AdminGate gate) : Admin.AdminBase
 {
     public override async Task<StatusReply> Status(StatusRequest request, ServerCallContext context)
     {
+        gate.Check(context);
         var s = await server.SnapshotAsync();
         return new StatusReply
         {
@@ -32,6 +34,7 @@ internal sealed class AdminGrpcService(FlotillaServer server) : Admin.AdminBase
 
     public override Task<ShutdownReply> Shutdown(ShutdownRequest request, ServerCallContext context)
     {
+        gate.Check(context);
         // Answer first, then stop: the caller learns the request was accepted and watches the process exit.
         server.RequestShutdown();
         return Task.FromResult(new ShutdownReply());

@@ -65,6 +65,14 @@ public sealed class FlotillaServer : IAsyncDisposable
             WrapStorage = storage => new InstrumentedFileSystem(storage, metrics),
             Protocol = options.PeerUrls is null ? PeerProtocol.Grpc : PeerProtocol.Tcp,
             TcpListen = options.PeerUrls is null ? null : options.PeerListen,
+            Security = new PeerSecurity
+            {
+                // A lone member has no peers: secret-less, it still refuses everyone (nobody knows an unshared secret).
+                Credentials = options.Credentials ?? (options.InsecurePeers ? null : ClusterCredentials.Unshared("unshared")),
+                Tls = options.PeerTls,
+            },
+            ClientTls = options.ClientTls,
+            Logs = options.Logs,
         });
         var server = new FlotillaServer(host, metrics, application);
         try
@@ -94,9 +102,20 @@ public sealed class FlotillaServer : IAsyncDisposable
                 host.Builder.WebHost.ConfigureKestrel(k => k.Listen(metricsAt, l => l.Protocols = HttpProtocols.Http1));
                 host.Builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(ServerMetrics.MeterName).AddPrometheusExporter());
             }
+            host.Builder.Services.AddSingleton(new AdminGate(options.AdminToken, options.AdminOnClientPort,
+                options.ClientTls is { RequireClientCertificate: true }));
+            if (options.AdminListen is { } adminAt)
+            {
+                host.Builder.WebHost.ConfigureKestrel(k => k.Listen(adminAt, l =>
+                {
+                    l.Protocols = HttpProtocols.Http2;
+                    KestrelTls.Apply(l, options.ClientTls);
+                    l.Use(AdminGate.MarkAdminConnections);
+                }));
+            }
             host.MapServices(app =>
             {
-                app.MapGrpcService<AdminGrpcService>();
+                if (options.ServesAdmin) app.MapGrpcService<AdminGrpcService>();
                 if (options.MetricsListen is not null) app.MapPrometheusScrapingEndpoint("/metrics");
             });
             await host.StartAsync(cancellationToken);

@@ -37,6 +37,35 @@ public sealed record ServerOptions
     /// <summary>The Raft group the KV service runs in (one group per process for now).</summary>
     public string GroupId { get; init; } = "kv";
 
+    /// <summary>The cluster's id and shared secret: every peer connection proves them (docs/security.md). Required with
+    /// more than one member unless <see cref="InsecurePeers"/>; a one-member server without it refuses every peer.</summary>
+    public Flotilla.Transport.Grpc.ClusterCredentials? Credentials { get; init; }
+
+    /// <summary>Accept unauthenticated peers (anything that can reach the peer port can then forge Raft messages).</summary>
+    public bool InsecurePeers { get; init; }
+
+    /// <summary>Where the Admin service (status, shutdown) listens, apart from clients; null serves it on no port of its own.</summary>
+    public IPEndPoint? AdminListen { get; init; }
+
+    /// <summary>Also serve the Admin service on the client port (<see cref="Listen"/>).</summary>
+    public bool AdminOnClientPort { get; init; }
+
+    /// <summary>The token Admin calls present (<c>authorization: Bearer TOKEN</c>); a verified client certificate
+    /// (mutual TLS, <see cref="ClientTls"/>) is accepted instead.</summary>
+    public string? AdminToken { get; init; }
+
+    /// <summary>TLS on the client port (and the admin port); null serves cleartext HTTP/2.</summary>
+    public Flotilla.Transport.Grpc.TlsSettings? ClientTls { get; init; }
+
+    /// <summary>TLS on the framed-TCP peer connections (mutual); null: cleartext.</summary>
+    public Flotilla.Transport.Grpc.TlsSettings? PeerTls { get; init; }
+
+    /// <summary>Where the node, the transport (e.g. refused peer connections) and Kestrel log; null: nowhere.</summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory? Logs { get; init; }
+
+    /// <summary>Whether the Admin service is mapped at all.</summary>
+    public bool ServesAdmin => AdminListen is not null || AdminOnClientPort;
+
     public void Validate()
     {
         if (!Members.ContainsKey(Id)) throw new ArgumentException($"the member list does not include this node ({Id})");
@@ -50,6 +79,10 @@ public sealed record ServerOptions
             if (extra.Count > 0) throw new ArgumentException($"the peer URLs list member(s) {string.Join(", ", extra)} that are not members");
             if (PeerListen is null) throw new ArgumentException("peer URLs need a peer listen address");
         }
+        if (Members.Count > 1 && Credentials is null && !InsecurePeers)
+            throw new ArgumentException("a server with peers needs the cluster secret (--cluster-secret-file FILE), or --insecure-peers to accept anyone on the peer port");
+        if (ServesAdmin && AdminToken is null && ClientTls is not { RequireClientCertificate: true })
+            throw new ArgumentException("the Admin service needs an admin token (--admin-token-file FILE) or mutual TLS (--tls-client-ca)");
     }
 
     /// <summary>Parses "1=127.0.0.1:7001,2=127.0.0.1:7002" (an address may carry http://).</summary>

@@ -26,8 +26,12 @@ public sealed class GrpcTransport : IPeerTransport
     private const int MessageOverheadBytesMax = 32;
     private bool _disposed;
 
-    public GrpcTransport(NodeId self, PeerDirectory directory, GrpcTransportOptions? options = null, ILoggerFactory? logs = null)
+    private readonly PeerSecurity _security;
+
+    public GrpcTransport(NodeId self, PeerDirectory directory, GrpcTransportOptions? options = null, ILoggerFactory? logs = null,
+        PeerSecurity? security = null)
     {
+        _security = security ?? PeerSecurity.None;
         Self = self;
         _directory = directory;
         _options = options ?? new GrpcTransportOptions();
@@ -94,7 +98,7 @@ public sealed class GrpcTransport : IPeerTransport
             if (_disposed) return null;
             if (_peers.TryGetValue(target, out existing) && existing.Address == address) return existing;
             stale = existing;
-            fresh = new PeerConnection(Self, target, address, _options, _counters, _log);
+            fresh = new PeerConnection(Self, target, address, _options, _counters, _log, _security);
             _peers[target] = fresh;
         }
         // The peer moved: close the old channel in the background; calls in flight on it end as Unavailable.

@@ -18,22 +18,29 @@ internal sealed class PeerConnection : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _pump;
 
-    public PeerConnection(NodeId self, NodeId target, Uri address, GrpcTransportOptions options, TransportCounters counters, ILogger log)
+    public PeerConnection(NodeId self, NodeId target, Uri address, GrpcTransportOptions options, TransportCounters counters, ILogger log,
+        PeerSecurity? security = null)
     {
         Target = target;
         Address = address;
+        var sockets = new SocketsHttpHandler
+        {
+            // One HTTP/2 connection caps concurrent streams (100 by default on Kestrel); let the pool add more.
+            EnableMultipleHttp2Connections = true,
+            KeepAlivePingDelay = options.KeepAlivePingDelay,
+            KeepAlivePingTimeout = options.KeepAlivePingTimeout,
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
+            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+            ConnectTimeout = options.ConnectTimeout,
+        };
+        if (security?.Tls is { } tls) sockets.SslOptions = new System.Net.Security.SslClientAuthenticationOptions
+        {
+            ClientCertificates = [tls.Certificate],
+            RemoteCertificateValidationCallback = (_, certificate, _, errors) => TlsValidation.Accept(certificate, errors, tls.TrustedCa),
+        };
         _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
         {
-            HttpHandler = new SocketsHttpHandler
-            {
-                // One HTTP/2 connection caps concurrent streams (100 by default on Kestrel); let the pool add more.
-                EnableMultipleHttp2Connections = true,
-                KeepAlivePingDelay = options.KeepAlivePingDelay,
-                KeepAlivePingTimeout = options.KeepAlivePingTimeout,
-                KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
-                PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
-                ConnectTimeout = options.ConnectTimeout,
-            },
+            HttpHandler = security?.Credentials is { } credentials ? new GrpcPeerAuth.Handler(credentials, self, target, sockets) : sockets,
             DisposeHttpClient = true,
             MaxSendMessageSize = options.MaxMessageBytes,
             MaxReceiveMessageSize = options.MaxMessageBytes,

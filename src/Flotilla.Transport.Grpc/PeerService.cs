@@ -12,11 +12,23 @@ namespace Flotilla.Transport.Grpc;
 /// <see cref="Flotilla.Runtime.Network.RpcRouter"/> ON THE NODE'S SCHEDULER, never on a Kestrel thread,
 /// so protocol code stays single-threaded.
 /// </summary>
-public sealed class PeerService(NodeContext node, GrpcTransportOptions options, IHostApplicationLifetime lifetime, ILogger<PeerService> log)
+public sealed class PeerService(NodeContext node, GrpcTransportOptions options, IHostApplicationLifetime lifetime, ILogger<PeerService> log,
+    GrpcPeerAuth? auth = null)
     : Peer.PeerBase
 {
+    /// <summary>With peer authentication: the proven member (checked once per call or stream); null without.</summary>
+    private NodeId? Authenticate(ServerCallContext context) => auth?.Verify(context);
+
+    /// <summary>A call or message whose <c>from</c> is not the proven member is refused.</summary>
+    private static void CheckFrom(NodeId? member, int from)
+    {
+        if (member is { } proven && from != proven.Value)
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"member {proven.Value} may not send as {from}"));
+    }
+
     public override async Task<PeerReply> Call(PeerRequest request, ServerCallContext context)
     {
+        CheckFrom(Authenticate(context), request.From);
         var from = new NodeId(request.From);
         var method = request.Method;
         var payload = request.Payload.Memory;
@@ -47,11 +59,14 @@ public sealed class PeerService(NodeContext node, GrpcTransportOptions options, 
         // Bounds messages read but not yet handled by the node; when full we stop reading and HTTP/2 flow
         // control makes the sender queue (and drop) instead of this server buffering without limit.
         using var pending = new SemaphoreSlim(options.InboundPendingMax, options.InboundPendingMax);
+        var member = Authenticate(context);
         try
         {
             while (await requestStream.MoveNext(ended.Token).ConfigureAwait(false))
             {
                 var batch = requestStream.Current;
+                // A forged `from` ends the stream (the exception escapes the catch below).
+                if (member is not null) foreach (var message in batch.Messages) CheckFrom(member, message.From);
                 // A batch larger than the whole budget is admitted alone once everything before it is handled.
                 var permits = Math.Min(batch.Messages.Count, options.InboundPendingMax);
                 for (var i = 0; i < permits; i++) await pending.WaitAsync(ended.Token).ConfigureAwait(false);

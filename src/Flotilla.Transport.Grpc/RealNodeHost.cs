@@ -21,7 +21,9 @@ namespace Flotilla.Transport.Grpc;
 /// delivering timers on the scheduler, real randomness, the data directory, <see cref="GrpcTransport"/>, a
 /// <see cref="RpcRouter"/>) and a Kestrel server (HTTP/2 only) that serves <see cref="PeerService"/>. With
 /// <see cref="PeerProtocol.Tcp"/> the transport is <see cref="TcpTransport"/> and a <see cref="TcpPeerListener"/>
-/// takes peer traffic on its own port; Kestrel still serves <see cref="PeerService"/> and the client APIs.
+/// takes peer traffic on its own port and Kestrel serves only the client APIs (unless <see cref="RealNodeHostOptions.ServeGrpcPeers"/>).
+/// <see cref="RealNodeHostOptions.Security"/> authenticates peers and <see cref="RealNodeHostOptions.ClientTls"/> puts TLS on
+/// the Kestrel port (docs/security.md).
 /// <para>Use: construct; register protocol handlers on <c>Context.Router</c>; optionally add services through
 /// <see cref="Builder"/> and <see cref="MapServices"/> (the public KV API); <see cref="StartAsync"/>;
 /// <see cref="DisposeAsync"/> at the end. The <see cref="NodeContext"/>, <see cref="GrpcTransport"/> and
@@ -47,20 +49,24 @@ public sealed class RealNodeHost : IAsyncDisposable
         var scheduler = new SerialSynchronizationContext(OnSchedulerError);
         Transport = options.Protocol switch
         {
-            PeerProtocol.Grpc => new GrpcTransport(options.Id, options.Peers, options.Transport, logs),
-            PeerProtocol.Tcp => new TcpTransport(options.Id, options.Peers, options.Transport, logs),
+            PeerProtocol.Grpc => new GrpcTransport(options.Id, options.Peers, options.Transport, logs, options.Security),
+            PeerProtocol.Tcp => new TcpTransport(options.Id, options.Peers, options.Transport, logs, options.Security),
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Protocol, "unknown peer protocol"),
         };
         Context = new NodeContext(options.Id, new ContextTimeProvider(TimeProvider.System, scheduler), new Random(),
             Transport, new RpcRouter(), WrapStorage(options, new PhysicalFileSystem(options.DataDirectory)), scheduler, logs);
         if (options.Protocol == PeerProtocol.Tcp)
         {
-            _tcpListener = new TcpPeerListener(Context, options.TcpListen!, options.Transport, logs.CreateLogger<TcpPeerListener>());
+            _tcpListener = new TcpPeerListener(Context, options.TcpListen!, options.Transport, logs.CreateLogger<TcpPeerListener>(),
+                options.Security, IsMember);
         }
         _builder = CreateBuilder(options, Context, Transport);
     }
 
     public NodeId Id => _options.Id;
+
+    /// <summary>Who may connect as a peer: the members in the address book.</summary>
+    private bool IsMember(NodeId id) => _options.Peers.TryGet(id, out _);
 
     /// <summary>The node's context: what protocol code running in this process is given.</summary>
     public NodeContext Context { get; }
@@ -92,7 +98,7 @@ public sealed class RealNodeHost : IAsyncDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_app is not null) throw new InvalidOperationException("the host was already started; build a new one to restart a node");
         _app = _builder.Build();
-        _app.MapGrpcService<PeerService>();
+        if (_options.ServeGrpcPeers ?? _options.Protocol == PeerProtocol.Grpc) _app.MapGrpcService<PeerService>();
         foreach (var map in _extraMaps) map(_app);
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
         var bound = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -138,7 +144,11 @@ public sealed class RealNodeHost : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             // HTTP/2 only over cleartext (h2c): gRPC needs HTTP/2 and, without TLS, there is no ALPN to negotiate it.
-            kestrel.Listen(options.Listen, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(options.Listen, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                KestrelTls.Apply(listen, options.ClientTls);
+            });
             // gRPC enforces its own per-message limit (below); a one-way stream's body is unbounded by design.
             kestrel.Limits.MaxRequestBodySize = null;
             // Larger HTTP/2 receive windows than Kestrel's defaults (1 MiB / 768 KiB): a busy one-way stream then
@@ -157,6 +167,8 @@ public sealed class RealNodeHost : IAsyncDisposable
         builder.Services.AddSingleton<ITransport>(transport);
         builder.Services.AddSingleton(options.Peers);
         builder.Services.AddSingleton(options.Transport);
+        if (options.Security.Credentials is { } credentials)
+            builder.Services.AddSingleton(new GrpcPeerAuth(credentials, options.Id, id => options.Peers.TryGet(id, out _)));
         return builder;
     }
 

@@ -27,6 +27,16 @@ public sealed record RealNodeHostOptions
     /// port; read <see cref="RealNodeHost.PeerAddress"/>). Kestrel keeps serving client APIs on <see cref="Listen"/>.</summary>
     public IPEndPoint? TcpListen { get; init; }
 
+    /// <summary>Peer authentication and TLS (docs/security.md); <see cref="PeerSecurity.None"/> accepts any peer.</summary>
+    public PeerSecurity Security { get; init; } = PeerSecurity.None;
+
+    /// <summary>TLS on the Kestrel port (<see cref="Listen"/>); null serves cleartext HTTP/2 (h2c).</summary>
+    public TlsSettings? ClientTls { get; init; }
+
+    /// <summary>Whether Kestrel serves the gRPC <see cref="PeerService"/> on <see cref="Listen"/>; null: only when peers use
+    /// gRPC (<see cref="PeerProtocol.Grpc"/>). With framed TCP the client port then takes no peer traffic at all.</summary>
+    public bool? ServeGrpcPeers { get; init; }
+
     /// <summary>Logs of the node, the transport and Kestrel; none when null.</summary>
     public ILoggerFactory? Logs { get; init; }
 

@@ -1,6 +1,7 @@
 // Peer-transport benchmark: gRPC (GrpcTransport + PeerService over Kestrel h2c) vs a minimal framed-TCP protocol,
 // same loopback, same payloads, same node-side dispatch (router on the node's scheduler), in one run.
-//   dotnet run -c Release --project bench/transport/Flotilla.Bench.Transport -- [--seconds 3] [--warmup 1]
+//   dotnet run -c Release --project bench/transport/Flotilla.Bench.Transport -- [--seconds 3] [--warmup 1] [--secure]
+// --secure: the hosts authenticate peers (cluster secret handshake per connection, docs/security.md), as flotilla server does.
 using System.Net;
 using System.Runtime.InteropServices;
 using Flotilla.Bench.Transport;
@@ -26,6 +27,9 @@ RealNodeHost NewHost(int id, PeerProtocol protocol) => new(new RealNodeHostOptio
     Id = new NodeId(id), Protocol = protocol, Peers = directory, Transport = transportOptions,
     Listen = new IPEndPoint(IPAddress.Loopback, 0), TcpListen = new IPEndPoint(IPAddress.Loopback, 0),
     DataDirectory = Path.Combine(root, $"n{id}"),
+    Security = args.Contains("--secure")
+        ? new PeerSecurity { Credentials = new ClusterCredentials("bench", "the bench cluster's shared secret"u8) }
+        : PeerSecurity.None,
 });
 // n1 -> n2 over gRPC; n3 -> n4 over Flotilla's TcpTransport (the PeerProtocol.Tcp option); the minimal framed
 // TCP below talks to n2's node, so all three deliver to a router on a node scheduler.

@@ -29,6 +29,11 @@ public static class ClusterCommand
         Required = true,
     };
 
+    private static readonly Option<string?> AdminTokenOption = new("--admin-token-file")
+    {
+        Description = "File holding the admin token (default: the one named in cluster.json).",
+    };
+
     private static Command Start()
     {
         var nodes = new Option<int>("--nodes") { Description = "How many members (1 to 9).", DefaultValueFactory = _ => 3 };
@@ -54,7 +59,7 @@ public static class ClusterCommand
             var directory = Path.GetFullPath(parse.GetValue(dir)!);
             var extra = parse.GetValue(snapshot) is { } s ? new[] { "--snapshot-threshold", s.ToString() } : [];
             var protocol = parse.GetValue(peerProtocol) == "grpc" ? PeerProtocol.Grpc : PeerProtocol.Tcp;
-            var ports = protocol == PeerProtocol.Tcp ? 2 * count : count;
+            var ports = (protocol == PeerProtocol.Tcp ? 3 : 2) * count; // client, (framed-TCP peer,) admin port per member
             if (parse.GetValue(basePort) is var first && first != 0 && (first < 1 || first > 65536 - ports))
                 throw new CliException($"--base-port must be 0 (free ports) or 1..{65536 - ports}: {count} members use {ports} consecutive ports, not from {first}", ExitCodes.Usage);
             if (ShardedClusterStart.Requested(parse)) return await ShardedClusterStart.RunAsync(parse, count, directory, parse.GetValue(basePort), extra, protocol, ct);
@@ -121,16 +126,17 @@ public static class ClusterCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object per member, in an array." };
         var command = new Command("status", "Show each member's id, address, process id, role, term, commit and applied index, log and snapshot sizes.")
         {
-            ClusterOption, json,
+            ClusterOption, json, AdminTokenOption,
         };
         command.SetAction(async parse =>
         {
-            var endpoints = ClusterEndpoints.Parse(parse.GetValue(ClusterOption)!, kind: null);
+            var (endpoints, token) = AdminTargets.Resolve(parse.GetValue(ClusterOption)!, parse.GetValue(AdminTokenOption));
             var rows = new List<(Uri Endpoint, StatusReply? Status)>();
             foreach (var endpoint in endpoints)
             {
-                using var admin = new AdminClient(endpoint);
+                using var admin = new AdminClient(endpoint, token);
                 rows.Add((endpoint, await admin.TryStatusAsync(TimeSpan.FromSeconds(3))));
+                if (AdminTargets.Explain(admin.LastError) is { } why) parse.InvocationConfiguration.Error.WriteLine($"flotilla: {endpoint}: {why}");
             }
             var output = parse.InvocationConfiguration.Output;
             if (parse.GetValue(json)) PrintJson(rows, output);
@@ -181,15 +187,16 @@ public static class ClusterCommand
 
     private static Command Stop()
     {
-        var command = new Command("stop", "Ask every member of a cluster to stop cleanly.") { ClusterOption };
+        var command = new Command("stop", "Ask every member of a cluster to stop cleanly.") { ClusterOption, AdminTokenOption };
         command.SetAction(async parse =>
         {
             var stopped = 0;
-            var endpoints = ClusterEndpoints.Parse(parse.GetValue(ClusterOption)!, kind: null);
+            var (endpoints, token) = AdminTargets.Resolve(parse.GetValue(ClusterOption)!, parse.GetValue(AdminTokenOption));
             foreach (var endpoint in endpoints)
             {
-                using var admin = new AdminClient(endpoint);
+                using var admin = new AdminClient(endpoint, token);
                 if (await admin.TryShutdownAsync(TimeSpan.FromSeconds(3))) stopped++;
+                else if (AdminTargets.Explain(admin.LastError) is { } why) parse.InvocationConfiguration.Error.WriteLine($"flotilla: {endpoint}: {why}");
             }
             parse.InvocationConfiguration.Output.WriteLine($"asked {stopped} of {endpoints.Count} members to stop");
             if (stopped > 0) return ExitCodes.Ok;

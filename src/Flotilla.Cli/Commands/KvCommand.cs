@@ -135,6 +135,7 @@ public static class KvCommand
         command.Options.Add(Cluster);
         command.Options.Add(Timeout);
         command.Options.Add(Json);
+        KvTlsFlags.AddTo(command);
     }
 
     private static (IKvClient Client, IDisposable Channel, IReadOnlyList<Uri> Endpoints) Connect(ParseResult parse)
@@ -148,8 +149,8 @@ public static class KvCommand
                 new KvClientOptions { OperationTimeout = timeout, AttemptTimeout = timeout / 4, BackoffMax = TimeSpan.FromMilliseconds(250) }, Random.Shared);
             return (sharded, shardChannel, file.Endpoints.Select(e => new Uri(e)).ToArray());
         }
-        var endpoints = Endpoints(parse);
-        var channel = new GrpcKvChannel(endpoints);
+        var (tls, endpoints) = KvTlsFlags.Apply(parse, Endpoints(parse));
+        var channel = new GrpcKvChannel(endpoints, tls);
         var options = new KvClientOptions
         {
             OperationTimeout = timeout,

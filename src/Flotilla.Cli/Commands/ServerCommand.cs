@@ -5,6 +5,7 @@ using System.Runtime.InteropServices;
 using Flotilla.Cli.Infrastructure;
 using Flotilla.Runtime;
 using Flotilla.Server;
+using Microsoft.Extensions.Logging;
 
 namespace Flotilla.Cli.Commands;
 
@@ -35,6 +36,8 @@ public static class ServerCommand
             id, peers, listen, peerUrls, peerListen, data, snapshot, metrics, parent,
         };
         ShardServerFlags.AddTo(command);
+        var security = new ServerSecurityFlags();
+        security.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             var self = new NodeId(parse.GetValue(id));
@@ -70,6 +73,13 @@ public static class ServerCommand
                 SnapshotThresholdBytes = parse.GetValue(snapshot) ?? 8 << 20,
                 MetricsListen = parse.GetValue(metrics) is { } m ? ParseEndPoint(m, "--metrics-listen") : null,
             };
+            // Warnings on stdout (the launcher's server.log): refused peer connections, handler failures. Stderr stays
+            // for the one-line error of a failed start.
+            using var logs = LoggerFactory.Create(b => b
+                .AddSimpleConsole(c => { c.SingleLine = true; c.TimestampFormat = "HH:mm:ss.fff "; })
+                .SetMinimumLevel(LogLevel.Warning)
+                .AddFilter("Microsoft", LogLevel.Error));
+            options = security.Apply(parse, options with { Logs = logs }, ParseEndPoint);
             try { options.Validate(); }
             catch (ArgumentException e) { throw new CliException(e.Message, ExitCodes.Usage); }
 

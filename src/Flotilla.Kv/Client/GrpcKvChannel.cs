@@ -14,12 +14,15 @@ public sealed class GrpcKvChannel : IKvChannel, IDisposable
     private readonly GrpcChannel[] _channels;
     private readonly Protos.Kv.KvClient[] _clients;
 
-    public GrpcKvChannel(IReadOnlyList<Uri> endpoints)
+    /// <param name="tls">For https:// endpoints: whom to trust and which client certificate to present (mutual TLS);
+    /// null uses the system's trust and no client certificate.</param>
+    public GrpcKvChannel(IReadOnlyList<Uri> endpoints, System.Net.Security.SslClientAuthenticationOptions? tls = null)
     {
         if (endpoints.Count == 0) throw new ArgumentException("at least one endpoint is needed", nameof(endpoints));
         _endpoints = endpoints.ToArray();
         _channels = _endpoints.Select(e => GrpcChannel.ForAddress(e, new GrpcChannelOptions
         {
+            HttpHandler = tls is null ? null : new SocketsHttpHandler { EnableMultipleHttp2Connections = true, SslOptions = tls },
             // Room for the largest legal value plus framing; the server enforces the real limits.
             MaxSendMessageSize = KvLimits.ValueBytesMax + KvLimits.KeyBytesMax + 1024,
             MaxReceiveMessageSize = KvLimits.ValueBytesMax + KvLimits.KeyBytesMax + 1024,

@@ -10,15 +10,22 @@ public sealed class AdminClient : IDisposable
     private readonly GrpcChannel _channel;
     private readonly Admin.AdminClient _client;
 
-    public AdminClient(Uri address)
+    private readonly Metadata _headers = [];
+
+    /// <param name="token">The admin token, sent as <c>authorization: Bearer TOKEN</c>; null sends none.</param>
+    /// <param name="tls">With an https:// address: the CA to trust (null: the system's) and a client certificate for mutual TLS.</param>
+    public AdminClient(Uri address, string? token = null, AdminTls? tls = null)
     {
         Address = address;
-        _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
-        {
-            HttpHandler = new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(2), EnableMultipleHttp2Connections = true },
-        });
+        var handler = new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(2), EnableMultipleHttp2Connections = true };
+        if (tls is not null) handler.SslOptions = tls.ClientOptions();
+        _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = handler });
         _client = new Admin.AdminClient(_channel);
+        if (token is not null) _headers.Add("authorization", "Bearer " + token);
     }
+
+    /// <summary>Why the last call failed (the gRPC status), for a message better than "unreachable".</summary>
+    public StatusCode? LastError { get; private set; }
 
     public Uri Address { get; }
 
@@ -27,10 +34,11 @@ public sealed class AdminClient : IDisposable
     {
         try
         {
-            return await _client.StatusAsync(new StatusRequest(), deadline: DateTime.UtcNow + timeout, cancellationToken: cancellationToken);
+            return await _client.StatusAsync(new StatusRequest(), _headers, DateTime.UtcNow + timeout, cancellationToken);
         }
-        catch (RpcException)
+        catch (RpcException e)
         {
+            LastError = e.StatusCode;
             return null;
         }
     }
@@ -40,11 +48,12 @@ public sealed class AdminClient : IDisposable
     {
         try
         {
-            await _client.ShutdownAsync(new ShutdownRequest(), deadline: DateTime.UtcNow + timeout);
+            await _client.ShutdownAsync(new ShutdownRequest(), _headers, DateTime.UtcNow + timeout);
             return true;
         }
-        catch (RpcException)
+        catch (RpcException e)
         {
+            LastError = e.StatusCode;
             return false;
         }
     }

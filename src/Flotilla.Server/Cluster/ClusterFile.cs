@@ -17,6 +17,10 @@ public sealed record ClusterFile
     /// <summary>The process that launched the members and supervises them (<c>flotilla cluster start</c>); 0 if unknown.</summary>
     [JsonPropertyName("supervisor")] public int SupervisorPid { get; init; }
     [JsonPropertyName("created")] public DateTimeOffset Created { get; init; } = DateTimeOffset.UtcNow;
+    /// <summary>The cluster id every member proves on peer connections (not secret).</summary>
+    [JsonPropertyName("cluster_id")] public string? ClusterId { get; init; }
+    /// <summary>The admin token's file, relative to this file's directory (mode 0600; never the token itself).</summary>
+    [JsonPropertyName("admin_token_file")] public string? AdminTokenFile { get; init; }
 
     private const long FileBytesMax = 1 << 20;
 
@@ -130,6 +134,8 @@ public sealed record ClusterMember
     [JsonPropertyName("address")] public required string Address { get; init; }
     /// <summary>Where the member takes Raft traffic over framed TCP (<c>tcp://HOST:PORT</c>); null when peers use gRPC on <see cref="Address"/>.</summary>
     [JsonPropertyName("peer")] public string? PeerAddress { get; init; }
+    /// <summary>Where the member serves the Admin service (status, shutdown): not on the client port.</summary>
+    [JsonPropertyName("admin")] public string? AdminAddress { get; init; }
     /// <summary>The member's current process (updated by <c>flotilla cluster restart</c>); 0 if not running.</summary>
     [JsonPropertyName("pid")] public int Pid { get; init; }
     [JsonPropertyName("data")] public string? DataDirectory { get; init; }

@@ -31,6 +31,9 @@ public sealed record LocalClusterOptions
 
     /// <summary>Extra arguments for every <c>flotilla server</c>.</summary>
     public IReadOnlyList<string> ServerArguments { get; init; } = [];
+
+    /// <summary>How to reach the members' Admin service when <see cref="ServerArguments"/> turn TLS on; null: cleartext.</summary>
+    public AdminTls? AdminTls { get; init; }
 }
 
 /// <summary>
@@ -47,8 +50,22 @@ public sealed class LocalCluster : IAsyncDisposable
     private readonly Dictionary<int, string> _addresses = new();
     private readonly Dictionary<int, string> _peerAddresses = new();
     private readonly Dictionary<int, IReadOnlyList<string>> _commands = new();
+    private readonly Dictionary<int, string> _adminAddresses = new();
 
-    private LocalCluster(LocalClusterOptions options) => _options = options;
+    private LocalCluster(LocalClusterOptions options)
+    {
+        _options = options;
+        ClusterId = ClusterSecrets.ClusterIdFor(options.Directory);
+    }
+
+    /// <summary>Names this cluster on every peer connection (derived from the directory; not secret).</summary>
+    public string ClusterId { get; }
+
+    /// <summary>The admin token every member checks (from DIR/admin.token, made at the first start).</summary>
+    public string AdminToken { get; private set; } = "";
+
+    /// <summary>Where each member serves the Admin service (a loopback port of its own, not the client port).</summary>
+    public IReadOnlyDictionary<int, string> AdminAddresses => _adminAddresses;
 
     public string ClusterFilePath => Path.Combine(_options.Directory, "cluster.json");
 
@@ -64,6 +81,8 @@ public sealed class LocalCluster : IAsyncDisposable
             return new ClusterFile
             {
                 Kind = ClusterKinds.ReplicatedKv,
+                ClusterId = ClusterId,
+                AdminTokenFile = ClusterSecrets.AdminTokenFileName,
                 Endpoints = MemberIds.Select(id => _addresses[id]).ToList(),
                 SupervisorPid = Environment.ProcessId,
                 Members = MemberIds.Select(id => new ClusterMember
@@ -71,6 +90,7 @@ public sealed class LocalCluster : IAsyncDisposable
                     Id = id,
                     Address = _addresses[id],
                     PeerAddress = _peerAddresses.GetValueOrDefault(id),
+                    AdminAddress = _adminAddresses.GetValueOrDefault(id),
                     Pid = ProcessId(id, recorded) ?? 0,
                     DataDirectory = DataDirectory(id),
                     LogFile = LogFile(id),
@@ -83,15 +103,16 @@ public sealed class LocalCluster : IAsyncDisposable
     public static async Task<LocalCluster> StartAsync(LocalClusterOptions options, CancellationToken cancellationToken = default)
     {
         if (options.Nodes is < 1 or > 9) throw new ArgumentException($"a local cluster has 1 to 9 nodes, not {options.Nodes}");
-        // Client ports first, then (with framed-TCP peers) one peer port per member after them.
+        // Client ports first, then (with framed-TCP peers) one peer port per member, then one admin port per member.
         var tcpPeers = options.PeerProtocol == PeerProtocol.Tcp;
-        var portCount = tcpPeers ? 2 * options.Nodes : options.Nodes;
+        var portCount = (tcpPeers ? 3 : 2) * options.Nodes;
         var basePortMax = IPEndPoint.MaxPort - portCount + 1;
         if (options.BasePort != 0 && (options.BasePort < 1 || options.BasePort > basePortMax))
             throw new ArgumentOutOfRangeException(nameof(options), $"the base port must be 0 (free ports) or 1..{basePortMax} ({portCount} consecutive ports), not {options.BasePort}");
         System.IO.Directory.CreateDirectory(options.Directory);
         var cluster = new LocalCluster(options);
         cluster.ClaimDirectory();
+        cluster.AdminToken = ClusterSecrets.Prepare(options.Directory);
         var ports = options.BasePort > 0
             ? Enumerable.Range(options.BasePort, portCount).ToList()
             : FreePorts(portCount);
@@ -99,6 +120,7 @@ public sealed class LocalCluster : IAsyncDisposable
         {
             cluster._addresses[i] = $"http://127.0.0.1:{ports[i - 1]}";
             if (tcpPeers) cluster._peerAddresses[i] = $"tcp://127.0.0.1:{ports[options.Nodes + i - 1]}";
+            cluster._adminAddresses[i] = $"http://127.0.0.1:{ports[portCount - options.Nodes + i - 1]}";
         }
         // Chosen ports held by someone else (another cluster, most likely) fail here, naming the port, rather than as
         // members that die while the other cluster answers in their place.
@@ -197,6 +219,10 @@ public sealed class LocalCluster : IAsyncDisposable
         foreach (var a in new[] { "server", "--id", id.ToString(), "--listen", new Uri(_addresses[id]).Authority, "--members", members,
                      "--data", data, "--parent-pid", Environment.ProcessId.ToString() })
             start.ArgumentList.Add(a);
+        // Secrets travel by file path: a command line is visible to every user through ps.
+        foreach (var a in new[] { "--cluster-id", ClusterId, "--cluster-secret-file", ClusterSecrets.SecretFile(_options.Directory),
+                     "--admin-token-file", ClusterSecrets.AdminTokenFile(_options.Directory), "--admin-listen", new Uri(_adminAddresses[id]).Authority })
+            start.ArgumentList.Add(a);
         if (_peerAddresses.Count > 0)
         {
             start.ArgumentList.Add("--peer-urls");
@@ -252,7 +278,7 @@ public sealed class LocalCluster : IAsyncDisposable
         var deadline = DateTime.UtcNow + timeout;
         foreach (var id in MemberIds)
         {
-            using var admin = new AdminClient(new Uri(_addresses[id]));
+            using var admin = Admin(id);
             while (true)
             {
                 var launched = _processes.TryGetValue(id, out var p) ? p : null;
@@ -272,7 +298,7 @@ public sealed class LocalCluster : IAsyncDisposable
         var result = new Dictionary<int, StatusReply?>();
         foreach (var id in MemberIds)
         {
-            using var admin = new AdminClient(new Uri(_addresses[id]));
+            using var admin = Admin(id);
             result[id] = ProcessId(id) is null ? null : await admin.TryStatusAsync(timeout);
         }
         return result;
@@ -286,7 +312,7 @@ public sealed class LocalCluster : IAsyncDisposable
         var running = MemberIds.Select(id => (Id: id, Pid: ProcessId(id, recorded))).Where(m => m.Pid is not null).ToList();
         foreach (var (id, _) in running)
         {
-            using var admin = new AdminClient(new Uri(_addresses[id]));
+            using var admin = Admin(id);
             await admin.TryShutdownAsync(TimeSpan.FromSeconds(2));
         }
         foreach (var process in _processes.Values)
@@ -301,6 +327,9 @@ public sealed class LocalCluster : IAsyncDisposable
             if (!await ProcessLiveness.WaitExitAsync(pid!.Value, wait)) await ProcessLiveness.KillAsync(pid.Value, TimeSpan.FromSeconds(10));
         }
     }
+
+    /// <summary>A client of member <paramref name="id"/>'s Admin service, with the token.</summary>
+    public AdminClient Admin(int id) => new(new Uri(_adminAddresses[id]), AdminToken, _options.AdminTls);
 
     public async ValueTask DisposeAsync()
     {

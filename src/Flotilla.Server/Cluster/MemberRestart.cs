@@ -23,19 +23,20 @@ public static class MemberRestart
         if (file.SupervisorPid > 0 && !ProcessLiveness.IsAlive(file.SupervisorPid))
             throw new InvalidOperationException($"the cluster's supervisor (pid {file.SupervisorPid}, 'flotilla cluster start') is not running, and its members stop with it; start the cluster again");
 
-        await StopAsync(member, command[0]);
+        var token = AdminToken(file, clusterFilePath);
+        await StopAsync(member, command[0], token);
         var process = LaunchDetached(command, member.LogFile);
         var updated = member with { Pid = process.Id };
         (file with { Members = file.Members.Select(m => m.Id == id ? updated : m).ToList() }).Save(clusterFilePath);
-        await WaitReadyAsync(updated, process, readyTimeout, cancellationToken);
+        await WaitReadyAsync(updated, process, token, readyTimeout, cancellationToken);
         return updated;
     }
 
     /// <summary>Asks the member to stop, then kill -9 if it is still there. Only a process the member's address
     /// names (its Admin status) or the recorded pid running the same executable is touched: a pid can be reused.</summary>
-    private static async Task StopAsync(ClusterMember member, string executable)
+    private static async Task StopAsync(ClusterMember member, string executable, string? token)
     {
-        using var admin = new AdminClient(new Uri(member.Address));
+        using var admin = Admin(member, token);
         var status = await admin.TryStatusAsync(TimeSpan.FromSeconds(2));
         var pid = status?.Pid ?? (IsRunning(member.Pid, executable) ? member.Pid : 0);
         if (pid <= 0 || !ProcessLiveness.IsAlive(pid)) return;
@@ -43,6 +44,14 @@ public static class MemberRestart
         if (!await ProcessLiveness.WaitExitAsync(pid, TimeSpan.FromSeconds(10)) && !await ProcessLiveness.KillAsync(pid, TimeSpan.FromSeconds(10)))
             throw new InvalidOperationException($"member {member.Id} (pid {pid}) did not exit");
     }
+
+    /// <summary>The member's Admin service: its own admin port (older files: the client port) with the cluster's token.</summary>
+    private static AdminClient Admin(ClusterMember member, string? token) => new(new Uri(member.AdminAddress ?? member.Address), token);
+
+    /// <summary>The admin token from the file cluster.json names (relative to its directory); null when it names none.</summary>
+    private static string? AdminToken(ClusterFile file, string clusterFilePath) => file.AdminTokenFile is { } name
+        ? Flotilla.Transport.Grpc.SecretFile.ReadText(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(clusterFilePath))!, name))
+        : null;
 
     private static bool IsRunning(int pid, string executable)
     {
@@ -67,9 +76,9 @@ public static class MemberRestart
         return Process.Start(start) ?? throw new InvalidOperationException($"cannot start {command[0]}");
     }
 
-    private static async Task WaitReadyAsync(ClusterMember member, Process process, TimeSpan timeout, CancellationToken cancellationToken)
+    private static async Task WaitReadyAsync(ClusterMember member, Process process, string? token, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using var admin = new AdminClient(new Uri(member.Address));
+        using var admin = Admin(member, token);
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net.Sockets;
+using Flotilla.Runtime;
 using Flotilla.Runtime.Network;
 
 namespace Flotilla.Transport.Grpc.Tcp;
@@ -12,17 +13,17 @@ namespace Flotilla.Transport.Grpc.Tcp;
 internal sealed class TcpConnection
 {
     private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly Stream _stream;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ConcurrentDictionary<long, TaskCompletionSource<RpcReply>> _calls = new();
     private readonly CancellationTokenSource _closed = new();
     private readonly int _frameBytesMax;
     private readonly string _peer;
 
-    private TcpConnection(Socket socket, int frameBytesMax, string peer)
+    private TcpConnection(Socket socket, Stream stream, int frameBytesMax, string peer)
     {
         _socket = socket;
-        _stream = new NetworkStream(socket, ownsSocket: true);
+        _stream = stream;
         _frameBytesMax = frameBytesMax;
         _peer = peer;
         _ = ReadRepliesAsync();
@@ -30,7 +31,10 @@ internal sealed class TcpConnection
 
     public bool IsClosed => _closed.IsCancellationRequested;
 
-    public static async Task<TcpConnection> ConnectAsync(string host, int port, TimeSpan connectTimeout, int frameBytesMax, CancellationToken cancellationToken)
+    /// <summary>Connects, then sets the connection up (<see cref="PeerConnectionSetup"/>: TLS and the peer handshake
+    /// as <paramref name="security"/> asks) before any frame is written.</summary>
+    public static async Task<TcpConnection> ConnectAsync(string host, int port, TimeSpan connectTimeout, int frameBytesMax,
+        PeerSecurity security, NodeId self, NodeId target, CancellationToken cancellationToken)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
@@ -38,7 +42,8 @@ internal sealed class TcpConnection
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             limit.CancelAfter(connectTimeout);
             await socket.ConnectAsync(host, port, limit.Token).ConfigureAwait(false);
-            return new TcpConnection(socket, frameBytesMax, $"{host}:{port}");
+            var stream = await PeerConnectionSetup.ConnectAsync(socket, host, security, self, target, cancellationToken).ConfigureAwait(false);
+            return new TcpConnection(socket, stream, frameBytesMax, $"{host}:{port}");
         }
         catch
         {

@@ -45,9 +45,13 @@ internal sealed class TcpPeerLink : IAsyncDisposable
     private TcpConnection? _current;
     private Task<TcpConnection>? _connecting;
 
-    public TcpPeerLink(NodeId self, NodeId target, Uri address, GrpcTransportOptions options, TransportCounters counters, ILogger log)
+    private readonly PeerSecurity _security;
+
+    public TcpPeerLink(NodeId self, NodeId target, Uri address, GrpcTransportOptions options, TransportCounters counters, ILogger log,
+        PeerSecurity? security = null)
     {
         _self = self;
+        _security = security ?? PeerSecurity.None;
         Target = target;
         Address = address;
         _options = options;
@@ -134,10 +138,16 @@ internal sealed class TcpPeerLink : IAsyncDisposable
         try
         {
             var connection = await TcpConnection.ConnectAsync(Address.Host, Address.Port, _options.ConnectTimeout,
-                Frame.FrameBytesMax(_options.MaxMessageBytes), _stop.Token).ConfigureAwait(false);
+                Frame.FrameBytesMax(_options.MaxMessageBytes), _security, _self, Target, _stop.Token).ConfigureAwait(false);
             Interlocked.Increment(ref _counters.StreamsOpened);
             lock (_gate) _current = connection;
             return connection;
+        }
+        catch (PeerHandshakeException e)
+        {
+            // Misconfiguration (another cluster's secret, a wrong address) or an impostor: worth a line every attempt.
+            _log.LogWarning("{Self}: peer connection to {Target} at {Address} not authenticated: {Reason}", _self, Target, Address, e.Message);
+            throw;
         }
         finally
         {

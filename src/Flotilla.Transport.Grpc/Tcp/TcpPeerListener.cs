@@ -22,8 +22,16 @@ public sealed class TcpPeerListener : IAsyncDisposable
     private readonly List<Task> _connections = [];
     private Task _accepting = Task.CompletedTask;
 
-    public TcpPeerListener(NodeContext node, IPEndPoint listen, GrpcTransportOptions options, ILogger log)
+    private readonly PeerSecurity _security;
+    private readonly Func<NodeId, bool> _isMember;
+
+    /// <param name="security">How connections authenticate (<see cref="PeerConnectionSetup"/>); null accepts any.</param>
+    /// <param name="isMember">Which member ids may connect (with credentials); null allows any that proves the secret.</param>
+    public TcpPeerListener(NodeContext node, IPEndPoint listen, GrpcTransportOptions options, ILogger log,
+        PeerSecurity? security = null, Func<NodeId, bool>? isMember = null)
     {
+        _security = security ?? PeerSecurity.None;
+        _isMember = isMember ?? (_ => true);
         _node = node;
         _options = options;
         _log = log;
@@ -93,12 +101,15 @@ public sealed class TcpPeerListener : IAsyncDisposable
         var pending = new SemaphoreSlim(_options.InboundPendingMax, _options.InboundPendingMax);
         // Calls in progress by id, so a Cancel frame can fire the handler's token.
         var running = new ConcurrentDictionary<long, CancellationTokenSource>();
-        var stream = new NetworkStream(socket, ownsSocket: true);
+        var remote = socket.RemoteEndPoint;
+        var network = new NetworkStream(socket, ownsSocket: true);
         // The read below blocks; closing the socket is what ends it when the listener stops.
-        using var onStop = closed.Token.Register(static s => ((NetworkStream)s!).Dispose(), stream);
+        using var onStop = closed.Token.Register(static s => ((NetworkStream)s!).Dispose(), network);
         var prefix = new byte[Frame.PrefixBytes];
+        Stream stream = network;
         try
         {
+            (stream, var member) = Authenticate(network, closed.Token);
             using var input = new BufferedStream(stream, 64 * 1024);
             var frameBytesMax = Frame.FrameBytesMax(_options.MaxMessageBytes);
             while (Frame.Read(input, prefix, frameBytesMax) is { } frame)
@@ -108,6 +119,9 @@ public sealed class TcpPeerListener : IAsyncDisposable
                     if (running.TryGetValue(frame.Id, out var abandoned)) CancelQuietly(abandoned);
                     continue;
                 }
+                // An authenticated connection speaks for its member only: a forged `from` ends it.
+                if (member is { } authenticated && frame.From != authenticated)
+                    throw new InvalidDataException($"member {authenticated.Value} sent a frame claiming to be from {frame.From.Value}");
                 pending.Wait(closed.Token);
                 switch (frame.Kind)
                 {
@@ -128,6 +142,14 @@ public sealed class TcpPeerListener : IAsyncDisposable
                 }
             }
         }
+        catch (System.Security.Authentication.AuthenticationException e)
+        {
+            _log.LogWarning("{Node}: refused a peer connection from {Remote}: TLS failed: {Reason}", _node.Id, remote, e.Message);
+        }
+        catch (PeerHandshakeException e)
+        {
+            _log.LogWarning("{Node}: refused a peer connection from {Remote}: {Reason}", _node.Id, remote, e.Message);
+        }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
         {
             _log.LogWarning(e, "{Node}: closing a peer connection that sent a bad frame", _node.Id);
@@ -141,7 +163,15 @@ public sealed class TcpPeerListener : IAsyncDisposable
             // Handlers still running see cancellation; their replies have nowhere to go.
             CancelQuietly(closed);
             stream.Dispose();
+            network.Dispose();
         }
+    }
+
+    /// <summary>TLS and the peer handshake (<see cref="PeerConnectionSetup"/>), run on this connection's thread.</summary>
+    private (Stream Stream, NodeId? Member) Authenticate(NetworkStream network, CancellationToken closed)
+    {
+        if (_security.Credentials is null && _security.Tls is null) return (network, null);
+        return PeerConnectionSetup.AcceptAsync(network, _security, _node.Id, _isMember, closed).GetAwaiter().GetResult();
     }
 
     private void Deliver(Frame message, SemaphoreSlim pending)
@@ -167,7 +197,7 @@ public sealed class TcpPeerListener : IAsyncDisposable
         catch (ObjectDisposedException) { /* the call finished meanwhile */ }
     }
 
-    private async Task AnswerAsync(Frame call, NetworkStream stream, SemaphoreSlim writeLock, SemaphoreSlim pending,
+    private async Task AnswerAsync(Frame call, Stream stream, SemaphoreSlim writeLock, SemaphoreSlim pending,
         CancellationTokenSource callCancelled, CancellationToken connectionClosed, ConcurrentDictionary<long, CancellationTokenSource> running)
     {
         try

@@ -23,8 +23,12 @@ public sealed class TcpTransport : IPeerTransport
     private long _nextCallId;
     private bool _disposed;
 
-    public TcpTransport(NodeId self, PeerDirectory directory, GrpcTransportOptions? options = null, ILoggerFactory? logs = null)
+    private readonly PeerSecurity _security;
+
+    public TcpTransport(NodeId self, PeerDirectory directory, GrpcTransportOptions? options = null, ILoggerFactory? logs = null,
+        PeerSecurity? security = null)
     {
+        _security = security ?? PeerSecurity.None;
         Self = self;
         Directory = directory;
         _options = options ?? new GrpcTransportOptions();
@@ -86,7 +90,7 @@ public sealed class TcpTransport : IPeerTransport
         {
             if (_disposed) return null;
             if (_links.TryGetValue(target, out existing) && existing.Address == address) return existing;
-            fresh = new TcpPeerLink(Self, target, address, _options, _counters, _log);
+            fresh = new TcpPeerLink(Self, target, address, _options, _counters, _log, _security);
             _links[target] = fresh;
         }
         // The peer moved: close the old link in the background; its calls in flight end as Unavailable.
