@@ -15,6 +15,9 @@ public class DemoTests
         Assert.Contains("linearizable", text);
         Assert.Contains("first write after the crash: OK", text);
         Assert.Contains("\"hi\" at version 2", text);
+        // The sharded tour follows: shards move under load and that history is checked too.
+        Assert.Contains("move shard", text);
+        Assert.Contains("every shard served: True", text);
     }
 
     [Fact]

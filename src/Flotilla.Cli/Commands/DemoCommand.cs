@@ -13,7 +13,8 @@ namespace Flotilla.Cli.Commands;
 /// <summary>
 /// <c>flotilla demo</c>: the quick-start tour. Starts a local 3-member cluster of separate server processes, uses the
 /// replicated KV (conditional puts, a lock), puts it under load and checks the recorded history for linearizability,
-/// kills the leader with SIGKILL and shows that no acknowledged write is lost, restarts it, and stops everything.
+/// kills the leader with SIGKILL and shows that no acknowledged write is lost, restarts it, and stops everything; then
+/// the sharded tour (<see cref="ShardedDemo"/>): two replica groups, shards moving while clients write, a checked history.
 /// </summary>
 public static class DemoCommand
 {
@@ -22,8 +23,8 @@ public static class DemoCommand
         var dir = new Option<string?>("--dir") { Description = "Keep the cluster's files here (default: a temporary directory, removed at the end)." };
         var nodes = new Option<int>("--nodes") { Description = "Cluster size.", DefaultValueFactory = _ => 3 };
         var load = new Option<double>("--load-seconds") { Description = "How long the load step runs.", DefaultValueFactory = _ => 3 };
-        var sharded = new Option<bool>("--sharded") { Description = "Tour the sharded KV instead: shards move between two groups while clients write; the history is checked." };
-        var command = new Command("demo", "A guided tour on a local 3-node cluster: KV, lock, load with a linearizability check, leader crash, recovery.")
+        var sharded = new Option<bool>("--sharded") { Description = "Only the sharded tour: shards move between two groups while clients write; the history is checked." };
+        var command = new Command("demo", "A guided tour on local clusters: the replicated KV (KV, lock, load with a linearizability check, leader crash, recovery), then the sharded KV (shards move while clients write; the history is checked).")
         {
             dir, nodes, load, sharded,
         };
@@ -37,8 +38,15 @@ public static class DemoCommand
             try
             {
                 var loadDuration = TimeSpan.FromSeconds(Math.Clamp(parse.GetValue(load), 0.5, 600));
-                if (parse.GetValue(sharded)) await ShardedDemo.RunAsync(output, directory, count, loadDuration, ct);
-                else await RunAsync(output, directory, count, loadDuration, ct);
+                if (parse.GetValue(sharded))
+                {
+                    await ShardedDemo.RunAsync(output, directory, count, loadDuration, ct);
+                }
+                else
+                {
+                    await RunAsync(output, Path.Combine(directory, "replicated"), count, loadDuration, ct);
+                    await ShardedDemo.RunAsync(output, Path.Combine(directory, "sharded"), count, loadDuration, ct);
+                }
             }
             finally
             {
