@@ -86,7 +86,7 @@ public sealed class CliErrorProcessTests : IDisposable
     }
 
     [Theory]
-    [InlineData("""{"kind": "sharded-kv", "endpoints": ["127.0.0.1:1"]}""", "unknown kind \"sharded-kv\"")]
+    [InlineData("""{"kind": "mapreduce-job", "endpoints": ["127.0.0.1:1"]}""", "unknown kind \"mapreduce-job\"")]
     [InlineData("""{"endpoints": ["127.0.0.1:1"], "members": [{"id": 0, "address": "x"}]}""", "member id 0")]
     [InlineData("""{"endpoints": """, "not a valid cluster file")]
     [InlineData("""{"members": []}""", "expected {\"endpoints\"")]

@@ -44,12 +44,14 @@ public sealed class ClusterRestartTests : IDisposable
         }
         using (var put = await CliProcess.RunAsync(Timeout, "kv", "put", "after-restart", "v", "--version", "0", "--cluster", clusterFile, "--timeout", "20s"))
             Assert.True(put.ExitCode == ExitCodes.Ok, put.Err);
-        using (var admin = new AdminClient(new Uri(after.Members.Single(m => m.Id == 2).Address)))
+        // Admin is on each member's own admin port, behind the cluster's token (docs/security.md).
+        var token = Flotilla.Transport.Grpc.SecretFile.ReadText(Path.Combine(_dir, after.AdminTokenFile!));
+        using (var admin = new AdminClient(new Uri(after.Members.Single(m => m.Id == 2).AdminAddress!), token))
         {
             ulong leaderCommit = 0;
             foreach (var m in after.Members)
             {
-                using var other = new AdminClient(new Uri(m.Address));
+                using var other = new AdminClient(new Uri(m.AdminAddress!), token);
                 if (await other.TryStatusAsync(TimeSpan.FromSeconds(5)) is { Role: "Leader" } s) leaderCommit = s.CommitIndex;
             }
             Assert.True(leaderCommit > 0, "no leader after the put");

@@ -7,10 +7,11 @@ namespace Flotilla.MapReduce.Coordinator;
 /// the scheduler is not).</summary>
 internal sealed class CoordinatorState(JobScheduler scheduler, CoordinatorOptions options, TimeProvider time)
 {
-    /// <summary>A worker silent for this long is not waited for at the end of the job.</summary>
+    /// <summary>A worker silent for this long is not waited for at the end of the job, unless it holds a task (it is
+    /// expected back with its report; the end-of-job wait is bounded by <see cref="CoordinatorOptions.ExitGrace"/>).</summary>
     private static readonly TimeSpan WorkerSilenceMax = TimeSpan.FromSeconds(3);
     private readonly object _gate = new();
-    private readonly Dictionary<string, (DateTimeOffset LastSeen, bool ToldExit)> _workers = [];
+    private readonly Dictionary<string, (DateTimeOffset LastSeen, bool ToldExit, bool Busy)> _workers = [];
 
     public CoordinatorOptions Options { get; } = options;
 
@@ -19,7 +20,7 @@ internal sealed class CoordinatorState(JobScheduler scheduler, CoordinatorOption
         lock (_gate)
         {
             var assignment = scheduler.NextAssignment(workerId);
-            _workers[workerId] = (time.GetUtcNow(), assignment is Assignment.Exit);
+            _workers[workerId] = (time.GetUtcNow(), assignment is Assignment.Exit, assignment is Assignment.Map or Assignment.Reduce);
             return assignment;
         }
     }
@@ -30,7 +31,7 @@ internal sealed class CoordinatorState(JobScheduler scheduler, CoordinatorOption
     {
         lock (_gate)
         {
-            if (workerId.Length > 0) _workers[workerId] = (time.GetUtcNow(), _workers.TryGetValue(workerId, out var w) && w.ToldExit);
+            if (workerId.Length > 0) _workers[workerId] = (time.GetUtcNow(), _workers.TryGetValue(workerId, out var w) && w.ToldExit, false);
         }
     }
 
@@ -59,13 +60,15 @@ internal sealed class CoordinatorState(JobScheduler scheduler, CoordinatorOption
         lock (_gate) return (scheduler.State, scheduler.FailureReason, scheduler.Counters with { });
     }
 
-    /// <summary>True when every recently active worker has been told to exit.</summary>
+    /// <summary>True when every recently active worker, and every worker still running a task (a backup copy of a
+    /// straggler that lost the race, say), has been told to exit: such a worker coming back to a vanished coordinator
+    /// would take it for a crash and exit 3.</summary>
     public bool AllActiveWorkersToldToExit()
     {
         lock (_gate)
         {
             var now = time.GetUtcNow();
-            return _workers.Values.All(w => w.ToldExit || now - w.LastSeen > WorkerSilenceMax);
+            return _workers.Values.All(w => w.ToldExit || (!w.Busy && now - w.LastSeen > WorkerSilenceMax));
         }
     }
 }

@@ -56,6 +56,7 @@ public sealed class LocalCluster : IAsyncDisposable
     {
         _options = options;
         ClusterId = ClusterSecrets.ClusterIdFor(options.Directory);
+        SaveClusterFile = () => File.Save(ClusterFilePath);
     }
 
     /// <summary>Names this cluster on every peer connection (derived from the directory; not secret).</summary>
@@ -68,6 +69,10 @@ public sealed class LocalCluster : IAsyncDisposable
     public IReadOnlyDictionary<int, string> AdminAddresses => _adminAddresses;
 
     public string ClusterFilePath => Path.Combine(_options.Directory, "cluster.json");
+
+    /// <summary>Rewrites <see cref="ClusterFilePath"/> after a relaunch. A store built on these processes that writes
+    /// a cluster file of its own kind (the sharded store) replaces this, so a relaunch keeps that kind and its fields.</summary>
+    public Action SaveClusterFile { get; set; }
 
     public IReadOnlyDictionary<int, string> Addresses => _addresses;
 
@@ -240,7 +245,7 @@ public sealed class LocalCluster : IAsyncDisposable
         process.BeginErrorReadLine();
         _processes[id] = process;
         // A relaunch after start (tests, the demo) keeps cluster.json's pid current for other commands.
-        if (System.IO.File.Exists(ClusterFilePath)) File.Save(ClusterFilePath);
+        if (System.IO.File.Exists(ClusterFilePath)) SaveClusterFile();
     }
 
     /// <summary>Completes when every member has exited (e.g. after <c>flotilla cluster stop</c>), following members that

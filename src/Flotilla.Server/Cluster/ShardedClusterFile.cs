@@ -22,6 +22,11 @@ public sealed record ShardedClusterFile
     [JsonPropertyName("groups")] public required SortedDictionary<int, string[]> Groups { get; init; }
     [JsonPropertyName("members")] public required IReadOnlyList<ClusterMember> Members { get; init; }
     [JsonPropertyName("created")] public DateTimeOffset Created { get; init; } = DateTimeOffset.UtcNow;
+    /// <summary>As in <see cref="ClusterFile"/>: the supervising <c>cluster start</c>, the cluster id members prove on
+    /// peer connections, and the admin token's file (relative to this file), so status/stop/restart work alike.</summary>
+    [JsonPropertyName("supervisor")] public int SupervisorPid { get; init; }
+    [JsonPropertyName("cluster_id")] public string? ClusterId { get; init; }
+    [JsonPropertyName("admin_token_file")] public string? AdminTokenFile { get; init; }
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 

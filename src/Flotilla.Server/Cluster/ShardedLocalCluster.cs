@@ -44,6 +44,8 @@ public sealed class ShardedLocalCluster : IAsyncDisposable
     {
         _options = options;
         Processes = processes;
+        // A relaunched process (tests, kill -9 recovery) must not turn cluster.json back into a replicated cluster's.
+        processes.SaveClusterFile = () => File.Save(ClusterFilePath);
     }
 
     /// <summary>The processes (kill, relaunch, status).</summary>
@@ -64,6 +66,9 @@ public sealed class ShardedLocalCluster : IAsyncDisposable
                 Shards = _options.Shards,
                 Groups = new SortedDictionary<int, string[]>(Gids.ToDictionary(g => g, _ => processes.Endpoints.ToArray())),
                 Members = processes.Members,
+                SupervisorPid = processes.SupervisorPid,
+                ClusterId = processes.ClusterId,
+                AdminTokenFile = processes.AdminTokenFile,
             };
         }
     }
