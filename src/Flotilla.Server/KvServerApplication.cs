@@ -27,6 +27,7 @@ public sealed class KvServerApplication : IServerApplication
     public void MapApi(RealNodeHost host)
     {
         host.Builder.Services.AddSingleton(this);
+        host.Builder.Services.AddKvGrpcApi<ReplicatedKvGrpcService>();
         host.MapServices(app => app.MapGrpcService<ReplicatedKvGrpcService>());
     }
 
@@ -34,12 +35,12 @@ public sealed class KvServerApplication : IServerApplication
 
     /// <summary>The typed gRPC face of the replica: hops onto the node's scheduler and runs the same typed handlers the
     /// peer-transport path decodes into, so both runtimes share one code path without re-encoding requests.</summary>
-    private sealed class ReplicatedKvGrpcService(NodeContext context, KvServerApplication application) : Kv.Protos.Kv.KvBase
+    private sealed class ReplicatedKvGrpcService(NodeContext context, KvServerApplication application) : IKvGrpcApi
     {
-        public override Task<GetReply> Get(GetRequest request, ServerCallContext call) =>
+        public Task<GetReply> Get(GetRequest request, ServerCallContext call) =>
             InvalidArgumentAsStatus(() => context.InvokeAsync(() => application.Server.GetAsync(request, call.CancellationToken)));
 
-        public override Task<PutReply> Put(PutRequest request, ServerCallContext call) =>
+        public Task<PutReply> Put(PutRequest request, ServerCallContext call) =>
             InvalidArgumentAsStatus(async () => PutReply.Parser.ParseFrom(
                 (await context.InvokeAsync(() => application.Server.PutAsync(request, call.CancellationToken))).Span));
 

@@ -47,6 +47,7 @@ public sealed class KvServerHost : IAsyncDisposable
             // Recovery and every later touch of the state run on the node's scheduler, like all protocol code.
             var (server, log) = await host.Context.InvokeAsync(() => KvServer.OpenDurableAsync(host.Context, logOptions));
             host.Builder.Services.AddSingleton(server.Handler);
+            host.Builder.Services.AddKvGrpcApi<KvGrpcService>();
             host.MapServices(app => app.MapGrpcService<KvGrpcService>());
             await host.StartAsync(cancellationToken);
             return new KvServerHost(host, log, server);

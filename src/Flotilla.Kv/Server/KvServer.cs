@@ -64,11 +64,7 @@ public sealed class KvServer : IRpcHandler
         // The KV service has no one-way messages; drop them as a network would drop garbage.
     }
 
-    private static T Decode<T>(MessageParser<T> parser, ReadOnlyMemory<byte> bytes) where T : IMessage<T>
-    {
-        try { return parser.ParseFrom(bytes.Span); }
-        catch (InvalidProtocolBufferException e) { throw new KvInvalidArgumentException($"malformed {typeof(T).Name}: {e.Message}"); }
-    }
+    private static T Decode<T>(MessageParser<T> parser, ReadOnlyMemory<byte> bytes) where T : IMessage<T> => KvWire.Parse(parser, bytes.Span);
 }
 
 /// <summary>A request was malformed and was not applied. The message says why, prefixed with "invalid argument: ".</summary>
