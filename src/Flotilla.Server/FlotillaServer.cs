@@ -65,6 +65,7 @@ public sealed class FlotillaServer : IAsyncDisposable
             WrapStorage = storage => new InstrumentedFileSystem(storage, metrics),
             Protocol = options.PeerUrls is null ? PeerProtocol.Grpc : PeerProtocol.Tcp,
             TcpListen = options.PeerUrls is null ? null : options.PeerListen,
+            ClientLimits = Flotilla.Kv.KvLimits.ClientPort,
         });
         var server = new FlotillaServer(host, metrics, application);
         try

@@ -41,6 +41,7 @@ public sealed class KvServerHost : IAsyncDisposable
             Listen = listen,
             Peers = new PeerDirectory(),
             DataDirectory = dataDirectory,
+            ClientLimits = KvLimits.ClientPort,
         });
         try
         {
