@@ -57,6 +57,11 @@ public sealed class GrpcKvChannel : IKvChannel, IDisposable
         {
             return KvCall<T>.Reject(e.Status.Detail);
         }
+        catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted && e.Status.Detail.Contains(Storage.KvDiskFullException.OutcomeUnknownText, StringComparison.Ordinal))
+        {
+            // The disk filled while the put was being made durable: it may have applied, like a lost reply.
+            return KvCall<T>.Lost($"{e.StatusCode}: {e.Status.Detail}");
+        }
         catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
         {
             // The transport refused an oversized message: as malformed as an oversized value.

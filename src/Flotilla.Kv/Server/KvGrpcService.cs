@@ -12,10 +12,18 @@ namespace Flotilla.Kv.Server;
 public sealed class KvGrpcService(NodeContext context, KvRequestHandler handler) : IKvGrpcApi
 {
     public async Task<GetReply> Get(GetRequest request, ServerCallContext call) =>
-        Unwrap(await context.InvokeAsync(() => handler.GetAsync(request, call.CancellationToken)));
+        Unwrap(await StorageAsStatus(() => context.InvokeAsync(() => handler.GetAsync(request, call.CancellationToken))));
 
     public async Task<PutReply> Put(PutRequest request, ServerCallContext call) =>
-        Unwrap(await context.InvokeAsync(() => handler.PutAsync(request, call.CancellationToken)));
+        Unwrap(await StorageAsStatus(() => context.InvokeAsync(() => handler.PutAsync(request, call.CancellationToken))));
+
+    /// <summary>A full disk is RESOURCE_EXHAUSTED naming the path; a failed disk is UNAVAILABLE (retry elsewhere or later).</summary>
+    internal static async Task<T> StorageAsStatus<T>(Func<Task<T>> call)
+    {
+        try { return await call(); }
+        catch (Storage.KvDiskFullException e) { throw new RpcException(new Status(StatusCode.ResourceExhausted, e.Message)); }
+        catch (Storage.KvStorageFailedException e) { throw new RpcException(new Status(StatusCode.Unavailable, e.Message)); }
+    }
 
     private static T Unwrap<T>(KvHandled<T> handled) where T : class =>
         handled.Reply ?? throw new RpcException(new Status(StatusCode.InvalidArgument, handled.InvalidArgument!));

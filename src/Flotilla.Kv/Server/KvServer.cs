@@ -35,6 +35,8 @@ public sealed class KvServer : IRpcHandler
     /// <summary>Builds a durable server: recovers the state from the node's disk first.</summary>
     public static async Task<(KvServer Server, KvDurableLog Log)> OpenDurableAsync(NodeContext context, KvDurableLogOptions? options = null)
     {
+        options ??= new KvDurableLogOptions();
+        options = options with { Time = context.Time, Log = options.Log ?? Microsoft.Extensions.Logging.LoggerFactoryExtensions.CreateLogger<KvDurableLog>(context.Logs) };
         var log = await KvDurableLog.OpenAsync(context.Storage, options);
         return (new KvServer(context, log.State, log), log);
     }
