@@ -27,6 +27,7 @@ internal sealed class AdminGrpcService(FlotillaServer server) : Admin.AdminBase
             UptimeMs = (long)server.Uptime.TotalMilliseconds,
             LogEntries = s.LastIndex - s.SnapshotIndex,
             LastSnapshotBytes = s.LastSnapshotBytes,
+            StorageError = s.DiskFull ?? "",
         };
     }
 

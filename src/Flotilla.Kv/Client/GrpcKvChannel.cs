@@ -57,9 +57,10 @@ public sealed class GrpcKvChannel : IKvChannel, IDisposable
         {
             return KvCall<T>.Reject(e.Status.Detail);
         }
-        catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted && e.Status.Detail.Contains(Storage.KvDiskFullException.OutcomeUnknownText, StringComparison.Ordinal))
+        catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted && e.Status.Detail.StartsWith("disk full (", StringComparison.Ordinal))
         {
-            // The disk filled while the put was being made durable: it may have applied, like a lost reply.
+            // The server's disk is full: retryable (elsewhere, or once space is freed), not a malformed request. Counted
+            // like a lost reply, because when the disk filled during the put it may have applied.
             return KvCall<T>.Lost($"{e.StatusCode}: {e.Status.Detail}");
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
