@@ -26,6 +26,7 @@ public static class KvLimits
     {
         MaxReceiveMessageBytes = MessageBytesMax,
         MaxSendMessageBytes = MessageBytesMax,
+        MaxStreamsPerConnection = 16,
     };
 
     /// <summary>Why a get request is malformed, or null when it is fine.</summary>

@@ -22,8 +22,9 @@ public sealed record ClientPortLimits
     public int MaxConnections { get; init; } = 1024;
 
     /// <summary>Concurrent HTTP/2 streams (calls) per connection; a client's further calls wait in its own queue, so one
-    /// connection cannot hold many replies the server must buffer.</summary>
-    public int MaxStreamsPerConnection { get; init; } = 16;
+    /// connection cannot hold many replies the server must buffer. The default is Kestrel's, because gRPC peers share
+    /// the port and multiplex their calls on few connections; KV servers set 16 (<c>KvLimits.ClientPort</c>).</summary>
+    public int MaxStreamsPerConnection { get; init; } = 100;
 
     /// <summary>Client calls in progress on the port; beyond it a call fails at once with RESOURCE_EXHAUSTED (retry
     /// later) instead of queueing memory. A call counts until its reply is written, so unread replies count too.</summary>
