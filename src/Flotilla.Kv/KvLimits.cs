@@ -16,6 +16,19 @@ public static class KvLimits
     /// <summary>Largest value, in UTF-8 bytes.</summary>
     public const int ValueBytesMax = 1024 * 1024;
 
+    /// <summary>Largest request or reply message a KV server's gRPC port takes or sends: a key and a value at their
+    /// limits plus room, so a value just over its limit still arrives and is refused with the precise reason, while
+    /// anything much larger is refused (RESOURCE_EXHAUSTED) from its length prefix before it is buffered.</summary>
+    public const int MessageBytesMax = KeyBytesMax + ValueBytesMax + 64 * 1024;
+
+    /// <summary>The Kestrel limits a KV server runs with.</summary>
+    public static Flotilla.Transport.Grpc.ClientPortLimits ClientPort { get; } = new()
+    {
+        MaxReceiveMessageBytes = MessageBytesMax,
+        MaxSendMessageBytes = MessageBytesMax,
+        MaxStreamsPerConnection = 16,
+    };
+
     /// <summary>Why a get request is malformed, or null when it is fine.</summary>
     public static string? Validate(GetRequest request) => ValidateKey(request.Key);
 

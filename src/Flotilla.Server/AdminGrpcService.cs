@@ -29,6 +29,7 @@ internal sealed class AdminGrpcService(FlotillaServer server, AdminGate gate) : 
             UptimeMs = (long)server.Uptime.TotalMilliseconds,
             LogEntries = s.LastIndex - s.SnapshotIndex,
             LastSnapshotBytes = s.LastSnapshotBytes,
+            StorageError = s.DiskFull ?? "",
         };
     }
 

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 
 namespace Flotilla.Server;
@@ -40,6 +41,9 @@ public sealed class FlotillaServer : IAsyncDisposable
 
     public Uri Address => _host.Address;
 
+    /// <summary>The data directory's condition (a full disk), for status, metrics and the application's API.</summary>
+    public StorageHealth Storage { get; private init; } = null!;
+
     public TimeSpan Uptime => Stopwatch.GetElapsedTime(_started);
 
     public ReplicatedStateMachine Replica => _replica ?? throw new InvalidOperationException("not started");
@@ -56,13 +60,15 @@ public sealed class FlotillaServer : IAsyncDisposable
         var peerAddresses = options.PeerUrls ?? options.Members;
         foreach (var (id, address) in peerAddresses.Where(m => m.Key != options.Id)) peers.Set(id, address);
         var metrics = new ServerMetrics();
+        var health = new StorageHealth(options.DataDirectory, options.Logs?.CreateLogger<StorageHealth>());
+        metrics.ObserveStorage(health);
         var host = new RealNodeHost(new RealNodeHostOptions
         {
             Id = options.Id,
             Listen = options.Listen,
             Peers = peers,
             DataDirectory = options.DataDirectory,
-            WrapStorage = storage => new InstrumentedFileSystem(storage, metrics),
+            WrapStorage = storage => new InstrumentedFileSystem(storage, metrics, health),
             Protocol = options.PeerUrls is null ? PeerProtocol.Grpc : PeerProtocol.Tcp,
             TcpListen = options.PeerUrls is null ? null : options.PeerListen,
             Security = new PeerSecurity
@@ -73,8 +79,9 @@ public sealed class FlotillaServer : IAsyncDisposable
             },
             ClientTls = options.ClientTls,
             Logs = options.Logs,
+            ClientLimits = Flotilla.Kv.KvLimits.ClientPort,
         });
-        var server = new FlotillaServer(host, metrics, application);
+        var server = new FlotillaServer(host, metrics, application) { Storage = health };
         try
         {
             var rsmOptions = new RsmOptions
@@ -90,6 +97,7 @@ public sealed class FlotillaServer : IAsyncDisposable
             await host.Context.InvokeAsync(async () =>
             {
                 server._replica = await application.StartAsync(host.Context, rsmOptions, cancellationToken);
+                host.Builder.Services.AddSingleton(health);
                 application.MapApi(host);
                 server._refresh = host.Context.Time.CreateTimer(_ => server._cached = server.TakeSnapshot(), null, TimeSpan.Zero, TimeSpan.FromMilliseconds(250));
                 return true;
@@ -148,10 +156,11 @@ public sealed class FlotillaServer : IAsyncDisposable
             raft.Core.SnapshotIndex,
             replica.SnapshotsTaken,
             !stopped && raft.Role == RaftRole.Leader,
-            replica.LastSnapshotBytes);
+            replica.LastSnapshotBytes,
+            Storage.DiskFull);
     }
 
-    private ServerSnapshot TakeSnapshotUnsafeDefault() => new(Context.Id.Value, "Starting", 0, 0, 0, 0, 0, 0, 0, 0, false, 0);
+    private ServerSnapshot TakeSnapshotUnsafeDefault() => new(Context.Id.Value, "Starting", 0, 0, 0, 0, 0, 0, 0, 0, false, 0, Storage.DiskFull);
 
     public async ValueTask DisposeAsync()
     {

@@ -7,9 +7,14 @@ namespace Flotilla.Server;
 /// Wraps a node's file system to time every fsync into <see cref="ServerMetrics"/>, without the WAL or Raft knowing
 /// that metrics exist.
 /// </summary>
-internal sealed class InstrumentedFileSystem(IFileSystem inner, ServerMetrics metrics) : IFileSystem
+internal sealed class InstrumentedFileSystem(IFileSystem inner, ServerMetrics metrics, StorageHealth health) : IFileSystem
 {
-    public IStorageFile Open(string name, bool create = true) => new File(inner.Open(name, create), metrics);
+    public IStorageFile Open(string name, bool create = true)
+    {
+        try { return new File(inner.Open(name, create), metrics, health); }
+        catch (IOException e) { health.Observe(e); throw; }
+    }
+
     public bool Exists(string name) => inner.Exists(name);
     public IReadOnlyList<string> List(string prefix = "") => inner.List(prefix);
     public void Delete(string name) => inner.Delete(name);
@@ -18,23 +23,36 @@ internal sealed class InstrumentedFileSystem(IFileSystem inner, ServerMetrics me
     public async ValueTask SyncDirectoryAsync(CancellationToken cancellationToken = default)
     {
         var start = Stopwatch.GetTimestamp();
-        await inner.SyncDirectoryAsync(cancellationToken);
+        try { await inner.SyncDirectoryAsync(cancellationToken); }
+        catch (IOException e) { health.Observe(e); throw; }
         metrics.RecordFsync(Stopwatch.GetElapsedTime(start));
     }
 
-    private sealed class File(IStorageFile inner, ServerMetrics metrics) : IStorageFile
+    private sealed class File(IStorageFile inner, ServerMetrics metrics, StorageHealth health) : IStorageFile
     {
         public string Name => inner.Name;
         public long Length => inner.Length;
         public ValueTask<int> ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(offset, buffer, cancellationToken);
-        public ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) => inner.WriteAsync(offset, data, cancellationToken);
-        public void SetLength(long length) => inner.SetLength(length);
+
+        public async ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+        {
+            try { await inner.WriteAsync(offset, data, cancellationToken); }
+            catch (IOException e) { health.Observe(e); throw; }
+        }
+
+        public void SetLength(long length)
+        {
+            try { inner.SetLength(length); }
+            catch (IOException e) { health.Observe(e); throw; }
+        }
+
         public void Dispose() => inner.Dispose();
 
         public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
         {
             var start = Stopwatch.GetTimestamp();
-            await inner.FlushAsync(cancellationToken);
+            try { await inner.FlushAsync(cancellationToken); }
+            catch (IOException e) { health.Observe(e); throw; }
             metrics.RecordFsync(Stopwatch.GetElapsedTime(start));
         }
     }

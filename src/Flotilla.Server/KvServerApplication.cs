@@ -27,6 +27,7 @@ public sealed class KvServerApplication : IServerApplication
     public void MapApi(RealNodeHost host)
     {
         host.Builder.Services.AddSingleton(this);
+        host.Builder.Services.AddKvGrpcApi<ReplicatedKvGrpcService>();
         host.MapServices(app => app.MapGrpcService<ReplicatedKvGrpcService>());
     }
 
@@ -34,14 +35,30 @@ public sealed class KvServerApplication : IServerApplication
 
     /// <summary>The typed gRPC face of the replica: hops onto the node's scheduler and runs the same typed handlers the
     /// peer-transport path decodes into, so both runtimes share one code path without re-encoding requests.</summary>
-    private sealed class ReplicatedKvGrpcService(NodeContext context, KvServerApplication application) : Kv.Protos.Kv.KvBase
+    private sealed class ReplicatedKvGrpcService(NodeContext context, KvServerApplication application, StorageHealth storage) : IKvGrpcApi
     {
-        public override Task<GetReply> Get(GetRequest request, ServerCallContext call) =>
+        public Task<GetReply> Get(GetRequest request, ServerCallContext call) =>
             InvalidArgumentAsStatus(() => context.InvokeAsync(() => application.Server.GetAsync(request, call.CancellationToken)));
 
-        public override Task<PutReply> Put(PutRequest request, ServerCallContext call) =>
-            InvalidArgumentAsStatus(async () => PutReply.Parser.ParseFrom(
-                (await context.InvokeAsync(() => application.Server.PutAsync(request, call.CancellationToken))).Span));
+        /// <summary>With the disk full a put is refused before it is proposed (not applied); one that was already
+        /// under way when the disk filled is reported as possibly applied rather than as ERR_WRONG_SERVER.</summary>
+        public async Task<PutReply> Put(PutRequest request, ServerCallContext call)
+        {
+            if (storage.DiskFull is { } refused)
+                throw new RpcException(new Status(StatusCode.ResourceExhausted, $"{refused}: {Kv.Storage.KvDiskFullException.NotAppliedText}"));
+            try
+            {
+                var reply = await InvalidArgumentAsStatus(async () => PutReply.Parser.ParseFrom(
+                    (await context.InvokeAsync(() => application.Server.PutAsync(request, call.CancellationToken))).Span));
+                if (reply.Error == KvError.ErrWrongServer && storage.DiskFull is { } full)
+                    throw new RpcException(new Status(StatusCode.ResourceExhausted, $"{full}: {Kv.Storage.KvDiskFullException.NotAppliedText}"));
+                return reply;
+            }
+            catch (KvOutcomeUnknownException) when (storage.DiskFull is { } full)
+            {
+                throw new RpcException(new Status(StatusCode.ResourceExhausted, $"{full}: {Kv.Storage.KvDiskFullException.OutcomeUnknownText}"));
+            }
+        }
 
         private static async Task<T> InvalidArgumentAsStatus<T>(Func<Task<T>> call)
         {

@@ -24,6 +24,10 @@ public sealed class ServerMetrics : IDisposable
         _meter.CreateObservableGauge("flotilla.raft.persisted_bytes", () => _read?.Invoke().PersistedBytes ?? 0, "By", "Bytes of Raft state on disk.");
     }
 
+    /// <summary>Reports the data directory's condition as <c>flotilla.storage.disk_full</c> (1 while full).</summary>
+    internal void ObserveStorage(StorageHealth health) =>
+        _meter.CreateObservableGauge("flotilla.storage.disk_full", () => health.DiskFull is null ? 0 : 1, description: "1 once a write to the data directory failed for lack of space.");
+
     /// <summary>Where observable instruments read the node's state (a cached copy refreshed on the node's scheduler).</summary>
     internal void Observe(Func<ServerSnapshot> read) => _read = read;
 
@@ -35,4 +39,4 @@ public sealed class ServerMetrics : IDisposable
 /// <summary>A consistent copy of the numbers status and metrics report, taken on the node's scheduler.</summary>
 public sealed record ServerSnapshot(
     int Id, string Role, ulong Term, int Leader, ulong CommitIndex, ulong AppliedIndex, ulong LastIndex,
-    long PersistedBytes, ulong SnapshotIndex, long SnapshotsTaken, bool IsLeader, long LastSnapshotBytes);
+    long PersistedBytes, ulong SnapshotIndex, long SnapshotsTaken, bool IsLeader, long LastSnapshotBytes, string? DiskFull = null);

@@ -34,6 +34,9 @@ public sealed record ServerOptions
     /// <summary>Raft tick; elections time out after 40–80 ticks, heartbeats every 10.</summary>
     public TimeSpan TickInterval { get; init; } = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>Where the server reports trouble (a full disk); nothing when null.</summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory? Logs { get; init; }
+
     /// <summary>The Raft group the KV service runs in (one group per process for now).</summary>
     public string GroupId { get; init; } = "kv";
 

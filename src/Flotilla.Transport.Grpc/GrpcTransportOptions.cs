@@ -3,8 +3,13 @@ namespace Flotilla.Transport.Grpc;
 /// <summary>Limits and timings of the real peer network. The defaults suit a LAN cluster.</summary>
 public sealed record GrpcTransportOptions
 {
-    /// <summary>Largest request, reply or message, sent or received (both the client and the server enforce it).</summary>
-    public int MaxMessageBytes { get; init; } = 64 * 1024 * 1024;
+    /// <summary>Largest request, reply or message, sent or received (both the client and the server enforce it). The
+    /// default carries Raft's largest message with room to spare (an append batch is <c>MaxAppendBytes</c>, 1 MiB, or
+    /// one entry; a snapshot chunk is 256 KiB) while bounding what one peer connection can make a node buffer.</summary>
+    public int MaxMessageBytes { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>What one framed-TCP peer listener lets a connection cost (connections, first-frame and idle timeouts).</summary>
+    public Tcp.TcpListenerLimits TcpLimits { get; init; } = new();
 
     /// <summary>One-way messages queued per peer while the stream is slow or down; beyond this they are dropped.</summary>
     public int OutboundQueueLength { get; init; } = 4096;
@@ -36,6 +41,7 @@ public sealed record GrpcTransportOptions
         if (MaxMessageBytes <= 0) throw new ArgumentOutOfRangeException(nameof(MaxMessageBytes));
         if (OutboundQueueLength <= 0) throw new ArgumentOutOfRangeException(nameof(OutboundQueueLength));
         if (InboundPendingMax <= 0) throw new ArgumentOutOfRangeException(nameof(InboundPendingMax));
+        TcpLimits.Validate();
         if (CallDeadlineMax <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(CallDeadlineMax));
         if (ReconnectBackoffMin <= TimeSpan.Zero || ReconnectBackoffMax < ReconnectBackoffMin)
             throw new ArgumentOutOfRangeException(nameof(ReconnectBackoffMin));

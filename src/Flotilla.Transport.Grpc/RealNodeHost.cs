@@ -41,6 +41,7 @@ public sealed class RealNodeHost : IAsyncDisposable
 
     public RealNodeHost(RealNodeHostOptions options)
     {
+        options.ClientLimits.Validate();
         if (options.Protocol == PeerProtocol.Tcp && options.TcpListen is null)
             throw new ArgumentException("PeerProtocol.Tcp needs TcpListen", nameof(options));
         _options = options;
@@ -98,6 +99,8 @@ public sealed class RealNodeHost : IAsyncDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_app is not null) throw new InvalidOperationException("the host was already started; build a new one to restart a node");
         _app = _builder.Build();
+        var limiter = new ClientCallLimiter(_options.ClientLimits);
+        _app.Use((context, next) => limiter.InvokeAsync(context, next));
         if (_options.ServeGrpcPeers ?? _options.Protocol == PeerProtocol.Grpc) _app.MapGrpcService<PeerService>();
         foreach (var map in _extraMaps) map(_app);
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -155,8 +158,14 @@ public sealed class RealNodeHost : IAsyncDisposable
             // keeps several batches in flight instead of waiting a round trip for each WINDOW_UPDATE.
             kestrel.Limits.Http2.InitialConnectionWindowSize = 4 * 1024 * 1024;
             kestrel.Limits.Http2.InitialStreamWindowSize = 2 * 1024 * 1024;
+            options.ClientLimits.ApplyTo(kestrel.Limits);
         });
+        // Client services get the client limits; the peer service keeps the (larger) peer message limit.
         builder.Services.AddGrpc(grpc =>
+        {
+            grpc.MaxReceiveMessageSize = options.ClientLimits.MaxReceiveMessageBytes;
+            grpc.MaxSendMessageSize = options.ClientLimits.MaxSendMessageBytes;
+        }).AddServiceOptions<PeerService>(grpc =>
         {
             grpc.MaxReceiveMessageSize = options.Transport.MaxMessageBytes;
             grpc.MaxSendMessageSize = options.Transport.MaxMessageBytes;

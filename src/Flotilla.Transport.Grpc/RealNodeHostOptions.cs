@@ -20,6 +20,9 @@ public sealed record RealNodeHostOptions
 
     public GrpcTransportOptions Transport { get; init; } = new();
 
+    /// <summary>What clients of the Kestrel port may cost (message sizes, connections, streams, calls in flight).</summary>
+    public ClientPortLimits ClientLimits { get; init; } = new();
+
     /// <summary>How peer traffic travels: gRPC on the Kestrel port (default) or framed TCP on <see cref="TcpListen"/>.</summary>
     public PeerProtocol Protocol { get; init; } = PeerProtocol.Grpc;
 

@@ -37,6 +37,11 @@ internal sealed class RecordingHandler(NodeContext node) : IRpcHandler
                     return BitConverter.GetBytes(BitConverter.ToInt32(request.Span) + 1);
                 case "test/big":
                     return new byte[BitConverter.ToInt32(request.Span)];
+                case "test/delay":
+                    Exit();
+                    try { await Task.Delay(BitConverter.ToInt32(request.Span), cancellationToken); }
+                    finally { Enter(); }
+                    return request.ToArray();
                 case "test/slow":
                     Exit();
                     try { await Task.Delay(Timeout.Infinite, cancellationToken); }

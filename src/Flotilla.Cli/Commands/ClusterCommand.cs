@@ -154,7 +154,7 @@ public static class ClusterCommand
         foreach (var (endpoint, s) in rows)
         {
             if (s is null) table.AddRow("?", endpoint.ToString(), "-", "[red]unreachable[/]", "-", "-", "-", "-", "-", "-", "-", "-");
-            else table.AddRow($"n{s.Id}", s.Address, s.Pid.ToString(), s.Role == "Leader" ? "[green]Leader[/]" : s.Role, s.Term.ToString(),
+            else table.AddRow($"n{s.Id}", s.Address, s.Pid.ToString(), RoleCell(s), s.Term.ToString(),
                 s.Leader == 0 ? "-" : $"n{s.Leader}", s.CommitIndex.ToString(), s.AppliedIndex.ToString(), s.LogEntries.ToString(),
                 Bytes(s.PersistedBytes), s.SnapshotIndex.ToString(), s.LastSnapshotBytes == 0 ? "-" : Bytes(s.LastSnapshotBytes));
         }
@@ -162,6 +162,12 @@ public static class ClusterCommand
         // Not a terminal (a pipe, a file): do not wrap the table at 80 columns.
         if (!ReferenceEquals(output, Console.Out) || Console.IsOutputRedirected) console.Profile.Width = 200;
         console.Write(table);
+    }
+
+    private static string RoleCell(StatusReply s)
+    {
+        var role = s.Role == "Leader" ? "[green]Leader[/]" : s.Role;
+        return s.StorageError.Length == 0 ? role : $"{role} [red]{Markup.Escape(s.StorageError)}[/]";
     }
 
     private static void PrintJson(List<(Uri Endpoint, StatusReply? Status)> rows, TextWriter output)
@@ -173,6 +179,7 @@ public static class ClusterCommand
                 ["leader"] = s.Leader == 0 ? null : s.Leader, ["commit_index"] = s.CommitIndex, ["applied_index"] = s.AppliedIndex,
                 ["last_index"] = s.LastIndex, ["persisted_bytes"] = s.PersistedBytes, ["snapshot_index"] = s.SnapshotIndex,
                 ["snapshots_taken"] = s.SnapshotsTaken, ["log_entries"] = s.LogEntries, ["last_snapshot_bytes"] = s.LastSnapshotBytes, ["uptime_ms"] = s.UptimeMs, ["reachable"] = true,
+                ["storage_error"] = s.StorageError.Length == 0 ? null : s.StorageError,
             }
             : new Dictionary<string, object?> { ["address"] = r.Endpoint.ToString(), ["reachable"] = false });
         output.WriteLine(JsonSerializer.Serialize(items));

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
@@ -57,7 +58,12 @@ public static class KvCommand
             catch (FormatException) { throw new CliException($"--listen must be ip:port, not '{parse.GetValue(listen)}'", ExitCodes.Usage); }
             var directory = Path.GetFullPath(parse.GetValue(data)!);
             KvServerHost host;
-            try { host = await KvServerHost.StartAsync(endpoint, directory, cancellationToken: cancellationToken); }
+            // Trouble while serving (a full disk, a failed one) goes to stderr, one line each.
+            using var logs = LoggerFactory.Create(b => b
+                .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
+                .AddSimpleConsole(o => o.SingleLine = true)
+                .AddFilter((category, level) => level >= LogLevel.Warning && !category!.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal)));
+            try { host = await KvServerHost.StartAsync(endpoint, directory, cancellationToken: cancellationToken, logs: logs); }
             catch (InvalidDataException e) { throw new CliException($"{directory}: {e.Message}", ExitCodes.BadInput, e); }
             catch (Flotilla.Wal.WalCorruptionException e) { throw new CliException($"refusing to start: the write-ahead log in {directory} is damaged: {e.Message}", ExitCodes.BadInput, e); }
             catch (Flotilla.Wal.Snapshots.SnapshotCorruptionException e) { throw new CliException($"refusing to start: the snapshot in {directory} is unusable: {e.Message}", ExitCodes.BadInput, e); }

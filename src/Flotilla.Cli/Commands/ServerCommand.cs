@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Net;
@@ -62,8 +63,14 @@ public static class ServerCommand
             {
                 throw new CliException("--peer-listen needs --peer-urls", ExitCodes.Usage);
             }
+            // Trouble while serving (a full disk) goes to stderr, one line each.
+            using var logs = LoggerFactory.Create(b => b
+                .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
+                .AddSimpleConsole(o => o.SingleLine = true)
+                .AddFilter((category, level) => level >= LogLevel.Warning && category?.StartsWith("Flotilla.Server", StringComparison.Ordinal) == true));
             var options = new ServerOptions
             {
+                Logs = logs,
                 Id = self,
                 Listen = ParseEndPoint(listenAt, "--listen"),
                 Members = members,

@@ -60,6 +60,12 @@ public sealed class GrpcKvChannel : IKvChannel, IDisposable
         {
             return KvCall<T>.Reject(e.Status.Detail);
         }
+        catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted && e.Status.Detail.StartsWith("disk full (", StringComparison.Ordinal))
+        {
+            // The server's disk is full: retryable (elsewhere, or once space is freed), not a malformed request. Counted
+            // like a lost reply, because when the disk filled during the put it may have applied.
+            return KvCall<T>.Lost($"{e.StatusCode}: {e.Status.Detail}");
+        }
         catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
         {
             // The transport refused an oversized message: as malformed as an oversized value.

@@ -93,11 +93,7 @@ public sealed class ReplicatedKvServer : IRpcHandler
         throw new KvOutcomeUnknownException(submitted.Status);
     }
 
-    private static T Decode<T>(MessageParser<T> parser, ReadOnlyMemory<byte> bytes) where T : IMessage<T>
-    {
-        try { return parser.ParseFrom(bytes.Span); }
-        catch (InvalidProtocolBufferException e) { throw new KvInvalidArgumentException($"malformed {typeof(T).Name}: {e.Message}"); }
-    }
+    private static T Decode<T>(MessageParser<T> parser, ReadOnlyMemory<byte> bytes) where T : IMessage<T> => KvWire.Parse(parser, bytes.Span);
 }
 
 /// <summary>The put was proposed but this replica cannot tell whether it applied (leadership lost, timeout,

@@ -33,6 +33,7 @@ public sealed class KvRequestHandler(KvStateMachine state, IKvLog? log = null)
     public async Task<KvHandled<PutReply>> PutAsync(PutRequest request, CancellationToken cancellationToken = default)
     {
         if (KvLimits.Validate(request) is { } why) return KvHandled<PutReply>.Invalid(why);
+        if (log is not null) await log.EnsureWritableAsync(cancellationToken);
         var reply = state.Apply(request);
         if (reply.Error == KvError.Ok) log?.Append(request);
         await WaitDurableAsync(cancellationToken);

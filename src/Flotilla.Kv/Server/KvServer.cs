@@ -35,6 +35,8 @@ public sealed class KvServer : IRpcHandler
     /// <summary>Builds a durable server: recovers the state from the node's disk first.</summary>
     public static async Task<(KvServer Server, KvDurableLog Log)> OpenDurableAsync(NodeContext context, KvDurableLogOptions? options = null)
     {
+        options ??= new KvDurableLogOptions();
+        options = options with { Time = context.Time, Log = options.Log ?? Microsoft.Extensions.Logging.LoggerFactoryExtensions.CreateLogger<KvDurableLog>(context.Logs) };
         var log = await KvDurableLog.OpenAsync(context.Storage, options);
         return (new KvServer(context, log.State, log), log);
     }
@@ -64,11 +66,7 @@ public sealed class KvServer : IRpcHandler
         // The KV service has no one-way messages; drop them as a network would drop garbage.
     }
 
-    private static T Decode<T>(MessageParser<T> parser, ReadOnlyMemory<byte> bytes) where T : IMessage<T>
-    {
-        try { return parser.ParseFrom(bytes.Span); }
-        catch (InvalidProtocolBufferException e) { throw new KvInvalidArgumentException($"malformed {typeof(T).Name}: {e.Message}"); }
-    }
+    private static T Decode<T>(MessageParser<T> parser, ReadOnlyMemory<byte> bytes) where T : IMessage<T> => KvWire.Parse(parser, bytes.Span);
 }
 
 /// <summary>A request was malformed and was not applied. The message says why, prefixed with "invalid argument: ".</summary>

@@ -72,6 +72,16 @@ public sealed class KvStateMachine
         return machine;
     }
 
+    /// <summary>Becomes a copy of <paramref name="other"/> (keys, values, versions, counters), in place, so whoever
+    /// holds this machine sees the other's state: how a store rolls back to what its disk holds.</summary>
+    public void ReplaceWith(KvStateMachine other)
+    {
+        _entries.Clear();
+        foreach (var (key, entry) in other._entries) _entries[key] = entry;
+        DataBytes = other.DataBytes;
+        AppliedPuts = other.AppliedPuts;
+    }
+
     /// <summary>The stored keys, for tests and tools (ordinal order).</summary>
     public IReadOnlyList<string> Keys() => _entries.Keys.Order(StringComparer.Ordinal).ToList();
 

@@ -9,6 +9,9 @@ namespace Flotilla.Kv.Storage;
 /// </summary>
 public interface IKvLog
 {
+    /// <summary>Throws (<see cref="KvDiskFullException"/>) when the log cannot take a put now, before the server applies it.</summary>
+    ValueTask EnsureWritableAsync(CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+
     /// <summary>Stages an applied put; returns its sequence number. Not durable yet.</summary>
     long Append(PutRequest put);
 

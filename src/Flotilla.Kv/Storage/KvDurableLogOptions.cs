@@ -1,4 +1,5 @@
 using Flotilla.Wal;
+using Microsoft.Extensions.Logging;
 
 namespace Flotilla.Kv.Storage;
 
@@ -16,4 +17,16 @@ public sealed record KvDurableLogOptions
     /// <summary>When the log's synced size passes this, the state is written as a snapshot and the log compacted, so
     /// restart time and disk use are bounded by the data, not by the number of puts ever made.</summary>
     public long CompactAfterBytes { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>How errors name the store's location ("disk full (PATH)"): the data directory on a real server.</summary>
+    public string DisplayPath { get; init; } = "kv";
+
+    /// <summary>While the disk is full, a put tries at most this often whether space came back (by writing a probe
+    /// file as large as a new log segment); the others are refused at once.</summary>
+    public TimeSpan DiskFullProbeInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Where disk-full and storage failures are reported; none when null.</summary>
+    public ILogger? Log { get; init; }
 }

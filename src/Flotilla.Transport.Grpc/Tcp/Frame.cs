@@ -56,22 +56,63 @@ internal readonly record struct Frame(FrameKind Kind, long Id, NodeId From, stri
         return Parse(body);
     }
 
-    /// <summary><see cref="ReadAsync"/> for a dedicated reader thread: blocks until a frame arrives.</summary>
-    public static Frame? Read(Stream input, byte[] prefix, int frameBytesMax)
+    /// <summary><see cref="ReadAsync"/> for a dedicated reader thread: blocks until a frame arrives. With
+    /// <paramref name="closeOnOversized"/> (the listener, whose peers are untrusted) a frame over the limit throws
+    /// <see cref="InvalidDataException"/> before its body is read, instead of being skipped.
+    /// <para>Memory follows the bytes that actually arrived, never the length a frame declares: a large body is staged
+    /// in pooled buffers as it comes in and copied into an array of its exact size (which the handler then owns) only
+    /// once complete, so a peer that declares a big frame and stalls pins at most one pooled chunk.</para></summary>
+    public static Frame? Read(Stream input, byte[] prefix, int frameBytesMax, bool closeOnOversized = false)
     {
         var got = input.ReadAtLeast(prefix.AsSpan(0, PrefixBytes), PrefixBytes, throwOnEndOfStream: false);
         if (got == 0) return null;
         var length = LengthOf(prefix, got);
         if (length > (uint)frameBytesMax)
         {
+            if (closeOnOversized) throw new InvalidDataException($"frame of {length} bytes exceeds the limit of {frameBytesMax}");
             var header = new byte[HeaderBytes];
             input.ReadExactly(header);
             Skip(input, length - HeaderBytes);
             return Oversized(header, length);
         }
-        var body = new byte[length];
-        input.ReadExactly(body);
-        return Parse(body);
+        return Parse(ReadBody(input, (int)length));
+    }
+
+    /// <summary>Bodies up to this are read straight into their own array; larger ones are staged (see <see cref="Read"/>).</summary>
+    internal const int StagingChunkBytes = 64 * 1024;
+
+    private static byte[] ReadBody(Stream input, int length)
+    {
+        if (length <= StagingChunkBytes)
+        {
+            var small = new byte[length];
+            input.ReadExactly(small);
+            return small;
+        }
+        var staged = ArrayPool<byte>.Shared.Rent(StagingChunkBytes);
+        try
+        {
+            var filled = 0;
+            while (filled < length)
+            {
+                if (filled == staged.Length)
+                {
+                    // Grow only once the current buffer is full of received bytes.
+                    var larger = ArrayPool<byte>.Shared.Rent(Math.Min(length, staged.Length * 2));
+                    staged.AsSpan(0, filled).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(staged);
+                    staged = larger;
+                }
+                var n = input.Read(staged, filled, Math.Min(length, staged.Length) - filled);
+                if (n == 0) throw new EndOfStreamException("connection closed inside a frame");
+                filled += n;
+            }
+            return staged.AsSpan(0, length).ToArray();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(staged);
+        }
     }
 
     private static uint LengthOf(byte[] prefix, int got)

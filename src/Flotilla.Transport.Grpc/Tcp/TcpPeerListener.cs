@@ -21,6 +21,8 @@ public sealed class TcpPeerListener : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _connections = [];
     private Task _accepting = Task.CompletedTask;
+    private readonly ConnectionWatchdog _watchdog;
+    private long _refused;
 
     private readonly PeerSecurity _security;
     private readonly Func<NodeId, bool> _isMember;
@@ -36,7 +38,11 @@ public sealed class TcpPeerListener : IAsyncDisposable
         _options = options;
         _log = log;
         _listener = new TcpListener(listen);
+        _watchdog = new ConnectionWatchdog(options.TcpLimits, reason => _log.LogWarning("{Node}: closing a peer connection that {Reason}", _node.Id, reason));
     }
+
+    /// <summary>Inbound connections open now (at most <see cref="TcpListenerLimits.MaxConnections"/>).</summary>
+    public int OpenConnections => _watchdog.Count;
 
     /// <summary>The bound endpoint (the real port when asked for port 0).</summary>
     public IPEndPoint LocalEndPoint => (IPEndPoint)_listener.LocalEndpoint;
@@ -59,8 +65,16 @@ public sealed class TcpPeerListener : IAsyncDisposable
                 _log.LogWarning(e, "{Node}: accept failed", _node.Id);
                 continue;
             }
+            if (_watchdog.TryAdmit(socket) is not { } admitted)
+            {
+                // Refused before a thread exists for it. Logged sparingly: a flood must not become a log flood.
+                if (Interlocked.Increment(ref _refused) % 1000 == 1)
+                    _log.LogWarning("{Node}: refused a peer connection: {Max} are open ({Refused} refused so far)", _node.Id, _options.TcpLimits.MaxConnections, _refused);
+                socket.Dispose();
+                continue;
+            }
             socket.NoDelay = true;
-            var serving = ServeOnThread(socket);
+            var serving = ServeOnThread(socket, admitted);
             lock (_connections)
             {
                 _connections.RemoveAll(t => t.IsCompleted);
@@ -75,13 +89,17 @@ public sealed class TcpPeerListener : IAsyncDisposable
     /// <see cref="NodeContext.Execute"/>): one thread wake per message instead of three (epoll thread, pool worker,
     /// node scheduler). A node has a handful of peers, so a thread per inbound connection is cheap.
     /// </summary>
-    private Task ServeOnThread(Socket socket)
+    private Task ServeOnThread(Socket socket, ConnectionWatchdog.Watched admitted)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
         {
-            try { Serve(socket); }
-            finally { done.TrySetResult(); }
+            try { Serve(socket, admitted); }
+            finally
+            {
+                admitted.Dispose();
+                done.TrySetResult();
+            }
         })
         {
             IsBackground = true,
@@ -91,7 +109,7 @@ public sealed class TcpPeerListener : IAsyncDisposable
         return done.Task;
     }
 
-    private void Serve(Socket socket)
+    private void Serve(Socket socket, ConnectionWatchdog.Watched admitted)
     {
         // Not disposed: handlers that finish after the connection ended still release these.
         var closed = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
@@ -101,6 +119,7 @@ public sealed class TcpPeerListener : IAsyncDisposable
         var pending = new SemaphoreSlim(_options.InboundPendingMax, _options.InboundPendingMax);
         // Calls in progress by id, so a Cancel frame can fire the handler's token.
         var running = new ConcurrentDictionary<long, CancellationTokenSource>();
+        admitted.CallsRunning = () => running.Count;
         var remote = socket.RemoteEndPoint;
         var network = new NetworkStream(socket, ownsSocket: true);
         // The read below blocks; closing the socket is what ends it when the listener stops.
@@ -112,8 +131,10 @@ public sealed class TcpPeerListener : IAsyncDisposable
             (stream, var member) = Authenticate(network, closed.Token);
             using var input = new BufferedStream(stream, 64 * 1024);
             var frameBytesMax = Frame.FrameBytesMax(_options.MaxMessageBytes);
-            while (Frame.Read(input, prefix, frameBytesMax) is { } frame)
+            // The listener's peers are untrusted: a frame over the limit closes the connection unread.
+            while (Frame.Read(input, prefix, frameBytesMax, closeOnOversized: true) is { } frame)
             {
+                admitted.FrameArrived();
                 if (frame.Kind == FrameKind.Cancel)
                 {
                     if (running.TryGetValue(frame.Id, out var abandoned)) CancelQuietly(abandoned);
@@ -125,10 +146,6 @@ public sealed class TcpPeerListener : IAsyncDisposable
                 pending.Wait(closed.Token);
                 switch (frame.Kind)
                 {
-                    case FrameKind.Message when frame.IsOversized:
-                        _log.LogWarning("{Node}: dropped a one-way message of {Bytes} bytes from {From}: over the limit", _node.Id, frame.OversizedBytes, frame.From);
-                        pending.Release();
-                        break;
                     case FrameKind.Message:
                         _node.Execute(() => Deliver(frame, pending));
                         break;
@@ -203,11 +220,7 @@ public sealed class TcpPeerListener : IAsyncDisposable
         try
         {
             byte[] reply;
-            if (call.IsOversized)
-            {
-                reply = Failure(call.Id, $"ResourceExhausted: request frame of {call.OversizedBytes} bytes exceeds the limit");
-            }
-            else try
+            try
             {
                 var cancel = callCancelled.Token;
                 var payload = await _node.InvokeAsync(() => _node.Router.HandleCallAsync(call.From, call.Method, call.Payload, cancel).AsTask()).ConfigureAwait(false);
@@ -248,6 +261,7 @@ public sealed class TcpPeerListener : IAsyncDisposable
         await _stop.CancelAsync().ConfigureAwait(false);
         _listener.Stop();
         await _accepting.ConfigureAwait(false);
+        _watchdog.Dispose();
         Task[] serving;
         lock (_connections) serving = [.. _connections];
         await Task.WhenAll(serving).ConfigureAwait(false);
