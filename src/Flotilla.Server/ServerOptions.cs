@@ -34,9 +34,6 @@ public sealed record ServerOptions
     /// <summary>Raft tick; elections time out after 40–80 ticks, heartbeats every 10.</summary>
     public TimeSpan TickInterval { get; init; } = TimeSpan.FromMilliseconds(10);
 
-    /// <summary>Where the server reports trouble (a full disk); nothing when null.</summary>
-    public Microsoft.Extensions.Logging.ILoggerFactory? Logs { get; init; }
-
     /// <summary>The Raft group the KV service runs in (one group per process for now).</summary>
     public string GroupId { get; init; } = "kv";
 
@@ -63,7 +60,8 @@ public sealed record ServerOptions
     /// <summary>TLS on the framed-TCP peer connections (mutual); null: cleartext.</summary>
     public Flotilla.Transport.Grpc.TlsSettings? PeerTls { get; init; }
 
-    /// <summary>Where the node, the transport (e.g. refused peer connections) and Kestrel log; null: nowhere.</summary>
+    /// <summary>Where the node, the transport (e.g. refused peer connections), Kestrel and storage trouble (a full disk)
+    /// log; null: nowhere.</summary>
     public Microsoft.Extensions.Logging.ILoggerFactory? Logs { get; init; }
 
     /// <summary>Whether the Admin service is mapped at all.</summary>

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Net;
@@ -63,14 +62,8 @@ public static class ServerCommand
             {
                 throw new CliException("--peer-listen needs --peer-urls", ExitCodes.Usage);
             }
-            // Trouble while serving (a full disk) goes to stderr, one line each.
-            using var logs = LoggerFactory.Create(b => b
-                .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
-                .AddSimpleConsole(o => o.SingleLine = true)
-                .AddFilter((category, level) => level >= LogLevel.Warning && category?.StartsWith("Flotilla.Server", StringComparison.Ordinal) == true));
             var options = new ServerOptions
             {
-                Logs = logs,
                 Id = self,
                 Listen = ParseEndPoint(listenAt, "--listen"),
                 Members = members,
@@ -80,8 +73,8 @@ public static class ServerCommand
                 SnapshotThresholdBytes = parse.GetValue(snapshot) ?? 8 << 20,
                 MetricsListen = parse.GetValue(metrics) is { } m ? ParseEndPoint(m, "--metrics-listen") : null,
             };
-            // Warnings on stdout (the launcher's server.log): refused peer connections, handler failures. Stderr stays
-            // for the one-line error of a failed start.
+            // Warnings on stdout (the launcher's server.log): refused peer connections, handler failures, a full disk.
+            // Stderr stays for the one-line error of a failed start.
             using var logs = LoggerFactory.Create(b => b
                 .AddSimpleConsole(c => { c.SingleLine = true; c.TimestampFormat = "HH:mm:ss.fff "; })
                 .SetMinimumLevel(LogLevel.Warning)

@@ -62,6 +62,15 @@ public sealed class ShardServerApplication(ShardServerOptions options) : IServer
     public void MapApi(RealNodeHost host)
     {
         host.Builder.Services.AddSingleton(this);
+        // A pull reply carries a whole shard: the KV client port's 1 MiB message cap (KvLimits.ClientPort) would leave
+        // a larger shard stuck in Pulling forever. Group-to-group calls get the peer message limit instead, which is
+        // also the most a shard's install entry can carry through Raft (docs/shardkv-design.md, "Limits").
+        var groupMessageBytesMax = new GrpcTransportOptions().MaxMessageBytes;
+        host.Builder.Services.AddGrpc().AddServiceOptions<ShardGroupGrpcService>(grpc =>
+        {
+            grpc.MaxReceiveMessageSize = groupMessageBytesMax;
+            grpc.MaxSendMessageSize = groupMessageBytesMax;
+        });
         host.MapServices(app =>
         {
             app.MapGrpcService<ShardCtlGrpcService>();
