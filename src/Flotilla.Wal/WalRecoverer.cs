@@ -149,7 +149,22 @@ internal static partial class WalRecoverer
         if (segments.Count > 0 && segments[^1].File is { } tail) await tail.FlushAsync(ct);
         if (segments.Count > 0 || directoryDirty) await fs.SyncDirectoryAsync(ct);
         if (segments.Count > 0 && segments[^1].Sequence != durable.LastSequence)
-            await new Manifest(segments[^1].Sequence, segments[^1].FirstIndex).WriteAsync(fs, directory, ct);
+        {
+            try
+            {
+                await new Manifest(segments[^1].Sequence, segments[^1].FirstIndex).WriteAsync(fs, directory, ct);
+            }
+            catch (IOException e) when (DiskFull.Is(e))
+            {
+                // The last segment is intact and durable (its header was checked above); only the manifest's record of
+                // it is behind, because a rotation ran out of space right after making it. Replacing the manifest needs
+                // a block the full disk does not have: refusing to open here would stop reads too. Leave the manifest
+                // one segment behind; the next rotation, or the next open with space, writes it. Until then, losing that
+                // whole last segment would go unnoticed (docs/wal.md, "What is and is not detected").
+                var temp = Manifest.FileName(directory) + ".tmp";
+                if (fs.Exists(temp)) fs.Delete(temp);
+            }
+        }
 
         var torn = tailScan is { IsClean: false } ? tailScan : null;
         var recovery = new WalRecovery
