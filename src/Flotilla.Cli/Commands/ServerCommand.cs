@@ -84,7 +84,10 @@ public static class ServerCommand
             catch (ArgumentException e) { throw new CliException(e.Message, ExitCodes.Usage); }
 
             var output = parse.InvocationConfiguration.Output;
-            var application = ShardServerFlags.Application(parse, members);
+            // The sharded store's migration calls prove the peers' secret; a lone member without one still refuses
+            // strangers (credentials nobody else has), as its peer port does; --insecure-peers: unauthenticated.
+            var application = ShardServerFlags.Application(parse, members,
+                options.Credentials ?? (options.InsecurePeers ? null : Flotilla.Transport.Grpc.ClusterCredentials.Unshared("unshared")));
             await using var server = await StartAsync(options, application, ct);
             output.WriteLine($"flotilla server n{self.Value} serving {server.Address} (pid {Environment.ProcessId}); members {string.Join(", ", members.OrderBy(x => x.Key).Select(x => $"n{x.Key.Value}={x.Value.Authority}"))}" +
                 (peerListenAt is null ? "; raft over gRPC" : $"; raft over framed TCP at {peerListenAt}") + ShardServerFlags.Describe(application));

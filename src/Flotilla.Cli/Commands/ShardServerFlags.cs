@@ -26,8 +26,10 @@ internal static class ShardServerFlags
         command.Options.Add(Shards);
     }
 
-    /// <summary>The application the flags ask for: the sharded store with --shard-groups, else the replicated KV.</summary>
-    public static IServerApplication Application(ParseResult parse, IReadOnlyDictionary<Flotilla.Runtime.NodeId, Uri> members)
+    /// <summary>The application the flags ask for: the sharded store with --shard-groups, else the replicated KV;
+    /// <paramref name="credentials"/>: what its group-to-group migration calls prove (null: unauthenticated).</summary>
+    public static IServerApplication Application(ParseResult parse, IReadOnlyDictionary<Flotilla.Runtime.NodeId, Uri> members,
+        Flotilla.Transport.Grpc.ClusterCredentials? credentials)
     {
         if (parse.GetValue(Groups) is not { } text)
         {
@@ -40,6 +42,7 @@ internal static class ShardServerFlags
             ShardCount = parse.GetValue(Shards),
             Gids = Parse(text),
             Controllers = members.OrderBy(m => m.Key.Value).Select(m => $"http://{m.Value.Authority}").ToList(),
+            Credentials = credentials,
         };
         try { options.Validate(); }
         catch (ArgumentException e) { throw new CliException($"--shard-groups/--shards: {e.Message}", ExitCodes.Usage); }

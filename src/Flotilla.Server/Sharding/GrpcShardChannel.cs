@@ -6,6 +6,7 @@ using Flotilla.ShardCtl.Protos;
 using Flotilla.ShardGroup.Protos;
 using Flotilla.ShardKv.Controller;
 using Flotilla.ShardKv.Rpc;
+using Flotilla.Transport.Grpc;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -17,11 +18,15 @@ namespace Flotilla.Server.Sharding;
 /// every group leader's migration driver. Endpoints are the processes' gRPC addresses as configurations carry them
 /// (<c>http://127.0.0.1:7001</c>): controller queries go to <c>flotilla.shardctl.v1.ShardCtl.Query</c>, gets and
 /// puts to the public <c>flotilla.kv.v1.Kv</c> (the group named in a <c>flotilla-gid</c> header, a routing hint),
-/// pull and delete to <c>flotilla.shardgroup.v1.ShardGroup.Call</c>. One HTTP/2 channel per endpoint, created on
+/// pull and delete to <c>flotilla.shardgroup.v1.ShardGroup.Call</c>, which carry a <see cref="ClusterCallProof"/> of the
+/// request when the channel has the cluster's credentials. One HTTP/2 channel per endpoint, created on
 /// first use; never throws for network trouble (an unanswered call is <see cref="KvCallOutcome.NoAnswer"/>).
 /// </summary>
-public sealed class GrpcShardChannel : IShardChannel, IDisposable
+public sealed class GrpcShardChannel(ClusterCredentials? credentials = null) : IShardChannel, IDisposable
 {
+    /// <summary>What the proof of a <c>ShardGroup.Call</c> covers (with <see cref="GroupCallMessage"/>).</summary>
+    public const string GroupCallPurpose = "flotilla.shardgroup.v1.ShardGroup/Call";
+
     /// <summary>The request header naming the group a Kv request is meant for.</summary>
     public const string GidHeader = "flotilla-gid";
 
@@ -67,10 +72,18 @@ public sealed class GrpcShardChannel : IShardChannel, IDisposable
     private Task<KvCall<ShardMoveReply>> GroupCallAsync(string endpoint, int gid, string method, ShardMoveRequest request, TimeSpan timeout, CancellationToken cancellationToken) =>
         CallAsync(endpoint, async (c, o) =>
         {
-            var reply = await c.Group.CallAsync(new GroupCallRequest { Gid = gid, Method = method, Payload = ByteString.CopyFrom(request.Encode()) }, o);
+            var call = new GroupCallRequest { Gid = gid, Method = method, Payload = ByteString.CopyFrom(request.Encode()) };
+            if (credentials is not null)
+                o = o.WithHeaders(new Metadata { { ClusterCallProof.Header, ClusterCallProof.Compute(credentials, GroupCallPurpose, GroupCallMessage(call)) } });
+            var reply = await c.Group.CallAsync(call, o);
             // Not hosted there (a stale member list): as good as a follower's refusal.
             return reply.Handled ? ShardMoveReply.Decode(reply.Payload.Span) : new ShardMoveReply { Status = ShardStatus.WrongServer };
         }, timeout, cancellationToken);
+
+    /// <summary>The bytes a group call's proof covers: the request's fields re-encoded (unknown fields dropped), so
+    /// caller and server hash the same bytes whatever else travelled with the request.</summary>
+    public static byte[] GroupCallMessage(GroupCallRequest request) =>
+        new GroupCallRequest { Gid = request.Gid, Method = request.Method, Payload = request.Payload }.ToByteArray();
 
     private static Metadata Gid(int gid) => new() { { GidHeader, gid.ToString(System.Globalization.CultureInfo.InvariantCulture) } };
 

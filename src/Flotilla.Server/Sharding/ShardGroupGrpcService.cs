@@ -1,13 +1,16 @@
 using Flotilla.Runtime;
 using Flotilla.ShardGroup.Protos;
 using Flotilla.ShardKv.Rpc;
+using Flotilla.Transport.Grpc;
 using Google.Protobuf;
 using Grpc.Core;
 
 namespace Flotilla.Server.Sharding;
 
 /// <summary><c>flotilla.shardgroup.v1.ShardGroup</c>: a local group replica's shard states (for <c>flotilla shard
-/// status</c>) and the migration calls between groups (pull, delete), answered by that group's server.</summary>
+/// status</c>, open: states only, no data) and the migration calls between groups (pull, delete), answered by that
+/// group's server. A migration call exports or deletes shard data, so it must prove the cluster's credentials
+/// (<see cref="ClusterCallProof"/>, checked before anything else; none configured: <c>--insecure-peers</c>).</summary>
 internal sealed class ShardGroupGrpcService(NodeContext context, ShardServerApplication application) : ShardGroup.Protos.ShardGroup.ShardGroupBase
 {
     public override Task<GroupStatusReply> Status(GroupStatusRequest request, ServerCallContext call) =>
@@ -26,8 +29,11 @@ internal sealed class ShardGroupGrpcService(NodeContext context, ShardServerAppl
             return Task.FromResult(reply);
         });
 
-    public override Task<GroupCallReply> Call(GroupCallRequest request, ServerCallContext call) =>
-        context.InvokeAsync(async () =>
+    public override Task<GroupCallReply> Call(GroupCallRequest request, ServerCallContext call)
+    {
+        if (application.Options.Credentials is { } credentials)
+            ClusterCallProof.Verify(credentials, call.RequestHeaders, GrpcShardChannel.GroupCallPurpose, GrpcShardChannel.GroupCallMessage(request));
+        return context.InvokeAsync(async () =>
         {
             if (!application.Groups.TryGetValue(request.Gid, out var group)) return new GroupCallReply();
             ShardMoveRequest move;
@@ -41,4 +47,5 @@ internal sealed class ShardGroupGrpcService(NodeContext context, ShardServerAppl
             };
             return reply is null ? new GroupCallReply() : new GroupCallReply { Handled = true, Payload = ByteString.CopyFrom(reply.Encode()) };
         });
+    }
 }

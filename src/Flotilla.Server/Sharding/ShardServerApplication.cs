@@ -30,7 +30,7 @@ public sealed class ShardServerApplication(ShardServerOptions options) : IServer
     public const string GidHeader = GrpcShardChannel.GidHeader;
 
     private readonly SortedDictionary<int, ShardGroupServer> _groups = new();
-    private readonly GrpcShardChannel _channel = new();
+    private readonly GrpcShardChannel _channel = new(options.Credentials);
     private ShardControllerServer? _controller;
 
     public ShardServerOptions Options => options;
@@ -71,6 +71,7 @@ public sealed class ShardServerApplication(ShardServerOptions options) : IServer
             grpc.MaxReceiveMessageSize = groupMessageBytesMax;
             grpc.MaxSendMessageSize = groupMessageBytesMax;
         });
+        host.Builder.Services.AddKvGrpcApi<ShardedKvGrpcService>();
         host.MapServices(app =>
         {
             app.MapGrpcService<ShardCtlGrpcService>();

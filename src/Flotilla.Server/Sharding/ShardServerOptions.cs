@@ -14,6 +14,12 @@ public sealed record ShardServerOptions
     /// poll it there for the next configuration.</summary>
     public IReadOnlyList<string> Controllers { get; init; } = [];
 
+    /// <summary>The cluster's credentials: the group-to-group migration calls (<c>ShardGroup.Call</c>: pull, delete)
+    /// must prove them (<see cref="Flotilla.Transport.Grpc.ClusterCallProof"/>) and the drivers' calls carry that proof.
+    /// Null: those calls are not authenticated (<c>--insecure-peers</c>). <c>flotilla server</c> passes the
+    /// <c>--cluster-secret-file</c> credentials (a lone member without one: credentials nobody else has).</summary>
+    public Flotilla.Transport.Grpc.ClusterCredentials? Credentials { get; init; }
+
     public void Validate()
     {
         if (ShardCount is < 1 or > 1024) throw new ArgumentException($"a sharded store has 1 to 1024 shards, not {ShardCount}");

@@ -6,16 +6,18 @@ using Grpc.Core;
 namespace Flotilla.Server.Sharding;
 
 /// <summary>The public <c>flotilla.kv.v1.Kv</c> service of a sharded server: a request carries no group id, so the
-/// application routes it to the local group that owns the key's shard (see <see cref="ShardServerApplication.Route"/>).</summary>
-internal sealed class ShardedKvGrpcService(NodeContext context, ShardServerApplication application) : Kv.Protos.Kv.KvBase
+/// application routes it to the local group that owns the key's shard (see <see cref="ShardServerApplication.Route"/>).
+/// Bound through <see cref="KvGrpcRegistration.AddKvGrpcApi{TService}"/> (strict request marshalling, as the other KV
+/// servers): a malformed request or a key or value that is not UTF-8 is INVALID_ARGUMENT, not UNKNOWN.</summary>
+internal sealed class ShardedKvGrpcService(NodeContext context, ShardServerApplication application) : IKvGrpcApi
 {
-    public override Task<GetReply> Get(GetRequest request, ServerCallContext call)
+    public Task<GetReply> Get(GetRequest request, ServerCallContext call)
     {
         var gid = GidHint(call);
         return InvalidArgumentAsStatus(() => context.InvokeAsync(() => application.GetAsync(request, gid, call.CancellationToken)));
     }
 
-    public override Task<PutReply> Put(PutRequest request, ServerCallContext call)
+    public Task<PutReply> Put(PutRequest request, ServerCallContext call)
     {
         var gid = GidHint(call);
         return InvalidArgumentAsStatus(() => context.InvokeAsync(() => application.PutAsync(request, gid, call.CancellationToken)));
