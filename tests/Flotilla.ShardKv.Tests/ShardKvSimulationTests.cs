@@ -21,6 +21,10 @@ public class ShardKvSimulationTests
     [Fact] public void ChallengeUnaffectedShardsKeepServingDuringAMove() => SeedRunner.ForSeeds(2, ShardKvScenarios.ChallengeUnaffected);
     [Fact] public void ChallengePartialMigrationServesEachShardOnceInstalled() => SeedRunner.ForSeeds(2, ShardKvScenarios.ChallengePartial);
     [Fact] public void AControllerLeaderCrashingMidChangeLeavesNoHalfAppliedChange() => SeedRunner.ForSeeds(2, ShardKvScenarios.ControllerCrash);
+    [Fact] public void ControllerBasicJoinLeaveMoveAndQueriesOfEveryConfiguration() => SeedRunner.ForSeeds(2, ShardControllerScenarios.Basic);
+    [Fact] public void ControllerMultiGroupJoinsAndLeavesInOneCommand() => SeedRunner.ForSeeds(2, ShardControllerScenarios.Multi);
+    [Fact] public void ControllerJoinsAndLeavesMoveTheFewestShards() => SeedRunner.ForSeeds(2, ShardControllerScenarios.MinimalMoves);
+    [Fact] public void ControllerReplicasUnderConcurrentClientsAndCrashesEndWithOneBalancedHistory() => SeedRunner.ForSeeds(2, ShardControllerScenarios.Determinism);
 
     [Fact]
     public void SuiteIsNamedAndItsScenarioNamesAreUnique()

@@ -11,7 +11,7 @@ namespace Flotilla.ShardKv.Testing;
 /// few seeds, <c>flotilla sim shardctrl --seeds N</c> soaks them. A scenario throws
 /// <see cref="ShardScenarioException"/> when replicas disagree or a command misbehaves.
 /// </summary>
-public static class ShardControllerScenarios
+public static partial class ShardControllerScenarios
 {
     private const int Servers = 3, ShardCount = 10;
 
@@ -25,15 +25,7 @@ public static class ShardControllerScenarios
     /// command must have produced the next configuration, and the last one must assign every shard to a live group.</summary>
     public static void AgreementThroughCrashesAndUnreliableNetwork(Simulator sim) => sim.RunTest(async () =>
     {
-        sim.Network.Reliable = false;
-        var options = new RsmOptions
-        {
-            Raft = new RaftNodeOptions { GroupId = "ctrler", Voters = Enumerable.Range(1, Servers).Select(i => new NodeId(i)).ToList() },
-            SnapshotThresholdBytes = 4096, // small: replicas snapshot and restart from snapshots
-        };
-        foreach (var i in Enumerable.Range(1, Servers))
-            sim.AddNode(new NodeId(i), node => node.Post(async () =>
-                node.Service = await ReplicatedStateMachine.StartAsync(node.Context, options, new ShardController(ShardCount))));
+        StartReplicas(sim);
 
         var commands = Enumerable.Range(1, 6).Select(g => ControllerCommand.Join(new Dictionary<int, string[]> { [g] = [$"g{g}:7000"] }))
             .Concat([ControllerCommand.Leave(2, 5), ControllerCommand.Move(3, 1), ControllerCommand.Leave(1)])
@@ -68,6 +60,20 @@ public static class ShardControllerScenarios
         Check(last.Shards.All(g => g is 3 or 4 or 6), "a shard is assigned to a departed group");
         Check(Enumerable.Range(1, Servers).Any(i => sim.Node(i).Service is ReplicatedStateMachine { SnapshotsTaken: > 0 }), "no replica snapshotted");
     }, TimeSpan.FromMinutes(5));
+
+    /// <summary>Three controller replicas on n1..n3 over an unreliable network, with small snapshots.</summary>
+    private static void StartReplicas(Simulator sim)
+    {
+        sim.Network.Reliable = false;
+        var options = new RsmOptions
+        {
+            Raft = new RaftNodeOptions { GroupId = "ctrler", Voters = Enumerable.Range(1, Servers).Select(i => new NodeId(i)).ToList() },
+            SnapshotThresholdBytes = 4096, // small: replicas snapshot and restart from snapshots
+        };
+        foreach (var i in Enumerable.Range(1, Servers))
+            sim.AddNode(new NodeId(i), node => node.Post(async () =>
+                node.Service = await ReplicatedStateMachine.StartAsync(node.Context, options, new ShardController(ShardCount))));
+    }
 
     private static void Check(bool condition, string failure)
     {

@@ -33,6 +33,11 @@ public static partial class ShardKvScenarios
         new Scenario("challenge-unaffected", ChallengeUnaffected),
         new Scenario("challenge-partial", ChallengePartial),
         new Scenario("controller-crash", ControllerCrash),
+        // The 6.5840 controller tests (5A), on the controller's own 3-replica RSM (ShardControllerScenarios.Lab.cs).
+        new Scenario("controller-basic", ShardControllerScenarios.Basic),
+        new Scenario("controller-multi", ShardControllerScenarios.Multi),
+        new Scenario("controller-minimal-moves", ShardControllerScenarios.MinimalMoves),
+        new Scenario("controller-determinism", ShardControllerScenarios.Determinism),
     ]);
 
     /// <summary>A group down makes exactly its own shards unavailable; the others keep serving; it comes back whole.</summary>
