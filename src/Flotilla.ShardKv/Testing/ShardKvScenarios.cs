@@ -8,8 +8,9 @@ namespace Flotilla.ShardKv.Testing;
 /// <summary>
 /// The sharded KV end to end in simulation (after MIT 6.5840 lab 5B, "shardkv"): the controller and replica groups on
 /// simulated nodes (group 1 side by side with the controller), group drivers moving shards, routing clients on a few
-/// shared keys, faults. Every scenario checks its whole client history with the linearizability checker (per key) and
-/// that every acknowledged write is readable at the end; xunit runs each over a few seeds,
+/// shared keys, faults. Every store scenario checks its whole client history with the linearizability checker (per key)
+/// and that every acknowledged write is readable at the end; the <c>controller-*</c> scenarios (no KV clients) check the
+/// controller's configurations instead (ShardControllerScenarios.Lab.cs). xunit runs each over a few seeds,
 /// <c>flotilla sim shardkv --seeds N</c> soaks them.
 /// </summary>
 public static partial class ShardKvScenarios
