@@ -113,7 +113,8 @@ public static class ClusterCommand
         }
     }
 
-    private static async Task WaitForInterruptAsync(CancellationToken ct)
+    /// <summary>Ctrl-C (the token) or SIGTERM: how a foreground <c>cluster start</c>, replicated or sharded, is stopped.</summary>
+    internal static async Task WaitForInterruptAsync(CancellationToken ct)
     {
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });

@@ -57,6 +57,20 @@ public static class DemoCommand
         return command;
     }
 
+    /// <summary>Checks the load's recorded history for linearizability and says so; a history that is not is a bug.</summary>
+    internal static void CheckHistory(TextWriter output, BenchEngine engine, string what, CancellationToken ct)
+    {
+        var history = engine.History!.Operations();
+        var check = VersionedKv.Check(history, CheckOptions.WithTimeout(TimeSpan.FromSeconds(60)), ct);
+        output.WriteLine($"{history.Count} operations checked in {check.Elapsed.TotalMilliseconds:0} ms: " + check.Outcome switch
+        {
+            CheckOutcome.Ok => "linearizable",
+            CheckOutcome.Illegal => "NOT linearizable",
+            _ => "unknown (the check timed out)",
+        });
+        if (check.Outcome == CheckOutcome.Illegal) throw new CliException($"the {what} history is not linearizable: this is a bug; please report it", ExitCodes.Failure);
+    }
+
     private static async Task RunAsync(TextWriter output, string directory, int nodes, TimeSpan loadDuration, CancellationToken ct)
     {
         void Step(string title) => output.WriteLine($"\n== {title}");
@@ -100,15 +114,7 @@ public static class DemoCommand
         var result = await engine.RunAsync(ct, recordHistory: true);
         output.WriteLine($"{result.All.OpsPerSecond:0} ops/s (reads p50 {result.Reads.P50Ms:0.00} ms p99 {result.Reads.P99Ms:0.00} ms; " +
                          $"writes p50 {result.Writes.P50Ms:0.00} ms p99 {result.Writes.P99Ms:0.00} ms)");
-        var history = engine.History!.Operations();
-        var check = VersionedKv.Check(history, CheckOptions.WithTimeout(TimeSpan.FromSeconds(60)), ct);
-        output.WriteLine($"{history.Count} operations checked in {check.Elapsed.TotalMilliseconds:0} ms: " + check.Outcome switch
-        {
-            CheckOutcome.Ok => "linearizable",
-            CheckOutcome.Illegal => "NOT linearizable",
-            _ => "unknown (the check timed out)",
-        });
-        if (check.Outcome == CheckOutcome.Illegal) throw new CliException("the load history is not linearizable: this is a bug; please report it", ExitCodes.Failure);
+        CheckHistory(output, engine, "load", ct);
 
         Step($"Crash: kill -9 of the leader n{leader}");
         cluster.Kill(leader);

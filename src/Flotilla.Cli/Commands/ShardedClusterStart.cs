@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using Flotilla.Cli.Infrastructure;
 using Flotilla.Server.Cluster;
 using Flotilla.Transport.Grpc;
@@ -56,7 +55,7 @@ internal static class ShardedClusterStart
         output.WriteLine($"      flotilla shard status --cluster {cluster.ClusterFilePath}");
         output.WriteLine("Press Ctrl-C to stop.");
         using var interrupted = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var interrupt = WaitForInterruptAsync(interrupted.Token);
+        var interrupt = ClusterCommand.WaitForInterruptAsync(interrupted.Token);
         var allExited = cluster.Processes.WhenAllExitedAsync(interrupted.Token);
         if (await Task.WhenAny(interrupt, allExited) == allExited && allExited.IsCompletedSuccessfully)
         {
@@ -80,13 +79,5 @@ internal static class ShardedClusterStart
         {
             throw new CliException($"the sharded cluster did not start: {e.Message}", ExitCodes.Failure, e);
         }
-    }
-
-    private static async Task WaitForInterruptAsync(CancellationToken ct)
-    {
-        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
-        using var registration = ct.Register(() => stop.TrySetResult());
-        await stop.Task;
     }
 }

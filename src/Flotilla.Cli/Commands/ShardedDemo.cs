@@ -43,15 +43,7 @@ internal static class ShardedDemo
         var last = await mover;
         output.WriteLine($"{result.All.OpsPerSecond:0} ops/s (writes p50 {result.Writes.P50Ms:0.00} ms p99 {result.Writes.P99Ms:0.00} ms, max {result.Writes.MaxMs:0} ms); " +
                          $"errors: {(result.All.Errors.Count == 0 ? "none" : string.Join(", ", result.All.Errors.Select(e => $"{e.Key} {e.Value}")))}");
-        var history = engine.History!.Operations();
-        var check = VersionedKv.Check(history, CheckOptions.WithTimeout(TimeSpan.FromSeconds(60)), ct);
-        output.WriteLine($"{history.Count} operations checked in {check.Elapsed.TotalMilliseconds:0} ms: " + check.Outcome switch
-        {
-            CheckOutcome.Ok => "linearizable",
-            CheckOutcome.Illegal => "NOT linearizable",
-            _ => "unknown (the check timed out)",
-        });
-        if (check.Outcome == CheckOutcome.Illegal) throw new CliException("the sharded load history is not linearizable: this is a bug; please report it", ExitCodes.Failure);
+        DemoCommand.CheckHistory(output, engine, "sharded load", ct);
         output.WriteLine($"configuration {last}: the groups reached it with every shard served: {await WaitSettledAsync(cluster, last, TimeSpan.FromSeconds(30))}");
 
         Step("Stopping the sharded store");
