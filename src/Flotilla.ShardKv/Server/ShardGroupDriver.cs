@@ -26,6 +26,9 @@ internal sealed class ShardGroupDriver(NodeContext ctx, ShardGroupOptions option
 {
     private readonly ILogger _log = ctx.Logs.CreateLogger($"shardkv.{options.Gid}.driver");
     private readonly Dictionary<int, int> _preferred = new();
+    /// <summary>Pulls from each previous owner that failed in a row: a pull that can never succeed (a shard larger than a
+    /// message may carry) must not leave its shards Pulling without a word.</summary>
+    private readonly Dictionary<int, int> _pullFailures = new();
     private int _controller;
     private bool _stopped;
 
@@ -89,7 +92,15 @@ internal sealed class ShardGroupDriver(NodeContext ctx, ShardGroupOptions option
     private async Task PullAsync(int num, int from, int[] shards)
     {
         var reply = await CallGroupAsync(from, (e, t) => channel.PullAsync(e, from, new ShardMoveRequest { Num = num, Shards = shards }, t, CancellationToken.None));
-        if (reply is not { Status: ShardStatus.Ok, Data: { } data }) return;
+        if (reply is not { Status: ShardStatus.Ok, Data: { } data })
+        {
+            var failures = _pullFailures[from] = _pullFailures.GetValueOrDefault(from) + 1;
+            if (failures == 3 || failures % 50 == 0)
+                _log.LogWarning("group {Gid}: pulling shards {Shards} of configuration {Num} from group {From} failed {Failures} times in a row ({Reply}); they stay Pulling and unavailable until it succeeds",
+                    options.Gid, string.Join(",", shards), num, from, failures, reply is null ? "no member answered" : reply.Status.ToString());
+            return;
+        }
+        _pullFailures.Remove(from);
         // One install per shard, so each serves as soon as its own entry applies.
         await InOrder.AwaitAll(data.Where(d => shards.Contains(d.Key)).Select(d => rsm.SubmitAsync(GroupCommand.Install(num, d.Key, d.Value))));
     }
