@@ -70,20 +70,7 @@ public static class ClusterCommand
             output.WriteLine($"Cluster file: {cluster.ClusterFilePath}");
             output.WriteLine($"Try:  flotilla kv put greeting hello --version 0 --cluster {cluster.ClusterFilePath}");
             output.WriteLine($"      flotilla cluster status --cluster {cluster.ClusterFilePath}");
-            output.WriteLine("Press Ctrl-C to stop.");
-            using var interrupted = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var interrupt = WaitForInterruptAsync(interrupted.Token);
-            var allExited = cluster.WhenAllExitedAsync(interrupted.Token);
-            if (await Task.WhenAny(interrupt, allExited) == allExited && allExited.IsCompletedSuccessfully)
-            {
-                output.WriteLine("Every member has exited (stopped with 'flotilla cluster stop'?).");
-                return ExitCodes.Ok;
-            }
-            await interrupted.CancelAsync();
-            output.WriteLine("Stopping the cluster...");
-            await cluster.StopAsync();
-            output.WriteLine("Stopped.");
-            return ExitCodes.Ok;
+            return await SuperviseAsync(output, cluster.WhenAllExitedAsync, () => cluster.StopAsync(), ct);
         });
         return command;
     }
@@ -113,8 +100,28 @@ public static class ClusterCommand
         }
     }
 
+    /// <summary>The foreground part of <c>cluster start</c>, replicated or sharded: runs until Ctrl-C/SIGTERM (then stops
+    /// the members) or until every member has exited by itself (e.g. <c>flotilla cluster stop</c>).</summary>
+    internal static async Task<int> SuperviseAsync(TextWriter output, Func<CancellationToken, Task> whenAllExited, Func<Task> stop, CancellationToken ct)
+    {
+        output.WriteLine("Press Ctrl-C to stop.");
+        using var interrupted = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var interrupt = WaitForInterruptAsync(interrupted.Token);
+        var allExited = whenAllExited(interrupted.Token);
+        if (await Task.WhenAny(interrupt, allExited) == allExited && allExited.IsCompletedSuccessfully)
+        {
+            output.WriteLine("Every member has exited (stopped with 'flotilla cluster stop'?).");
+            return ExitCodes.Ok;
+        }
+        await interrupted.CancelAsync();
+        output.WriteLine("Stopping the cluster...");
+        await stop();
+        output.WriteLine("Stopped.");
+        return ExitCodes.Ok;
+    }
+
     /// <summary>Ctrl-C (the token) or SIGTERM: how a foreground <c>cluster start</c>, replicated or sharded, is stopped.</summary>
-    internal static async Task WaitForInterruptAsync(CancellationToken ct)
+    private static async Task WaitForInterruptAsync(CancellationToken ct)
     {
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });

@@ -53,20 +53,7 @@ internal static class ShardedClusterStart
         output.WriteLine($"Cluster file: {cluster.ClusterFilePath}");
         output.WriteLine($"Try:  flotilla kv put greeting hello --version 0 --cluster {cluster.ClusterFilePath}");
         output.WriteLine($"      flotilla shard status --cluster {cluster.ClusterFilePath}");
-        output.WriteLine("Press Ctrl-C to stop.");
-        using var interrupted = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var interrupt = ClusterCommand.WaitForInterruptAsync(interrupted.Token);
-        var allExited = cluster.Processes.WhenAllExitedAsync(interrupted.Token);
-        if (await Task.WhenAny(interrupt, allExited) == allExited && allExited.IsCompletedSuccessfully)
-        {
-            output.WriteLine("Every member has exited (stopped with 'flotilla cluster stop'?).");
-            return ExitCodes.Ok;
-        }
-        await interrupted.CancelAsync();
-        output.WriteLine("Stopping the cluster...");
-        await cluster.StopAsync();
-        output.WriteLine("Stopped.");
-        return ExitCodes.Ok;
+        return await ClusterCommand.SuperviseAsync(output, cluster.Processes.WhenAllExitedAsync, () => cluster.StopAsync(), ct);
     }
 
     internal static async Task<ShardedLocalCluster> StartAsync(ShardedLocalClusterOptions options, CancellationToken ct)
