@@ -70,6 +70,39 @@ public sealed class DistributedJobTests : IDisposable
     }
 
     [Fact]
+    public async Task CombinerIsOnByDefaultAndNoCombinerTurnsItOff()
+    {
+        var books = TestData.SomeBooks(2);
+        var combined = _processes.Start(_dir.Path, ["mr", "run", "--app", "wc", "--workers", "2", "--reduce", "2", "--output", Path.Combine(_dir.Path, "on"), .. books]);
+        Assert.Equal(0, await combined.WaitForExitAsync(LocalJob.JobTimeout));
+        var plain = _processes.Start(_dir.Path, ["mr", "run", "--app", "wc", "--workers", "2", "--reduce", "2", "--no-combiner", "--output", Path.Combine(_dir.Path, "off"), .. books]);
+        Assert.Equal(0, await plain.WaitForExitAsync(LocalJob.JobTimeout));
+
+        var reference = Outputs.Reference(new WordCountApp(), books);
+        Outputs.AssertSame(reference, Outputs.SortedLines(Path.Combine(_dir.Path, "on")));
+        Outputs.AssertSame(reference, Outputs.SortedLines(Path.Combine(_dir.Path, "off")));
+        // Without a combiner every word is a record; with it, each map task emits each distinct word once per partition.
+        var withCombiner = MapRecordsOut(combined.StandardOutput);
+        var without = MapRecordsOut(plain.StandardOutput);
+        Assert.True(withCombiner * 3 < without, $"map records out: {withCombiner} by default, {without} with --no-combiner");
+    }
+
+    [Fact]
+    public async Task CombinerAndNoCombinerTogetherAreAUsageError()
+    {
+        var run = _processes.Start(_dir.Path, ["mr", "run", "--app", "wc", "--combiner", "--no-combiner", .. TestData.SomeBooks(1)]);
+        Assert.Equal(2, await run.WaitForExitAsync(LocalJob.JobTimeout));
+        Assert.Contains("--combiner and --no-combiner contradict each other", run.StandardError);
+    }
+
+    private static long MapRecordsOut(string summary)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(summary, @"map: +\d+ inputs, (\d+) records out");
+        Assert.True(match.Success, summary);
+        return long.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
     public async Task UserAssemblyAppWithCustomPartitionerMatchesReference()
     {
         var books = TestData.SomeBooks(3);

@@ -10,8 +10,8 @@ public sealed record CoordinatorOptions
     /// <summary>Loopback port to listen on; 0 picks a free one (see <see cref="MapReduceCoordinator.Address"/>).</summary>
     public int Port { get; init; }
     public SchedulerOptions Scheduler { get; init; } = new();
-    /// <summary>Run the app's combiner on the map side (if the app has one).</summary>
-    public bool Combine { get; init; }
+    /// <summary>Run the app's combiner on the map side (if the app has one). On by default: an app declares a combiner because it wants it.</summary>
+    public bool Combine { get; init; } = true;
     public string Partitioner { get; init; } = Partitioners.Hash;
     /// <summary>True: reducers fetch map output from map workers over RPC. False: through a shared directory.</summary>
     public bool ShuffleOverRpc { get; init; } = true;
