@@ -78,7 +78,7 @@ public sealed class Simulator
         return node;
     }
 
-    /// <summary>Adds a node that serves nothing: a client. Its code runs through <see cref="SimNode.InvokeAsync{T}"/>.</summary>
+    /// <summary>Adds a node that serves nothing: a client. Its code runs through <see cref="SimNode.InvokeAsync{T}(Func{Task{T}})"/>.</summary>
     public SimNode AddClient(NodeId id) => AddNode(id, _ => { });
 
     /// <summary>A task that completes after <paramref name="delay"/> of virtual time (for test bodies).</summary>

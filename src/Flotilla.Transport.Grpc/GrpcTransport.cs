@@ -10,7 +10,7 @@ namespace Flotilla.Transport.Grpc;
 
 /// <summary>
 /// The real runtime's <see cref="ITransport"/>: calls are unary gRPC <c>Peer.Call</c>s, one-way messages go
-/// through a per-peer bounded queue into a long-lived <c>Peer.Stream</c>. One <see cref="Grpc.Net.Client.GrpcChannel"/>
+/// through a per-peer bounded queue into a long-lived <c>Peer.Stream</c>. One <c>GrpcChannel</c>
 /// per peer address, created on first use and replaced when <see cref="PeerDirectory"/> changes the address.
 /// Thread-safe; never throws for network trouble.
 /// </summary>

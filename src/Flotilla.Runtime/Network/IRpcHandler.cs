@@ -2,7 +2,7 @@ namespace Flotilla.Runtime.Network;
 
 /// <summary>
 /// The inbound side: what a node serves. The runtime invokes these on the node's own
-/// <see cref="Execution.NodeContext"/>, one at a time, so protocol code needs no locks.
+/// <see cref="Flotilla.Runtime.NodeContext"/>, one at a time, so protocol code needs no locks.
 /// </summary>
 public interface IRpcHandler
 {

@@ -41,7 +41,7 @@ public sealed record LocalClusterOptions
 /// real-process tests run it. Each member logs to node-N/server.log; the members watch this process and exit if it
 /// dies, so a killed launcher leaves no orphans behind. cluster.json records each member's current process and command
 /// line: <c>flotilla cluster restart</c> (<see cref="MemberRestart"/>) relaunches a member and updates it, and this
-/// class follows the member through it (<see cref="ProcessId"/>, <see cref="WhenAllExitedAsync"/>, <see cref="StopAsync"/>).
+/// class follows the member through it (<see cref="ProcessId(int)"/>, <see cref="WhenAllExitedAsync"/>, <see cref="StopAsync"/>).
 /// </summary>
 public sealed class LocalCluster : IAsyncDisposable
 {
