@@ -21,6 +21,7 @@ public class ShardKvSimulationTests
     [Fact] public void ChallengeUnaffectedShardsKeepServingDuringAMove() => SeedRunner.ForSeeds(2, ShardKvScenarios.ChallengeUnaffected);
     [Fact] public void ChallengePartialMigrationServesEachShardOnceInstalled() => SeedRunner.ForSeeds(2, ShardKvScenarios.ChallengePartial);
     [Fact] public void AControllerLeaderCrashingMidChangeLeavesNoHalfAppliedChange() => SeedRunner.ForSeeds(2, ShardKvScenarios.ControllerCrash);
+    [Fact] public void LargeShardsMoveInPagesUnderLeaderCrashesPartitionsAndLostMessages() => SeedRunner.ForSeeds(2, ShardKvScenarios.LargeShardMove);
     [Fact] public void ControllerBasicJoinLeaveMoveAndQueriesOfEveryConfiguration() => SeedRunner.ForSeeds(2, ShardControllerScenarios.Basic);
     [Fact] public void ControllerMultiGroupJoinsAndLeavesInOneCommand() => SeedRunner.ForSeeds(2, ShardControllerScenarios.Multi);
     [Fact] public void ControllerJoinsAndLeavesMoveTheFewestShards() => SeedRunner.ForSeeds(2, ShardControllerScenarios.MinimalMoves);

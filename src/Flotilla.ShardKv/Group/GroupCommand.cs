@@ -15,16 +15,28 @@ public sealed record GroupCommand
     /// <summary>Install/Delete: the configuration whose move this completes.</summary>
     [JsonPropertyName("num")] public int Num { get; init; }
     [JsonPropertyName("shard")] public int Shard { get; init; }
-    /// <summary>Install: the shard's data (a <see cref="Flotilla.Kv.StateMachine.KvStateMachine"/> snapshot).</summary>
+    /// <summary>Install: the shard's data (a <see cref="Flotilla.Kv.StateMachine.KvStateMachine"/> snapshot); chunk:
+    /// one page of it (the same encoding, only the page's keys).</summary>
     [JsonPropertyName("data")] public byte[]? Data { get; init; }
+    /// <summary>Chunk: the key cursor the page starts after (null: the first page). Applied only when it equals the
+    /// cursor already applied, which makes duplicate, reordered and stale pages no-ops.</summary>
+    [JsonPropertyName("after")] public string? After { get; init; }
+    /// <summary>Chunk: the page's last key (the cursor once applied; equals <see cref="After"/> for an empty page).</summary>
+    [JsonPropertyName("last")] public string? Last { get; init; }
+    /// <summary>Chunk: the shard's last page; applying it installs the whole shard (served from then on).</summary>
+    [JsonPropertyName("final")] public bool Final { get; init; }
 
-    public const string PutOp = "put", ConfigOp = "config", InstallOp = "install", DeleteOp = "delete", ConfirmOp = "confirm";
+    public const string PutOp = "put", ConfigOp = "config", InstallOp = "install", ChunkOp = "chunk", DeleteOp = "delete", ConfirmOp = "confirm";
 
     public static byte[] Put(string key, string value, ulong version) => Encode(new GroupCommand { Op = PutOp, Key = key, Value = value, Version = version });
 
     public static byte[] NextConfig(ShardConfig config) => Encode(new GroupCommand { Op = ConfigOp, Config = ShardConfigData.From(config) });
 
     public static byte[] Install(int num, int shard, byte[] data) => Encode(new GroupCommand { Op = InstallOp, Num = num, Shard = shard, Data = data });
+
+    /// <summary>One page of a shard being pulled in configuration <paramref name="num"/> (docs/shardkv-design.md, "Chunked pulls").</summary>
+    public static byte[] Chunk(int num, int shard, ShardPage page) =>
+        Encode(new GroupCommand { Op = ChunkOp, Num = num, Shard = shard, After = page.After, Last = page.Last, Final = page.Final, Data = page.Data });
 
     public static byte[] Delete(int num, int shard) => Encode(new GroupCommand { Op = DeleteOp, Num = num, Shard = shard });
 

@@ -20,6 +20,13 @@ public sealed class ShardGroupService : IReplicatedService
     private ShardConfig _previous;
     private readonly ShardState[] _states;
     private readonly KvStateMachine?[] _data;
+    // A shard being pulled in pages: the pages applied so far (installed together when the final one applies) and the
+    // key cursor they reach. Replicated state: part of snapshots, so a new leader resumes where the log got to.
+    private readonly List<byte[]>?[] _pages;
+    private readonly string?[] _cursors;
+    // The old owner's ordinal key order of a frozen (Offering) shard, cut into pages on request. A cache, not state:
+    // the data cannot change while offered; dropped when the shard is deleted or the state restored.
+    private readonly string[]?[] _exportOrder;
 
     public ShardGroupService(int gid, int shardCount)
     {
@@ -28,6 +35,9 @@ public sealed class ShardGroupService : IReplicatedService
         _current = _previous = ShardConfig.Initial(shardCount);
         _states = new ShardState[shardCount];
         _data = new KvStateMachine?[shardCount];
+        _pages = new List<byte[]>?[shardCount];
+        _cursors = new string?[shardCount];
+        _exportOrder = new string[]?[shardCount];
     }
 
     public int Gid => _gid;
@@ -36,6 +46,20 @@ public sealed class ShardGroupService : IReplicatedService
     /// <summary>The configuration before <see cref="Current"/>: whom gained shards come from, and their endpoints.</summary>
     public ShardConfig Previous => _previous;
     public ShardState StateOf(int shard) => _states[shard];
+
+    /// <summary>While <paramref name="shard"/> is pulled in pages: the last key installed so far (null: none yet); the
+    /// next page starts after it.</summary>
+    public string? CursorOf(int shard) => _cursors[shard];
+
+    /// <summary>Pages of <paramref name="shard"/> applied so far in the current pull (0 when not pulling).</summary>
+    public int PagesOf(int shard) => _pages[shard]?.Count ?? 0;
+
+    /// <summary>The most pages any one shard took to install on this replica since it started (a diagnostic for tests).</summary>
+    public int LargestInstallPages { get; private set; }
+
+    /// <summary>This replica's state was restored from a snapshot taken while a shard was part-way through its pages
+    /// (a diagnostic for tests).</summary>
+    public bool RestoredMidPull { get; private set; }
 
     /// <summary>True when no shard is being pulled, offered or waiting for its old copy's deletion: the group may
     /// take the next configuration.</summary>
@@ -72,6 +96,39 @@ public sealed class ShardGroupService : IReplicatedService
     public byte[]? ExportShard(int num, int shard) =>
         _current.Num == num && shard >= 0 && shard < ShardCount && _states[shard] == ShardState.Offering ? _data[shard]!.Snapshot() : null;
 
+    /// <summary>One page of a frozen shard (see <see cref="ExportShard"/> for when it can be handed out): the keys after
+    /// <paramref name="after"/> (null: from the first) in ordinal order, until <paramref name="pageBytes"/> bytes of
+    /// keys and values (at least one key); null until the shard is frozen in configuration <paramref name="num"/>.</summary>
+    public ShardPage? ExportPage(int num, int shard, string? after, int pageBytes)
+    {
+        if (_current.Num != num || shard < 0 || shard >= ShardCount || _states[shard] != ShardState.Offering) return null;
+        var data = _data[shard]!;
+        var order = _exportOrder[shard] ??= [.. data.Keys()];
+        var start = 0;
+        if (after is not null)
+        {
+            var found = Array.BinarySearch(order, after, StringComparer.Ordinal);
+            start = found >= 0 ? found + 1 : ~found;
+        }
+        var entries = new List<(string Key, string Value, ulong Version)>();
+        var bytes = 0L;
+        var end = start;
+        while (end < order.Length && (entries.Count == 0 || bytes < pageBytes))
+        {
+            var key = order[end++];
+            var entry = data.Get(key);
+            entries.Add((key, entry.Value, entry.Version));
+            bytes += System.Text.Encoding.UTF8.GetByteCount(key) + System.Text.Encoding.UTF8.GetByteCount(entry.Value) + 8;
+        }
+        return new ShardPage
+        {
+            After = after,
+            Last = entries.Count > 0 ? entries[^1].Key : after,
+            Final = end >= order.Length,
+            Data = KvSnapshotCodec.Encode(entries, entries.Count),
+        };
+    }
+
     /// <summary><see cref="ExportShard"/> for several shards; null unless every one of them can be handed out.</summary>
     public SortedDictionary<int, byte[]>? ExportShards(int num, IEnumerable<int> shards)
     {
@@ -104,6 +161,7 @@ public sealed class ShardGroupService : IReplicatedService
         GroupCommand.PutOp => Put(command),
         GroupCommand.ConfigOp => NextConfig(command.Config?.ToConfig() ?? throw new InvalidDataException("config command without a configuration")),
         GroupCommand.InstallOp => Install(command.Num, command.Shard, command.Data ?? throw new InvalidDataException("install without data")),
+        GroupCommand.ChunkOp => Chunk(command),
         GroupCommand.DeleteOp => Delete(command.Num, command.Shard),
         GroupCommand.ConfirmOp => Confirm(command.Num, command.Shard),
         var op => throw new InvalidDataException($"unknown group command '{op}'"),
@@ -125,7 +183,11 @@ public sealed class ShardGroupService : IReplicatedService
         {
             var mineBefore = _current.Shards[s] == _gid;
             var mineAfter = next.Shards[s] == _gid;
-            if (mineBefore && !mineAfter) _states[s] = ShardState.Offering;
+            if (mineBefore && !mineAfter)
+            {
+                _states[s] = ShardState.Offering;
+                _exportOrder[s] = null;
+            }
             else if (!mineBefore && mineAfter)
             {
                 // From nobody (a fresh store or a shard never assigned): nothing to pull, start empty.
@@ -137,6 +199,8 @@ public sealed class ShardGroupService : IReplicatedService
                 else
                 {
                     _states[s] = ShardState.Pulling;
+                    _pages[s] = [];
+                    _cursors[s] = null;
                 }
             }
         }
@@ -153,6 +217,29 @@ public sealed class ShardGroupService : IReplicatedService
         _data[shard] = KvStateMachine.Restore(data);
         // Served from now on; kept as Installed until the previous owner confirms it deleted its copy.
         _states[shard] = ShardState.Installed;
+        _pages[shard] = null;
+        _cursors[shard] = null;
+        return new GroupReply();
+    }
+
+    private GroupReply Chunk(GroupCommand chunk)
+    {
+        var (num, shard) = (chunk.Num, chunk.Shard);
+        var data = chunk.Data ?? throw new InvalidDataException("chunk without data");
+        // Only the page that continues exactly where the applied ones end: a duplicate (its cursor is behind), a page
+        // from further on (reordered), or one of another configuration or an installed shard changes nothing.
+        if (num != _current.Num || shard < 0 || shard >= ShardCount || _states[shard] != ShardState.Pulling) return Ignored;
+        var pages = _pages[shard] ??= [];
+        if (!string.Equals(chunk.After, _cursors[shard], StringComparison.Ordinal)) return Ignored;
+        pages.Add(data);
+        _cursors[shard] = chunk.Last;
+        if (!chunk.Final) return new GroupReply(); // still Pulling: nothing of the shard is served before its last page
+        var entries = pages.SelectMany(p => KvSnapshotCodec.Decode(p)).ToList();
+        _data[shard] = KvStateMachine.Restore(KvSnapshotCodec.Encode(entries, entries.Count));
+        LargestInstallPages = Math.Max(LargestInstallPages, pages.Count);
+        _states[shard] = ShardState.Installed;
+        _pages[shard] = null;
+        _cursors[shard] = null;
         return new GroupReply();
     }
 
@@ -160,6 +247,7 @@ public sealed class ShardGroupService : IReplicatedService
     {
         if (num != _current.Num || shard < 0 || shard >= ShardCount || _states[shard] != ShardState.Offering) return Ignored;
         _data[shard] = null;
+        _exportOrder[shard] = null;
         _states[shard] = ShardState.Absent;
         return new GroupReply();
     }
@@ -180,12 +268,15 @@ public sealed class ShardGroupService : IReplicatedService
         Previous = ShardConfigData.From(_previous),
         States = [.. _states],
         Data = _data.Select(d => d?.Snapshot()).ToArray(),
+        Pages = _pages.Select(p => p?.ToArray()).ToArray(),
+        Cursors = [.. _cursors],
     });
 
     public void Restore(ReadOnlyMemory<byte> snapshot)
     {
         var data = LogJson.Read<SnapshotData>(snapshot.Span, "group snapshot");
-        if (data.Gid != _gid || data.States.Length != ShardCount || data.Data.Length != ShardCount)
+        if (data.Gid != _gid || data.States.Length != ShardCount || data.Data.Length != ShardCount ||
+            data.Pages is { Length: var pageShards } && pageShards != ShardCount || data.Cursors is { Length: var cursorShards } && cursorShards != ShardCount)
             throw new InvalidDataException($"group snapshot for group {data.Gid} with {data.States.Length} shards does not fit group {_gid} with {ShardCount}");
         _current = data.Current.ToConfig();
         _previous = data.Previous.ToConfig();
@@ -193,7 +284,12 @@ public sealed class ShardGroupService : IReplicatedService
         {
             _states[s] = data.States[s];
             _data[s] = data.Data[s] is { } bytes ? KvStateMachine.Restore(bytes) : null;
+            // Snapshots from before chunked pulls have neither: a Pulling shard then starts from its first page.
+            _pages[s] = data.Pages?[s] is { } applied ? [.. applied] : data.States[s] == ShardState.Pulling ? [] : null;
+            _cursors[s] = data.Cursors?[s];
+            _exportOrder[s] = null;
         }
+        RestoredMidPull |= _pages.Any(p => p is { Count: > 0 });
     }
 
     private sealed record SnapshotData
@@ -203,5 +299,8 @@ public sealed class ShardGroupService : IReplicatedService
         public required ShardConfigData Previous { get; init; }
         public required ShardState[] States { get; init; }
         public required byte[]?[] Data { get; init; }
+        /// <summary>Per shard being pulled in pages, the pages applied so far; with <see cref="Cursors"/>.</summary>
+        public byte[][]?[]? Pages { get; init; }
+        public string?[]? Cursors { get; init; }
     }
 }

@@ -48,17 +48,23 @@ public sealed record ShardMoveRequest
 {
     [JsonPropertyName("num")] public int Num { get; init; }
     [JsonPropertyName("shards")] public required int[] Shards { get; init; }
+    /// <summary>Pull in pages: when positive, <see cref="Shards"/> names one shard and the reply carries its next page
+    /// of about this many bytes, the keys after <see cref="After"/>; 0: every requested shard whole (one message).</summary>
+    [JsonPropertyName("pageBytes")] public int PageBytes { get; init; }
+    [JsonPropertyName("after")] public string? After { get; init; }
 
     public byte[] Encode() => LogJson.Write(this);
     public static ShardMoveRequest Decode(ReadOnlySpan<byte> bytes) => LogJson.Read<ShardMoveRequest>(bytes, "shard move request");
 }
 
-/// <summary>The answer to pull (Ok with every requested shard's data) or delete (Ok once every copy is gone).</summary>
+/// <summary>The answer to pull (Ok with every requested shard's data, or with one page of one shard) or delete (Ok once every copy is gone).</summary>
 public sealed record ShardMoveReply
 {
     [JsonPropertyName("status")] public ShardStatus Status { get; init; }
     /// <summary>Pull: shard -> its data (a KvStateMachine snapshot: keys, values, versions).</summary>
     [JsonPropertyName("data")] public SortedDictionary<int, byte[]>? Data { get; init; }
+    /// <summary>A paged pull: the requested page.</summary>
+    [JsonPropertyName("page")] public Group.ShardPage? Page { get; init; }
 
     public byte[] Encode() => LogJson.Write(this);
     public static ShardMoveReply Decode(ReadOnlySpan<byte> bytes) => LogJson.Read<ShardMoveReply>(bytes, "shard move reply");

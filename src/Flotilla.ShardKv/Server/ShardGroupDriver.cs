@@ -17,8 +17,8 @@ namespace Flotilla.ShardKv.Server;
 /// <item>Settled (nothing pulling, offering or awaiting deletion): ask the controller for configuration current+1 and
 /// propose it. Configurations are therefore taken strictly in order, each only after the previous move finished.</item>
 /// <item>Otherwise, per previous owner concurrently (one owner down does not hold up shards from the others):
-/// pull the gained shards (<c>pull(n, shards)</c>), propose one install per shard (each serves once its own install
-/// applies); for installed shards, tell the previous owner to delete its copy and, once it says every copy is gone,
+/// pull each gained shard in pages by key cursor (<c>pull(n, shard, after, pageBytes)</c>), proposing each page as a
+/// chunk entry (the shard serves once its final page applies); for installed shards, tell the previous owner to delete its copy and, once it says every copy is gone,
 /// propose the confirmation that makes the shard plain Serving.</item>
 /// </list>
 /// </summary>
@@ -26,8 +26,8 @@ internal sealed class ShardGroupDriver(NodeContext ctx, ShardGroupOptions option
 {
     private readonly ILogger _log = ctx.Logs.CreateLogger($"shardkv.{options.Gid}.driver");
     private readonly Dictionary<int, int> _preferred = new();
-    /// <summary>Pulls from each previous owner that failed in a row: a pull that can never succeed (a shard larger than a
-    /// message may carry) must not leave its shards Pulling without a word.</summary>
+    /// <summary>Page pulls of each shard that failed in a row: a pull that keeps failing (an unreachable owner) must not
+    /// leave its shard Pulling without a word.</summary>
     private readonly Dictionary<int, int> _pullFailures = new();
     private int _controller;
     private bool _stopped;
@@ -89,20 +89,35 @@ internal sealed class ShardGroupDriver(NodeContext ctx, ShardGroupOptions option
         }
     }
 
-    private async Task PullAsync(int num, int from, int[] shards)
+    /// <summary>Pulls each shard gained from <paramref name="from"/> in pages, concurrently; each page goes through the
+    /// log as a chunk entry, and the shard serves once its final page applies.</summary>
+    private Task PullAsync(int num, int from, int[] shards) => InOrder.AwaitAll(shards.Select(s => PullShardAsync(num, from, s)));
+
+    /// <summary>
+    /// Page by page from the cursor the log has applied (so a new leader, or this one after a failed page, resumes
+    /// where the replicated state is, not where some earlier leader's requests got to). Stops at the first failure;
+    /// the next step retries from the applied cursor. The state machine ignores a page whose cursor is not the applied
+    /// one, so a page proposed twice (a retry, two leaders for a moment) installs once.
+    /// </summary>
+    private async Task PullShardAsync(int num, int from, int shard)
     {
-        var reply = await CallGroupAsync(from, (e, t) => channel.PullAsync(e, from, new ShardMoveRequest { Num = num, Shards = shards }, t, CancellationToken.None));
-        if (reply is not { Status: ShardStatus.Ok, Data: { } data })
+        while (!_stopped && rsm.IsLeader && service.Current.Num == num && service.StateOf(shard) == ShardState.Pulling)
         {
-            var failures = _pullFailures[from] = _pullFailures.GetValueOrDefault(from) + 1;
-            if (failures == 3 || failures % 50 == 0)
-                _log.LogWarning("group {Gid}: pulling shards {Shards} of configuration {Num} from group {From} failed {Failures} times in a row ({Reply}); they stay Pulling and unavailable until it succeeds",
-                    options.Gid, string.Join(",", shards), num, from, failures, reply is null ? "no member answered" : reply.Status.ToString());
-            return;
+            var after = service.CursorOf(shard);
+            var request = new ShardMoveRequest { Num = num, Shards = [shard], PageBytes = options.MigrationPageBytes, After = after };
+            var reply = await CallGroupAsync(from, (e, t) => channel.PullAsync(e, from, request, t, CancellationToken.None));
+            if (reply is not { Status: ShardStatus.Ok, Page: { } page } || !string.Equals(page.After, after, StringComparison.Ordinal))
+            {
+                var failures = _pullFailures[shard] = _pullFailures.GetValueOrDefault(shard) + 1;
+                if (failures == 3 || failures % 50 == 0)
+                    _log.LogWarning("group {Gid}: pulling shard {Shard} of configuration {Num} from group {From} (after key cursor {Cursor}) failed {Failures} times in a row ({Reply}); it stays Pulling and unavailable until it succeeds",
+                        options.Gid, shard, num, from, after ?? "(start)", failures, reply is null ? "no member answered" : reply.Status.ToString());
+                return;
+            }
+            _pullFailures.Remove(shard);
+            var submitted = await rsm.SubmitAsync(GroupCommand.Chunk(num, shard, page));
+            if (!submitted.IsOk || GroupReply.Decode(submitted.Result.Span).Status != GroupStatus.Ok) return;
         }
-        _pullFailures.Remove(from);
-        // One install per shard, so each serves as soon as its own entry applies.
-        await InOrder.AwaitAll(data.Where(d => shards.Contains(d.Key)).Select(d => rsm.SubmitAsync(GroupCommand.Install(num, d.Key, d.Value))));
     }
 
     private async Task ConfirmAsync(int num, int from, int[] shards)

@@ -29,6 +29,12 @@ public sealed record ShardGroupOptions
     /// <summary>One attempt at one endpoint (controller query, pull, delete).</summary>
     public TimeSpan RpcTimeout { get; init; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>Bytes of keys and values per page when pulling a gained shard (each page is one pull reply and one log
+    /// entry): well under the group-to-group message limit (4 MiB) once JSON/base64-encoded, so shards of any size move.</summary>
+    public int MigrationPageBytes { get; init; } = DefaultMigrationPageBytes;
+
+    public const int DefaultMigrationPageBytes = 512 * 1024;
+
     /// <summary>Raft timing and limits for the group; <c>GroupId</c> and <c>Voters</c> are replaced by this record's.</summary>
     public RaftNodeOptions? Raft { get; init; }
 

@@ -18,7 +18,7 @@ namespace Flotilla.ShardKv.Server;
 /// WrongServer when it certainly never applies; an unknown outcome fails the call (no answer), so the client's ErrMaybe
 /// rule stays exact.</item>
 /// <item>Pull(n, shards): a ReadIndex read of the frozen shards, answered only once this replica has applied
-/// configuration n and lost them in it (NotReady before).</item>
+/// configuration n and lost them in it (NotReady before); with a page size, one page of one shard after a key cursor.</item>
 /// <item>Delete(n, shards): the new owner installed them; proposes the deletion, answers Ok once no copy is left.</item>
 /// </list>
 /// </summary>
@@ -90,6 +90,13 @@ public sealed class ShardGroupServer : IRpcHandler
 
     public async Task<ShardMoveReply> PullAsync(ShardMoveRequest pull, CancellationToken ct)
     {
+        if (pull.PageBytes > 0)
+        {
+            if (pull.Shards.Length != 1) throw new ArgumentException("a paged pull names exactly one shard");
+            var page = await Rsm.ReadAsync(() => State.ExportPage(pull.Num, pull.Shards[0], pull.After, pull.PageBytes), ct);
+            if (!page.IsOk) return new ShardMoveReply { Status = ShardStatus.WrongServer };
+            return page.Value is { } p ? new ShardMoveReply { Page = p } : new ShardMoveReply { Status = ShardStatus.NotReady };
+        }
         var read = await Rsm.ReadAsync(() => State.ExportShards(pull.Num, pull.Shards), ct);
         if (!read.IsOk) return new ShardMoveReply { Status = ShardStatus.WrongServer };
         return read.Value is { } data ? new ShardMoveReply { Data = data } : new ShardMoveReply { Status = ShardStatus.NotReady };

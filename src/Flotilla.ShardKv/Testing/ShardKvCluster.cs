@@ -38,14 +38,16 @@ public sealed class ShardKvCluster
 
     private readonly Simulator _sim;
     private readonly long? _snapshotThreshold;
+    private readonly int? _migrationPageBytes;
     private readonly Dictionary<string, ulong> _acked = new();
     private int _clients;
     private SimNode? _admin;
     private TransportShardChannel? _adminChannel;
 
-    public ShardKvCluster(Simulator sim, int groups, long? snapshotThresholdBytes = null)
+    public ShardKvCluster(Simulator sim, int groups, long? snapshotThresholdBytes = null, int? migrationPageBytes = null)
     {
         _sim = sim;
+        _migrationPageBytes = migrationPageBytes;
         GroupCount = groups;
         _snapshotThreshold = snapshotThresholdBytes;
         History = VersionedKv.CreateRecorder(sim.Time);
@@ -83,6 +85,7 @@ public sealed class ShardKvCluster
             Voters = NodesOf(gid),
             Controllers = Controllers,
             SnapshotThresholdBytes = _snapshotThreshold,
+            MigrationPageBytes = _migrationPageBytes ?? ShardGroupOptions.DefaultMigrationPageBytes,
         }, new TransportShardChannel(node.Context));
     });
 

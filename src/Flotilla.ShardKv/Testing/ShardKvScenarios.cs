@@ -34,6 +34,7 @@ public static partial class ShardKvScenarios
         new Scenario("challenge-unaffected", ChallengeUnaffected),
         new Scenario("challenge-partial", ChallengePartial),
         new Scenario("controller-crash", ControllerCrash),
+        new Scenario("large-shard-move", LargeShardMove),
         // The 6.5840 controller tests (5A), on the controller's own 3-replica RSM (ShardControllerScenarios.Lab.cs).
         new Scenario("controller-basic", ShardControllerScenarios.Basic),
         new Scenario("controller-multi", ShardControllerScenarios.Multi),
