@@ -22,6 +22,7 @@ public sealed class FlotillaServer : IAsyncDisposable
     private readonly RealNodeHost _host;
     private readonly ServerMetrics _metrics;
     private readonly TaskCompletionSource _shutdownRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<string> _storageFailed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly long _started = Stopwatch.GetTimestamp();
     private ReplicatedStateMachine? _replica;
     private volatile ServerSnapshot? _cached;
@@ -52,6 +53,10 @@ public sealed class FlotillaServer : IAsyncDisposable
     public Task ShutdownRequested => _shutdownRequested.Task;
 
     internal void RequestShutdown() => _shutdownRequested.TrySetResult();
+
+    /// <summary>Completes, with one line saying why, when the Raft storage failed for good (a failed fsync, an I/O error;
+    /// not a full disk, which the server rides out): the member no longer takes part and should exit.</summary>
+    public Task<string> StorageFailed => _storageFailed.Task;
 
     public static async Task<FlotillaServer> StartAsync(ServerOptions options, IServerApplication application, CancellationToken cancellationToken = default)
     {
@@ -99,7 +104,7 @@ public sealed class FlotillaServer : IAsyncDisposable
                 server._replica = await application.StartAsync(host.Context, rsmOptions, cancellationToken);
                 host.Builder.Services.AddSingleton(health);
                 application.MapApi(host);
-                server._refresh = host.Context.Time.CreateTimer(_ => server._cached = server.TakeSnapshot(), null, TimeSpan.Zero, TimeSpan.FromMilliseconds(250));
+                server._refresh = host.Context.Time.CreateTimer(_ => server.Refresh(), null, TimeSpan.Zero, TimeSpan.FromMilliseconds(250));
                 return true;
             });
             metrics.Observe(() => server._cached ?? server.TakeSnapshotUnsafeDefault());
@@ -136,6 +141,16 @@ public sealed class FlotillaServer : IAsyncDisposable
         }
     }
 
+    /// <summary>On the node's scheduler, every 250 ms: the cached status for metrics, and the storage's condition.</summary>
+    private void Refresh()
+    {
+        var raft = Replica.Raft;
+        Storage.Update(raft.StorageProblem);
+        if (raft.StorageFailure is { } failure)
+            _storageFailed.TrySetResult($"storage failed in {Storage.Path}: {failure.Message} (the member stopped; restart it once the disk is fixed)");
+        _cached = TakeSnapshot();
+    }
+
     /// <summary>A fresh status, taken on the node's scheduler.</summary>
     public Task<ServerSnapshot> SnapshotAsync() => Context.InvokeAsync(() => Task.FromResult(TakeSnapshot()));
 
@@ -157,7 +172,7 @@ public sealed class FlotillaServer : IAsyncDisposable
             replica.SnapshotsTaken,
             !stopped && raft.Role == RaftRole.Leader,
             replica.LastSnapshotBytes,
-            Storage.DiskFull);
+            Storage.DiskFull ?? (raft.StorageFailure is { } failure ? $"storage failed ({Storage.Path}): {failure.Message}" : null));
     }
 
     private ServerSnapshot TakeSnapshotUnsafeDefault() => new(Context.Id.Value, "Starting", 0, 0, 0, 0, 0, 0, 0, 0, false, 0, Storage.DiskFull);

@@ -17,6 +17,7 @@ internal static partial class WalRecoverer
         ArgumentNullException.ThrowIfNull(fs);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        fs = FlushWatchingFileSystem.Wrap(fs);
         var directory = options.Directory;
         var files = ListSegments(fs, directory);
         var directoryDirty = false;

@@ -43,7 +43,16 @@ public sealed partial class WriteAheadLog
             spare.Dispose();
         }
         var file = _fs.Open(segment.Name, create: true);
-        if (_options.Preallocate) await ZeroFillAsync(file, bytesAboutToBeWritten, _options.SegmentBytes);
+        try
+        {
+            if (_options.Preallocate) await ZeroFillAsync(file, bytesAboutToBeWritten, _options.SegmentBytes);
+        }
+        catch
+        {
+            // Out of space, typically. The half-filled file has no header: recovery deletes it on the next open.
+            file.Dispose();
+            throw;
+        }
         return file;
     }
 
@@ -62,10 +71,11 @@ public sealed partial class WriteAheadLog
     }
 
     /// <summary>Zero-fills the next chunk of the spare. Runs in the flush loop after a batch is acknowledged; false
-    /// (and the log poisoned) if the I/O failed.</summary>
-    private async ValueTask<bool> TryPrepareSpareAsync()
+    /// (and the log poisoned) if the I/O failed for another reason than a full disk.</summary>
+    private async ValueTask<bool> TryPrepareSpareAsync(bool probing = false)
     {
         if (!_options.Preallocate || (_spare is not null && _spareZeroedBytes >= _options.SegmentBytes)) return true;
+        lock (_gate) if (_lowOnSpace is not null && !probing) return true; // only ProbeSpaceAsync retries a full disk
         try
         {
             if (_spare is null)
@@ -78,6 +88,13 @@ public sealed partial class WriteAheadLog
             await _spare.WriteAsync(_spareZeroedBytes, Zeros.AsMemory(0, chunk));
             _spareZeroedBytes += chunk;
             if (_spareZeroedBytes >= _options.SegmentBytes) _spareFlush = FlushSpareAsync(_spare);
+            return true;
+        }
+        catch (Exception e) when (IsSpaceShortage(e))
+        {
+            // Not fatal: everything acknowledged is on disk and the current segment still has room. The owner learns
+            // it from LowOnSpace and stops taking new writes until ProbeSpaceAsync finds space for a whole spare.
+            DropSpare(e);
             return true;
         }
         catch (Exception e)

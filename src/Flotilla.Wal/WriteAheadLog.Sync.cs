@@ -1,3 +1,4 @@
+using Flotilla.Runtime.Storage;
 using Flotilla.Wal.Format;
 
 namespace Flotilla.Wal;
@@ -112,6 +113,8 @@ public sealed partial class WriteAheadLog
     private void Poison(Exception e, TaskCompletionSource? inflight = null)
     {
         TaskCompletionSource? next;
+        // Out of space in a write, and no fsync ever failed: nothing acknowledged is lost, the owner may reopen.
+        if (IsSpaceShortage(e)) e = new WalDiskFullException(_options.Directory, e);
         lock (_gate)
         {
             _failure = e;
@@ -153,7 +156,27 @@ public sealed partial class WriteAheadLog
         }
         if (unflushed is not null) await unflushed.File!.FlushAsync();
         if (directoryDirty) await _fs.SyncDirectoryAsync();
-        if (created is not null) await new Manifest(created.Sequence, created.FirstIndex).WriteAsync(_fs, _options.Directory);
+        if (created is not null) await WriteManifestAsync(created);
+    }
+
+    /// <summary>Names <paramref name="segment"/> (durable by now) in the manifest. Without space for the manifest's
+    /// temp file the batch still completes: its data is durable, and recovery accepts an intact segment one beyond the
+    /// manifest (the window docs/wal.md "What is and is not detected" describes). The log is then low on space;
+    /// <see cref="ProbeSpaceAsync"/> (or the next rotation) writes the manifest once there is room.</summary>
+    private async Task WriteManifestAsync(Segment segment)
+    {
+        try
+        {
+            await new Manifest(segment.Sequence, segment.FirstIndex).WriteAsync(_fs, _options.Directory);
+            _manifestBehind = null;
+        }
+        catch (Exception e) when (DiskFull.Is(e) && !_fs.FlushFailed)
+        {
+            try { _fs.Delete(Manifest.FileName(_options.Directory) + ".tmp"); }
+            catch (IOException) { /* recovery deletes a leftover temp manifest */ }
+            _manifestBehind = segment;
+            lock (_gate) _lowOnSpace ??= e;
+        }
     }
 
     private static readonly byte[] Zeros = new byte[1 << 20];

@@ -10,11 +10,13 @@ namespace Flotilla.Wal;
 /// batch, group commit across concurrent callers). Meant for one logical thread (a node's scheduler); an internal
 /// lock keeps it safe where awaits resume on other threads (benchmarks, tests without a scheduler).</para>
 /// <para>A failed write or fsync poisons the log: every later call throws, because after a failed fsync the
-/// kernel may already have dropped the dirty pages and nothing staged can be trusted to be on disk.</para>
+/// kernel may already have dropped the dirty pages and nothing staged can be trusted to be on disk. A write that
+/// failed for lack of space (never an fsync) throws <see cref="WalDiskFullException"/> instead: reopen the log once
+/// there is space (see WriteAheadLog.DiskFull.cs).</para>
 /// </summary>
 public sealed partial class WriteAheadLog : IAsyncDisposable
 {
-    private readonly IFileSystem _fs;
+    private readonly FlushWatchingFileSystem _fs;
     private readonly WalOptions _options;
     private readonly Lock _gate = new();
     private readonly LogModel _model;
@@ -31,7 +33,7 @@ public sealed partial class WriteAheadLog : IAsyncDisposable
 
     private WriteAheadLog(IFileSystem fs, WalOptions options, LogModel model, List<Segment> segments)
     {
-        _fs = fs;
+        _fs = FlushWatchingFileSystem.Wrap(fs);
         _options = options;
         _model = model;
         _segments = segments;
@@ -135,6 +137,7 @@ public sealed partial class WriteAheadLog : IAsyncDisposable
     private void ThrowIfUnusable()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_failure is WalDiskFullException full) throw new WalDiskFullException(full.Directory, full.InnerException!);
         if (_failure is not null) throw new IOException("the write-ahead log failed earlier and can no longer be used; reopen it", _failure);
     }
 

@@ -92,6 +92,8 @@ public static class ServerCommand
             output.WriteLine($"flotilla server n{self.Value} serving {server.Address} (pid {Environment.ProcessId}); members {string.Join(", ", members.OrderBy(x => x.Key).Select(x => $"n{x.Key.Value}={x.Value.Authority}"))}" +
                 (peerListenAt is null ? "; raft over gRPC" : $"; raft over framed TCP at {peerListenAt}") + ShardServerFlags.Describe(application));
             var reason = await WaitForStopAsync(server, parse.GetValue(parent), ct);
+            // A member whose storage failed for good is no use running on: stop it, say why in one line, exit 1.
+            if (server.StorageFailed.IsCompleted) throw new CliException(await server.StorageFailed, ExitCodes.Failure);
             output.WriteLine($"flotilla server n{self.Value} stopping: {reason}");
             return ExitCodes.Ok;
         });
@@ -124,13 +126,15 @@ public static class ServerCommand
         }
     }
 
-    /// <summary>Waits for Ctrl-C/SIGTERM, an Admin.Shutdown request, or the death of the parent process.</summary>
+    /// <summary>Waits for Ctrl-C/SIGTERM, an Admin.Shutdown request, the death of the parent process, or a storage
+    /// failure.</summary>
     private static async Task<string> WaitForStopAsync(FlotillaServer server, int? parentPid, CancellationToken ct)
     {
         var stop = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult("SIGTERM"); });
         using var registration = ct.Register(() => stop.TrySetResult("interrupted"));
         _ = server.ShutdownRequested.ContinueWith(_ => stop.TrySetResult("shutdown requested"), TaskScheduler.Default);
+        _ = server.StorageFailed.ContinueWith(t => stop.TrySetResult(t.Result), TaskScheduler.Default);
         if (parentPid is { } pid)
         {
             _ = Task.Run(async () =>

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Flotilla.Runtime;
 using Flotilla.Runtime.Network;
+using Flotilla.Wal;
 using Microsoft.Extensions.Logging;
 
 namespace Flotilla.Raft;
@@ -26,7 +27,13 @@ public sealed partial class RaftNode : IRpcHandler
     private Task _pump = Task.CompletedTask;
     private bool _pumping;
     private bool _stopped;
+    private bool _stopRequested;
+    private Exception? _storageFailure;
     private RaftSnapshot? _pendingCompaction;
+    private RaftSnapshot? _blockedCompaction;
+    private Ready? _unpersisted;
+    private bool _probeDue;
+    private long _nextProbeTick;
     private HardState _syncedHardState;
     private ulong _nextReadId;
     private long _ticks;
@@ -65,6 +72,14 @@ public sealed partial class RaftNode : IRpcHandler
     public ulong CommitIndex => Core.CommitIndex;
     public ulong LastIndex => Core.LastIndex;
     public long PersistedSizeBytes => _storage.SizeBytes;
+
+    /// <summary>"disk full (PATH): ..." while storage has no room for new writes (the service should refuse them);
+    /// null otherwise. The node keeps running: see <see cref="PumpAsync"/>.</summary>
+    public string? StorageProblem => _storage.SpaceProblem ?? (_unpersisted is not null || _blockedCompaction is not null ? "disk full" : null);
+
+    /// <summary>The storage failure (not a full disk: a failed fsync, an I/O error) that made this node stop taking
+    /// part; null while healthy.</summary>
+    public Exception? StorageFailure => _storageFailure;
 
     /// <summary>The logical Raft state: the encoded hard state plus the encoded log entries after the snapshot
     /// (index and term included). Unlike <see cref="PersistedSizeBytes"/> it ignores WAL segment slack, so it shows
@@ -155,7 +170,9 @@ public sealed partial class RaftNode : IRpcHandler
     /// <summary>Stops ticking and serving, waits for the batch in progress, and completes the apply stream.</summary>
     public async Task StopAsync()
     {
-        if (_stopped) return;
+        // Not "if (_stopped)": a storage failure stops the node too, and the apply stream and storage must still close.
+        if (_stopRequested) return;
+        _stopRequested = true;
         _stopped = true;
         _ticker?.Dispose();
         _ctx.Router.Unmap(_options.Service);
@@ -200,6 +217,11 @@ public sealed partial class RaftNode : IRpcHandler
         _ticks++;
         _core.Tick();
         ExpireWaiters();
+        if (_ticks >= _nextProbeTick && (_unpersisted is not null || _blockedCompaction is not null || _storage.SpaceProblem is not null))
+        {
+            _probeDue = true;
+            _nextProbeTick = _ticks + _options.ElectionTicks;
+        }
         Kick();
     }
 
@@ -208,10 +230,20 @@ public sealed partial class RaftNode : IRpcHandler
     private void Kick()
     {
         if (_pumping || _stopped || _core is null) return;
-        if (!_core.HasReady && _pendingCompaction is null) return;
+        if (!_core.HasReady && _pendingCompaction is null && !_probeDue) return;
         _pump = PumpAsync();
     }
 
+    /// <summary>
+    /// Carries out Ready batches (and the service's compactions) until there is nothing to do.
+    /// <para>A full disk stops writes, not the node: a batch whose persistence failed for lack of space
+    /// (<see cref="WalDiskFullException"/>; nothing of it was acknowledged) stays outstanding and is retried, whole, once
+    /// per election timeout after probing for space: to Raft that is only a very slow fsync. Until it succeeds the node
+    /// sends and applies nothing more (a follower stops acknowledging, a leader stops heartbeating and is replaced).
+    /// Before that point, storage that is merely low on space (<see cref="StorageProblem"/>) keeps working, so the
+    /// service should stop proposing and keep serving reads. A compaction that does not fit is kept and retried the
+    /// same way; the log stays whole meanwhile. Any other storage failure stops the node for good.</para>
+    /// </summary>
     private async Task PumpAsync()
     {
         _pumping = true;
@@ -221,14 +253,32 @@ public sealed partial class RaftNode : IRpcHandler
             await Task.Yield();
             while (!_stopped)
             {
+                if (_probeDue)
+                {
+                    _probeDue = false;
+                    await _storage.ProbeSpaceAsync();
+                    _pendingCompaction ??= _blockedCompaction; // a newer one supersedes it
+                    _blockedCompaction = null;
+                    if (_unpersisted is { } stuck && !await ProcessReadyAsync(stuck, retry: true)) break;
+                    continue;
+                }
+                if (_unpersisted is not null) break; // until the next probe
                 if (_pendingCompaction is { } snapshot)
                 {
                     _pendingCompaction = null;
-                    await _storage.SaveSnapshotAsync(snapshot, discardLog: false);
+                    try
+                    {
+                        await _storage.SaveSnapshotAsync(snapshot, discardLog: false);
+                    }
+                    catch (WalDiskFullException e)
+                    {
+                        if (_blockedCompaction is null) _log.LogWarning("{Node} group {Group}: no room for a snapshot, keeping the old one and the whole log: {Error}", Id, GroupId, e.Message);
+                        _blockedCompaction = snapshot;
+                    }
                     continue;
                 }
                 if (!_core!.HasReady) break;
-                await ProcessReadyAsync(_core.Ready());
+                await ProcessReadyAsync(_core.Ready(), retry: false);
             }
         }
         catch (ChannelClosedException) when (_stopped)
@@ -239,6 +289,7 @@ public sealed partial class RaftNode : IRpcHandler
         {
             // Storage failed: we can no longer keep Raft's durability promises, so this node stops participating.
             _log.LogError(e, "{Node} group {Group} stops after a storage failure", Id, GroupId);
+            _storageFailure = e;
             _stopped = true;
             _ticker?.Dispose();
         }
@@ -248,23 +299,41 @@ public sealed partial class RaftNode : IRpcHandler
         }
     }
 
-    private async Task ProcessReadyAsync(Ready ready)
+    /// <summary>One Ready batch; false if its persistence failed for lack of space (it is then kept in
+    /// <see cref="_unpersisted"/> and retried with <paramref name="retry"/>, which does not resend step 1).</summary>
+    private async Task<bool> ProcessReadyAsync(Ready ready, bool retry)
     {
         var core = _core!;
         // 1. Leader replication goes out now, overlapping with our own fsync; the core counts our copy only after 2.
-        foreach (var m in ready.MessagesNow) SendMessage(m);
+        if (!retry) foreach (var m in ready.MessagesNow) SendMessage(m);
 
         // 2. Persist. A commit-index-only change is written but need not be synced (it can be recomputed).
-        if (ready.Snapshot is not null) await _storage.SaveSnapshotAsync(ready.Snapshot, discardLog: true);
-        if (ready.Entries.Count > 0) await _storage.AppendAsync(ready.Entries);
-        if (ready.HardState is { } hs) await _storage.SaveHardStateAsync(hs);
-        var termOrVoteChanged = ready.HardState is { } h && (h.Term != _syncedHardState.Term || h.VotedFor != _syncedHardState.VotedFor);
-        if (ready.Entries.Count > 0 || termOrVoteChanged)
+        try
         {
-            await _storage.SyncAsync();
-            if (ready.HardState is { } synced) _syncedHardState = synced;
+            if (ready.Snapshot is not null) await _storage.SaveSnapshotAsync(ready.Snapshot, discardLog: true);
+            if (ready.Entries.Count > 0) await _storage.AppendAsync(ready.Entries);
+            if (ready.HardState is { } hs) await _storage.SaveHardStateAsync(hs);
+            var termOrVoteChanged = ready.HardState is { } h && (h.Term != _syncedHardState.Term || h.VotedFor != _syncedHardState.VotedFor);
+            if (ready.Entries.Count > 0 || termOrVoteChanged)
+            {
+                await _storage.SyncAsync();
+                if (ready.HardState is { } synced) _syncedHardState = synced;
+            }
         }
-        if (_stopped) return;
+        catch (WalDiskFullException e)
+        {
+            if (_unpersisted is null)
+                _log.LogError("{Node} group {Group}: cannot persist, the disk is full ({Error}); retrying every {Period} ms, sending and applying nothing until then",
+                    Id, GroupId, e.Message, (long)(_options.TickInterval * _options.ElectionTicks).TotalMilliseconds);
+            _unpersisted = ready;
+            return false;
+        }
+        if (_unpersisted is not null)
+        {
+            _unpersisted = null;
+            _log.LogWarning("{Node} group {Group}: disk space is available again; persisted the waiting batch", Id, GroupId);
+        }
+        if (_stopped) return true;
 
         // 3. Promises that needed the data on disk: votes, append acknowledgements.
         foreach (var m in ready.MessagesAfterPersist) SendMessage(m);
@@ -276,6 +345,7 @@ public sealed partial class RaftNode : IRpcHandler
 
         core.Advance(ready);
         CompleteTransfers();
+        return true;
     }
 
     private void SendMessage(Message m) => _ctx.Transport.Send(m.To, _methods[m.Type], MessageCodec.Encode(m));

@@ -25,4 +25,14 @@ public interface IRaftStorage
 
     /// <summary>Bytes this group occupies on disk (log, state and snapshot).</summary>
     long SizeBytes { get; }
+
+    /// <summary>Why the storage should not be given new writes now ("disk full (PATH): ..."), null while it can take
+    /// them. A write that failed for lack of space throws <see cref="Flotilla.Wal.WalDiskFullException"/>: nothing
+    /// acknowledged is lost, and the driver retries it later.</summary>
+    string? SpaceProblem => null;
+
+    /// <summary>While <see cref="SpaceProblem"/> is set: looks for space again (and rebuilds whatever reserve the
+    /// storage keeps). The driver calls it now and then, never concurrently with the other calls; it does not throw
+    /// for lack of space.</summary>
+    ValueTask ProbeSpaceAsync(CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
 }

@@ -8,18 +8,26 @@ namespace Flotilla.Raft;
 /// Raft storage over the segmented <see cref="WriteAheadLog"/> (entries, hard state, snapshot mark) plus one
 /// snapshot file replaced atomically. Order of a snapshot save: the file first (durable), then the WAL mark, then
 /// compaction — so after any crash the newest snapshot file covers whatever the WAL no longer holds.
+/// <para>A full disk is survivable (docs/wal.md "Full disk"): a log that failed for lack of space is reopened from disk
+/// on its next use (dropping the unacknowledged batch), a snapshot that does not fit is dropped with its temp file
+/// (the old snapshot and the log stay as they were), and either throws <see cref="WalDiskFullException"/> so the
+/// driver retries later. <see cref="SpaceProblem"/> says when new writes should be refused.</para>
 /// </summary>
 public sealed class WalRaftStorage : IRaftStorage, IAsyncDisposable
 {
     private readonly IFileSystem _fs;
-    private readonly WriteAheadLog _wal;
+    private readonly WalOptions _options;
+    private WriteAheadLog _wal;
     private readonly string _snapshotFile;
     private RaftPersistentState _loaded;
     private long _snapshotBytes;
+    private ulong _snapshotFileIndex;
+    private string? _snapshotFull;
 
-    private WalRaftStorage(IFileSystem fs, WriteAheadLog wal, string snapshotFile, RaftPersistentState loaded, long snapshotBytes)
+    private WalRaftStorage(IFileSystem fs, WalOptions options, WriteAheadLog wal, string snapshotFile, RaftPersistentState loaded, long snapshotBytes)
     {
         _fs = fs;
+        _options = options;
         _wal = wal;
         _snapshotFile = snapshotFile;
         _loaded = loaded;
@@ -32,8 +40,11 @@ public sealed class WalRaftStorage : IRaftStorage, IAsyncDisposable
         // Preallocated (zero-filled) segments: an fsync then carries only data, not a journal commit for the file's new
         // size. Measured on the 3-node Raft bench: ~25% more commits/s at 64 proposers than appending segments.
         var options = (walOptions ?? new WalOptions { SegmentBytes = 4 * WalOptions.MiB, Preallocate = true }) with { Directory = $"{directory}/wal" };
-        var (wal, recovery) = await WriteAheadLog.OpenAsync(fs, options, ct);
         var snapshotFile = RaftSnapshotFile.NameIn(directory);
+        // A snapshot being written when the process stopped (or that ran out of space): never renamed into place, so
+        // the old snapshot is the valid one; the temp file is only wasted space.
+        if (fs.Exists(TempName(snapshotFile))) fs.Delete(TempName(snapshotFile));
+        var (wal, recovery) = await WriteAheadLog.OpenAsync(fs, options, ct);
         RaftSnapshot? snapshot = null;
         long snapshotBytes = 0;
         try
@@ -69,7 +80,54 @@ public sealed class WalRaftStorage : IRaftStorage, IAsyncDisposable
                 $"the hard state says entries up to {hardState.Commit} were committed, but the log and snapshot hold only up to {held}: this member lost acknowledged state and must not vote or lead; remove it from the group and add it back empty");
         }
         var loaded = new RaftPersistentState(hardState, snapshot, entries);
-        return new WalRaftStorage(fs, wal, snapshotFile, loaded, snapshotBytes) { RecoveredTornTail = recovery.TornTail };
+        return new WalRaftStorage(fs, options, wal, snapshotFile, loaded, snapshotBytes)
+        {
+            RecoveredTornTail = recovery.TornTail,
+            _snapshotFileIndex = snapshot?.Index ?? 0,
+        };
+    }
+
+    private static string TempName(string snapshotFile) => snapshotFile + ".tmp"; // FileSystemExtensions.WriteAtomicallyAsync's
+
+    /// <summary>The log, reopened from disk first if it failed for lack of space: that drops the batch that failed (never
+    /// acknowledged) and keeps everything synced. Throws <see cref="WalDiskFullException"/> if even that has no room.</summary>
+    private async ValueTask<WriteAheadLog> WalAsync(CancellationToken ct)
+    {
+        if (!_wal.FailedForLackOfSpace) return _wal;
+        await DisposeQuietlyAsync(_wal);
+        try
+        {
+            var (wal, _) = await WriteAheadLog.OpenAsync(_fs, _options, ct);
+            _wal = wal;
+        }
+        catch (Exception e) when (e is not WalDiskFullException && e is not WalCorruptionException && DiskFull.Is(e))
+        {
+            throw new WalDiskFullException(_options.Directory, e);
+        }
+        return _wal;
+    }
+
+    private static async ValueTask DisposeQuietlyAsync(WriteAheadLog wal)
+    {
+        // Whatever it still stages was never acknowledged (the driver syncs before it promises anything).
+        try { await wal.DisposeAsync(); }
+        catch (IOException) { }
+    }
+
+    public string? SpaceProblem =>
+        _wal.FailedForLackOfSpace ? $"disk full ({_options.Directory}): the last write did not fit" : _wal.LowOnSpace ?? _snapshotFull;
+
+    public async ValueTask ProbeSpaceAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var wal = await WalAsync(cancellationToken);
+            await wal.ProbeSpaceAsync();
+        }
+        catch (WalDiskFullException)
+        {
+            // Still full; the driver asks again later.
+        }
     }
 
     /// <summary>What recovery dropped as a torn last write (for the start-up log line); null if nothing.</summary>
@@ -77,34 +135,48 @@ public sealed class WalRaftStorage : IRaftStorage, IAsyncDisposable
 
     public ValueTask<RaftPersistentState> LoadAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(_loaded);
 
-    public ValueTask AppendAsync(IReadOnlyList<LogEntry> entries, CancellationToken cancellationToken = default)
+    public async ValueTask AppendAsync(IReadOnlyList<LogEntry> entries, CancellationToken cancellationToken = default)
     {
+        var wal = await WalAsync(cancellationToken);
         foreach (var e in entries)
         {
-            if (e.Index <= _wal.SnapshotIndex) continue; // covered by the snapshot already
-            _wal.Append(new WalEntry(e.Index, e.Term, EntryCodec.EncodePayload(e)));
+            if (e.Index <= wal.SnapshotIndex) continue; // covered by the snapshot already
+            wal.Append(new WalEntry(e.Index, e.Term, EntryCodec.EncodePayload(e)));
         }
-        return ValueTask.CompletedTask;
     }
 
-    public ValueTask SaveHardStateAsync(HardState state, CancellationToken cancellationToken = default)
-    {
-        _wal.SaveState(StateCodec.EncodeHardState(state));
-        return ValueTask.CompletedTask;
-    }
+    public async ValueTask SaveHardStateAsync(HardState state, CancellationToken cancellationToken = default) =>
+        (await WalAsync(cancellationToken)).SaveState(StateCodec.EncodeHardState(state));
 
     public async ValueTask SaveSnapshotAsync(RaftSnapshot snapshot, bool discardLog, CancellationToken cancellationToken = default)
     {
-        if (snapshot.Index <= _wal.SnapshotIndex) return; // never move the snapshot back
-        _snapshotBytes = await RaftSnapshotFile.WriteAsync(_fs, _snapshotFile, snapshot, cancellationToken);
-        if (snapshot.Index > _wal.SnapshotIndex) _wal.MarkSnapshot(snapshot.Index, snapshot.Term);
-        await _wal.CompactAsync(cancellationToken);
+        var wal = await WalAsync(cancellationToken);
+        if (snapshot.Index <= wal.SnapshotIndex) return; // never move the snapshot back
+        if (snapshot.Index != _snapshotFileIndex) // a retry after the log failed may find the file already written
+        {
+            try
+            {
+                _snapshotBytes = await RaftSnapshotFile.WriteAsync(_fs, _snapshotFile, snapshot, cancellationToken);
+            }
+            catch (Exception e) when (DiskFull.Is(e))
+            {
+                // Never renamed into place: the old snapshot and the log are as they were. Give the space back.
+                try { _fs.Delete(TempName(_snapshotFile)); }
+                catch (IOException) { }
+                _snapshotFull = $"disk full ({_snapshotFile}): {e.Message}";
+                throw new WalDiskFullException(_snapshotFile, e);
+            }
+            _snapshotFileIndex = snapshot.Index;
+            _snapshotFull = null;
+        }
+        wal.MarkSnapshot(snapshot.Index, snapshot.Term);
+        await wal.CompactAsync(cancellationToken);
         _loaded = RaftPersistentState.Empty; // only needed at start; let the memory go
     }
 
-    public ValueTask SyncAsync(CancellationToken cancellationToken = default) => _wal.SyncAsync(cancellationToken);
+    public async ValueTask SyncAsync(CancellationToken cancellationToken = default) => await (await WalAsync(cancellationToken)).SyncAsync(cancellationToken);
 
     public long SizeBytes => _wal.SizeBytes + _snapshotBytes;
 
-    public ValueTask DisposeAsync() => _wal.DisposeAsync();
+    public ValueTask DisposeAsync() => DisposeQuietlyAsync(_wal);
 }

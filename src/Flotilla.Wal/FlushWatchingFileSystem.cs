@@ -1,0 +1,54 @@
+using Flotilla.Runtime.Storage;
+
+namespace Flotilla.Wal;
+
+/// <summary>
+/// Passes everything through and remembers whether an fsync (of a file or the directory) ever failed. That decides
+/// what a full disk costs the log: a failed <em>write</em> (ENOSPC) leaves unwritten what it could not write and
+/// everything fsynced before intact, so reopening and carrying on is safe; after a failed <em>fsync</em> the kernel may
+/// have dropped dirty pages it still shows to reads, so nothing read back can be trusted until a restart.
+/// </summary>
+internal sealed class FlushWatchingFileSystem(IFileSystem inner) : IFileSystem
+{
+    private volatile bool _flushFailed;
+
+    public bool FlushFailed => _flushFailed;
+
+    public static FlushWatchingFileSystem Wrap(IFileSystem fs) => fs as FlushWatchingFileSystem ?? new FlushWatchingFileSystem(fs);
+
+    public IStorageFile Open(string name, bool create = true) => new File(inner.Open(name, create), this);
+    public bool Exists(string name) => inner.Exists(name);
+    public IReadOnlyList<string> List(string prefix = "") => inner.List(prefix);
+    public void Delete(string name) => inner.Delete(name);
+    public void Rename(string from, string to) => inner.Rename(from, to);
+
+    public async ValueTask SyncDirectoryAsync(CancellationToken cancellationToken = default)
+    {
+        try { await inner.SyncDirectoryAsync(cancellationToken); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _flushFailed = true;
+            throw;
+        }
+    }
+
+    private sealed class File(IStorageFile inner, FlushWatchingFileSystem owner) : IStorageFile
+    {
+        public string Name => inner.Name;
+        public long Length => inner.Length;
+        public ValueTask<int> ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(offset, buffer, cancellationToken);
+        public ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) => inner.WriteAsync(offset, data, cancellationToken);
+        public void SetLength(long length) => inner.SetLength(length);
+        public void Dispose() => inner.Dispose();
+
+        public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
+        {
+            try { await inner.FlushAsync(cancellationToken); }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                owner._flushFailed = true;
+                throw;
+            }
+        }
+    }
+}
