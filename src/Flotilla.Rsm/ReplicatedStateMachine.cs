@@ -186,6 +186,7 @@ public sealed class ReplicatedStateMachine
                 }
                 break;
             case ApplyKind.Noop:
+            case ApplyKind.ConfChange: // applied to Raft by the node; nothing for the service
                 AppliedIndex = msg.Index;
                 Resolve(msg.Index, msg.Term, result: null);
                 break;

@@ -23,6 +23,9 @@ public static class MessageCodec
         Force = 2,
         SnapshotDone = 4,
         HasSnapshot = 8,
+        /// <summary>The snapshot's membership is more than a plain voter list (joint, learners): the extras follow.
+        /// Unset for every static cluster, whose messages are byte-for-byte what they were before membership changes.</summary>
+        HasMembership = 16,
     }
 
     public static ReadOnlyMemory<byte> Encode(Message m)
@@ -31,7 +34,7 @@ public static class MessageCodec
         w.Byte(Version);
         w.Byte((byte)m.Type);
         var flags = (m.Reject ? Flags.Reject : 0) | (m.Force ? Flags.Force : 0) | (m.SnapshotDone ? Flags.SnapshotDone : 0)
-                    | (m.SnapshotMeta is not null ? Flags.HasSnapshot : 0);
+                    | (m.SnapshotMeta is not null ? Flags.HasSnapshot : 0) | (m.SnapshotMeta is { Membership.IsPlain: false } ? Flags.HasMembership : 0);
         w.Byte((byte)flags);
         w.VarInt(m.From.Value);
         w.VarInt(m.To.Value);
@@ -48,8 +51,8 @@ public static class MessageCodec
         {
             w.VarUInt(meta.Index);
             w.VarUInt(meta.Term);
-            w.VarUInt((ulong)meta.Voters.Count);
-            foreach (var v in meta.Voters) w.VarInt(v.Value);
+            ConfChangeCodec.WriteIds(w, meta.Membership.Voters.Incoming);
+            if (!meta.Membership.IsPlain) ConfChangeCodec.WriteExtras(w, meta.Membership);
             w.Bytes(m.SnapshotData.Span);
         }
         return w.Written;
@@ -64,7 +67,8 @@ public static class MessageCodec
         var type = (MessageType)r.Byte();
         if (!Enum.IsDefined(type)) throw new RaftCodecException($"unknown message type {(byte)type}");
         var flags = (Flags)r.Byte();
-        if ((flags & ~(Flags.Reject | Flags.Force | Flags.SnapshotDone | Flags.HasSnapshot)) != 0) throw new RaftCodecException("unknown flags");
+        if ((flags & ~(Flags.Reject | Flags.Force | Flags.SnapshotDone | Flags.HasSnapshot | Flags.HasMembership)) != 0) throw new RaftCodecException("unknown flags");
+        if ((flags & Flags.HasMembership) != 0 && (flags & Flags.HasSnapshot) == 0) throw new RaftCodecException("membership without a snapshot");
         var from = new NodeId(r.VarInt());
         var to = new NodeId(r.VarInt());
         var term = r.VarUInt();
@@ -83,10 +87,10 @@ public static class MessageCodec
         {
             var snapIndex = r.VarUInt();
             var snapTerm = r.VarUInt();
-            var voterCount = r.Count(MaxVoters);
-            var voters = new NodeId[voterCount];
-            for (var i = 0; i < voterCount; i++) voters[i] = new NodeId(r.VarInt());
-            meta = new SnapshotMeta(snapIndex, snapTerm, voters);
+            var voters = ConfChangeCodec.ReadIds(ref r);
+            meta = (flags & Flags.HasMembership) != 0
+                ? new SnapshotMeta(snapIndex, snapTerm, ConfChangeCodec.ReadExtras(ref r, voters))
+                : new SnapshotMeta(snapIndex, snapTerm, voters);
             chunk = r.Bytes(MaxChunkBytes);
         }
         if (!r.AtEnd) throw new RaftCodecException("trailing bytes after message");

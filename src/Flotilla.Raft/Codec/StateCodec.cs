@@ -6,7 +6,11 @@ namespace Flotilla.Raft;
 public static class StateCodec
 {
     private const byte HardStateVersion = 1;
+    /// <summary>Version 1: the voters (a plain group). Version 2 adds the rest of the membership (outgoing voters,
+    /// learners, learners-next, autoleave). A plain membership is still written as version 1, so a static cluster's
+    /// snapshot files are unchanged and readable by older builds.</summary>
     private const byte SnapshotPayloadVersion = 1;
+    private const byte SnapshotPayloadVersionWithMembership = 2;
 
     public static byte[] EncodeHardState(HardState state)
     {
@@ -31,14 +35,15 @@ public static class StateCodec
         return new HardState(term, hasVote == 1 ? new NodeId(vote) : null, commit);
     }
 
-    /// <summary>The payload of a Raft snapshot file: the voters, then the service's state. Index and term live in the
-    /// file's header (Flotilla.Wal.Snapshots.SnapshotFormat), which the file's checksum covers with this.</summary>
+    /// <summary>The payload of a Raft snapshot file: the membership, then the service's state. Index and term live in
+    /// the file's header (Flotilla.Wal.Snapshots.SnapshotFormat), which the file's checksum covers with this.</summary>
     public static byte[] EncodeSnapshotPayload(RaftSnapshot snapshot)
     {
+        var membership = snapshot.Meta.Membership;
         var w = new WireWriter(snapshot.Data.Length + 16);
-        w.Byte(SnapshotPayloadVersion);
-        w.VarUInt((ulong)snapshot.Meta.Voters.Count);
-        foreach (var v in snapshot.Meta.Voters) w.VarInt(v.Value);
+        w.Byte(membership.IsPlain ? SnapshotPayloadVersion : SnapshotPayloadVersionWithMembership);
+        ConfChangeCodec.WriteIds(w, membership.Voters.Incoming);
+        if (!membership.IsPlain) ConfChangeCodec.WriteExtras(w, membership);
         w.Bytes(snapshot.Data.Span);
         return w.Written.ToArray();
     }
@@ -46,11 +51,14 @@ public static class StateCodec
     public static RaftSnapshot DecodeSnapshotPayload(ulong index, ulong term, ReadOnlySpan<byte> payload)
     {
         var r = new WireReader(payload);
-        if (r.Byte() != SnapshotPayloadVersion) throw new RaftCodecException("unknown snapshot payload version");
-        var voters = new NodeId[r.Count(MessageCodec.MaxVoters)];
-        for (var i = 0; i < voters.Length; i++) voters[i] = new NodeId(r.VarInt());
+        var version = r.Byte();
+        if (version is not (SnapshotPayloadVersion or SnapshotPayloadVersionWithMembership)) throw new RaftCodecException("unknown snapshot payload version");
+        var voters = ConfChangeCodec.ReadIds(ref r);
+        var meta = version == SnapshotPayloadVersion
+            ? new SnapshotMeta(index, term, voters)
+            : new SnapshotMeta(index, term, ConfChangeCodec.ReadExtras(ref r, voters));
         var data = r.Bytes(int.MaxValue);
         if (!r.AtEnd) throw new RaftCodecException("trailing bytes after snapshot payload");
-        return new RaftSnapshot(new SnapshotMeta(index, term, voters), data);
+        return new RaftSnapshot(meta, data);
     }
 }

@@ -21,6 +21,9 @@ public sealed class Progress(int maxInflight)
     /// <summary>In Probe: an Append was sent and we wait for its answer or the next heartbeat.</summary>
     public bool ProbeSent { get; set; }
 
+    /// <summary>A learner: replicated to like any follower, but its acknowledgements never count toward a quorum.</summary>
+    public bool IsLearner { get; set; }
+
     /// <summary>Heard from since the last CheckQuorum round.</summary>
     public bool RecentActive { get; set; }
 
@@ -105,5 +108,5 @@ public sealed class Progress(int maxInflight)
         return true;
     }
 
-    public override string ToString() => $"{State} match={Match} next={Next}{(ProbeSent ? " paused" : "")} inflight={Inflights.Count}";
+    public override string ToString() => $"{(IsLearner ? "learner " : "")}{State} match={Match} next={Next}{(ProbeSent ? " paused" : "")} inflight={Inflights.Count}";
 }

@@ -8,8 +8,14 @@ public sealed record RaftConfig
 {
     public required NodeId Id { get; init; }
 
-    /// <summary>Every voting member, including <see cref="Id"/>. Static membership in this version.</summary>
+    /// <summary>The group's bootstrap voters: its membership before any change (the same list on every member, including
+    /// members added later, which replay the log from it). The current membership comes from the snapshot and the
+    /// membership changes in the log (<see cref="RaftCore.Membership"/>).</summary>
     public required IReadOnlyList<NodeId> Voters { get; init; }
+
+    /// <summary>This node joins a running group: it need not be among the bootstrap <see cref="Voters"/>. It neither
+    /// campaigns nor votes for itself until a membership change makes it a voter.</summary>
+    public bool Join { get; init; }
 
     /// <summary>A follower that hears nothing from a leader for a random time in [ElectionTicks, 2*ElectionTicks)
     /// starts an election. A leader with CheckQuorum steps down if it has not heard from a quorum in ElectionTicks.</summary>

@@ -25,9 +25,9 @@ public sealed partial class RaftCore
             _electionElapsed = 0;
             if (_config.CheckQuorum)
             {
-                var active = 1 + _progress.Values.Count(p => p.RecentActive);
+                var active = _membership.Voters.Tally(id => id == Id || (_progress.TryGetValue(id, out var p) && p.RecentActive));
                 foreach (var p in _progress.Values) p.RecentActive = false;
-                if (active < _config.Quorum)
+                if (active != VoteResult.Won)
                 {
                     // Cut off from a quorum: stop acting as leader so clients go elsewhere (and reads stay linearizable).
                     BecomeFollower(Term, null);
@@ -50,7 +50,7 @@ public sealed partial class RaftCore
 
     private void StartCampaign(bool preVote, bool force)
     {
-        if (Role == RaftRole.Leader || !IsVoter) return;
+        if (Role == RaftRole.Leader || !IsVoter || HasUnappliedConfChanges()) return;
         ulong voteTerm;
         if (preVote)
         {
@@ -100,16 +100,12 @@ public sealed partial class RaftCore
         }
     }
 
-    private enum VoteResult { Pending, Won, Lost }
-
+    /// <summary>Records a vote and counts the voters' answers (both majorities in a joint config; anyone else's
+    /// answer is ignored).</summary>
     private VoteResult RecordVote(NodeId from, bool granted)
     {
         _votes.TryAdd(from, granted);
-        var yes = _votes.Values.Count(v => v);
-        var no = _votes.Count - yes;
-        if (yes >= _config.Quorum) return VoteResult.Won;
-        if (no > _config.Voters.Count - _config.Quorum) return VoteResult.Lost;
-        return VoteResult.Pending;
+        return _membership.Voters.Tally(id => _votes.TryGetValue(id, out var v) ? v : null);
     }
 
     private void StepCandidate(Message m)
@@ -137,7 +133,7 @@ public sealed partial class RaftCore
     /// date, then sends TimeoutNow so the target campaigns at once. Proposals are refused meanwhile.</summary>
     public bool TransferLeadership(NodeId target)
     {
-        if (Role != RaftRole.Leader || target == Id || !_progress.TryGetValue(target, out var pr)) return false;
+        if (Role != RaftRole.Leader || target == Id || !_membership.IsVoter(target) || !_progress.TryGetValue(target, out var pr)) return false;
         if (_leadTransferee == target) return true;
         _leadTransferee = target;
         _electionElapsed = 0;

@@ -26,7 +26,7 @@ public sealed partial class RaftCore
 
     private void QueueRead(ulong requestId, bool sendRound)
     {
-        if (_config.Voters.Count == 1)
+        if (_membership.IsSingleton(Id))
         {
             _readStates.Add(new ReadState(requestId, _log.Committed, true));
             return;
@@ -45,7 +45,7 @@ public sealed partial class RaftCore
 
     private void AckRead(Runtime.NodeId from, ulong requestId)
     {
-        if (_readOnly.Ack(from, requestId) < _config.Quorum) return;
+        if (_readOnly.Ack(from, requestId) is not { } acks || _membership.Voters.Tally(id => acks.Contains(id) ? true : null) != VoteResult.Won) return;
         _readStates.AddRange(_readOnly.Release(requestId));
         MaybeSendReadRound();
     }

@@ -210,11 +210,11 @@ public sealed partial class RaftCore
         }
     }
 
-    /// <summary>Figure 2: commit the highest index stored on a quorum, but only if it is of the current term (§5.4.2).</summary>
+    /// <summary>Figure 2: commit the highest index stored on a quorum (on both majorities in a joint config; learners
+    /// never count), but only if it is of the current term (§5.4.2).</summary>
     private bool MaybeCommit()
     {
-        var matches = _progress.Values.Select(p => p.Match).Append(_log.StableIndex).OrderDescending().ToList();
-        var candidate = matches[_config.Quorum - 1];
+        var candidate = _membership.Voters.CommittedIndex(_ackedIndex!);
         if (candidate <= _log.Committed || _log.TermAt(candidate) != Term) return false;
         _log.CommitTo(candidate);
         OnCommitAdvanced();

@@ -21,8 +21,9 @@ public sealed partial class RaftCore
     {
         if (index <= _log.SnapshotIndex) return null;
         if (index > _log.Applied) throw new ArgumentOutOfRangeException(nameof(index), $"snapshot at {index} but only {_log.Applied} applied");
-        var snapshot = new RaftSnapshot(new SnapshotMeta(index, _log.TermAt(index)!.Value, _config.Voters), data.ToArray());
+        var snapshot = new RaftSnapshot(new SnapshotMeta(index, _log.TermAt(index)!.Value, MembershipAt(index)), data.ToArray());
         _log.CompactTo(index);
+        TrimMembershipHistory(index);
         _snapshot = snapshot;
         return snapshot;
     }
@@ -135,6 +136,8 @@ public sealed partial class RaftCore
             return;
         }
         _log.RestoreSnapshot(snapshot.Meta);
+        // The leader's snapshot carries the membership at its index: it replaces ours, history and all.
+        if (!snapshot.Meta.Membership.Voters.Incoming.IsEmpty) SwitchMembership(snapshot.Meta.Membership, snapshot.Index, resetHistory: true);
         _snapshot = snapshot;
         _snapshotToInstall = snapshot;
     }

@@ -36,7 +36,7 @@ public sealed partial class RaftCore
     public RaftCore(RaftConfig config, Random random, RaftPersistentState? restored = null)
     {
         config.Validate();
-        if (!config.Voters.Contains(config.Id)) throw new ArgumentException($"{config.Id} is not among the voters");
+        if (!config.Join && !config.Voters.Contains(config.Id)) throw new ArgumentException($"{config.Id} is not among the voters");
         _config = config;
         _random = random;
         restored ??= RaftPersistentState.Empty;
@@ -45,7 +45,11 @@ public sealed partial class RaftCore
         Term = restored.HardState.Term;
         _votedFor = restored.HardState.VotedFor;
         _lastHardState = CurrentHardState;
-        foreach (var v in config.Voters.Where(v => v != config.Id)) _progress[v] = new Progress(config.MaxInflightMessages);
+        _ackedIndex = AckedIndex;
+        // The snapshot's membership, else the bootstrap voters; changes in the log after it are re-applied by the
+        // driver as it re-applies the log (and no campaign starts before that, HasUnappliedConfChanges).
+        var membership = restored.Snapshot?.Meta.Membership is { Voters.Incoming.IsEmpty: false } m ? m : MembershipConfig.FromVoters(config.Voters);
+        SetMembership(membership, _log.SnapshotIndex);
         BecomeFollower(Term, null);
     }
 
@@ -68,7 +72,7 @@ public sealed partial class RaftCore
     public Progress? ProgressOf(NodeId peer) => Role == RaftRole.Leader ? _progress.GetValueOrDefault(peer) : null;
 
     private HardState CurrentHardState => new(Term, _votedFor, _log.Committed);
-    private bool IsVoter => _config.Voters.Contains(Id);
+    private bool IsVoter => _membership.IsVoter(Id);
     private IEnumerable<NodeId> Peers => _progress.Keys;
 
     // ---------------------------------------------------------------- inputs
@@ -238,7 +242,11 @@ public sealed partial class RaftCore
         if (ready.HardState is { } hs) _lastHardState = hs;
         if (ready.Entries.Count > 0) _log.StableTo(ready.Entries[^1].Index, ready.Entries[^1].Term);
         if (ready.Snapshot is not null) _log.SnapshotApplied(ready.Snapshot.Index);
-        if (ready.CommittedEntries.Count > 0) _log.AppliedTo(ready.CommittedEntries[^1].Index);
+        if (ready.CommittedEntries.Count > 0)
+        {
+            _log.AppliedTo(ready.CommittedEntries[^1].Index);
+            MaybeAutoLeave();
+        }
         // The leader counts its own copy toward commit only once durable.
         if (Role == RaftRole.Leader && MaybeCommit()) _broadcastPending = true;
     }
@@ -297,6 +305,8 @@ public sealed partial class RaftCore
         Role = RaftRole.Leader;
         Leader = Id;
         foreach (var p in _progress.Values) p.RecentActive = true;
+        // The log may hold a change of an earlier term not yet applied: accept no new change before it is (etcd).
+        _pendingConfIndex = _log.LastIndex;
         // §5.4.2 / §8: a leader commits nothing from earlier terms until an entry of its own term commits.
         AppendToOwnLog(new LogEntry(_log.LastIndex + 1, Term, EntryKind.Noop, ReadOnlyMemory<byte>.Empty));
     }

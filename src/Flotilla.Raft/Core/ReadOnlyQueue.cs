@@ -40,12 +40,13 @@ public sealed class ReadOnlyQueue
         _byId.Add(requestId, p);
     }
 
-    /// <summary>Records <paramref name="from"/>'s ack; returns the acks now held by that request (0 if unknown).</summary>
-    public int Ack(NodeId from, ulong requestId)
+    /// <summary>Records <paramref name="from"/>'s ack; returns who acknowledged that request so far (null if unknown),
+    /// for the caller to count against its quorum.</summary>
+    public IReadOnlySet<NodeId>? Ack(NodeId from, ulong requestId)
     {
-        if (!_byId.TryGetValue(requestId, out var p)) return 0;
+        if (!_byId.TryGetValue(requestId, out var p)) return null;
         p.Acks.Add(from);
-        return p.Acks.Count;
+        return p.Acks;
     }
 
     /// <summary>Removes and returns every request up to and including <paramref name="requestId"/>.</summary>

@@ -2,12 +2,14 @@ using Flotilla.Runtime;
 
 namespace Flotilla.Raft;
 
-/// <summary>What an entry carries: a command for the state machine, or the no-op a new leader appends so it can
-/// commit an entry of its own term (§5.4.2) and so serve reads.</summary>
+/// <summary>What an entry carries: a command for the state machine, the no-op a new leader appends so it can
+/// commit an entry of its own term (§5.4.2) and so serve reads, or a membership change (<see cref="ConfChange"/>,
+/// encoded by <see cref="ConfChangeCodec"/>), which takes effect when the driver applies it after commit.</summary>
 public enum EntryKind : byte
 {
     Normal = 1,
     Noop = 2,
+    ConfChange = 3,
 }
 
 /// <summary>One log entry. <c>Index</c> and <c>Term</c> are Raft log coordinates (1-based index; term 0 is "none").</summary>
@@ -16,7 +18,7 @@ public readonly record struct LogEntry(ulong Index, ulong Term, EntryKind Kind, 
     /// <summary>Approximate wire and memory size, used for batching limits.</summary>
     public int SizeBytes => Data.Length + 24;
 
-    public override string ToString() => $"{Index}@{Term}{(Kind == EntryKind.Noop ? " noop" : $" {Data.Length}B")}";
+    public override string ToString() => $"{Index}@{Term}{Kind switch { EntryKind.Noop => " noop", EntryKind.ConfChange => " confchange", _ => $" {Data.Length}B" }}";
 }
 
 /// <summary>The state that must be durable before the node answers anyone (Figure 2 "persistent state"),
@@ -26,8 +28,15 @@ public readonly record struct HardState(ulong Term, NodeId? VotedFor, ulong Comm
     public static HardState Empty => new(0, null, 0);
 }
 
-/// <summary>Where a snapshot sits in the log, and the membership it was taken with.</summary>
-public sealed record SnapshotMeta(ulong Index, ulong Term, IReadOnlyList<NodeId> Voters);
+/// <summary>Where a snapshot sits in the log, and the membership in force at that index (applied up to it).</summary>
+public sealed record SnapshotMeta(ulong Index, ulong Term, MembershipConfig Membership)
+{
+    /// <summary>A snapshot of a plain group of voters (no change in progress, no learners).</summary>
+    public SnapshotMeta(ulong index, ulong term, IReadOnlyList<NodeId> voters) : this(index, term, MembershipConfig.FromVoters(voters)) { }
+
+    /// <summary>The incoming voters, sorted (all the voters outside a membership change).</summary>
+    public IReadOnlyList<NodeId> Voters => Membership.Voters.Incoming.Ids;
+}
 
 /// <summary>A state-machine snapshot: every entry up to <c>Meta.Index</c> folded into <c>Data</c>.</summary>
 public sealed record RaftSnapshot(SnapshotMeta Meta, ReadOnlyMemory<byte> Data)
@@ -57,14 +66,20 @@ public enum ProposeStatus : byte
     NotLeader,
     /// <summary>The leader refuses for now: a leadership transfer is in progress or too many entries are uncommitted.</summary>
     Busy,
+    /// <summary>A membership change the leader refuses: <c>Error</c> says why (another change is pending, the change is
+    /// invalid against the current membership). Nothing was appended.</summary>
+    Refused,
 }
 
 public readonly record struct ProposeResult(ProposeStatus Status, ulong Index, ulong Term, NodeId? LeaderHint)
 {
+    /// <summary>Why a membership change was <see cref="ProposeStatus.Refused"/> (one line), else null.</summary>
+    public string? Error { get; init; }
     public bool IsAccepted => Status == ProposeStatus.Accepted;
     public static ProposeResult Accepted(ulong index, ulong term) => new(ProposeStatus.Accepted, index, term, null);
     public static ProposeResult NotLeader(NodeId? leader) => new(ProposeStatus.NotLeader, 0, 0, leader);
     public static ProposeResult Busy(NodeId? leader) => new(ProposeStatus.Busy, 0, 0, leader);
+    public static ProposeResult Refused(NodeId? leader, string error) => new(ProposeStatus.Refused, 0, 0, leader) { Error = error };
 }
 
 /// <summary>What a node recovered from its storage at start.</summary>

@@ -8,13 +8,16 @@ public enum ApplyKind : byte
     Noop,
     /// <summary>Replace the whole state with the snapshot in <c>Data</c>; it covers everything up to <c>Index</c>.</summary>
     Snapshot,
+    /// <summary>A committed membership change, already applied to the Raft core by the node (<c>Data</c> is the
+    /// <see cref="ConfChangeCodec"/> encoding): nothing to apply to the service, but the applied index moves.</summary>
+    ConfChange,
 }
 
 /// <summary>One item of the ordered stream a <see cref="RaftNode"/> delivers to its state machine. Indexes strictly increase.</summary>
 public readonly record struct ApplyMsg(ApplyKind Kind, ulong Index, ulong Term, ReadOnlyMemory<byte> Data)
 {
     public static ApplyMsg FromEntry(LogEntry e) =>
-        new(e.Kind == EntryKind.Noop ? ApplyKind.Noop : ApplyKind.Command, e.Index, e.Term, e.Data);
+        new(e.Kind switch { EntryKind.Noop => ApplyKind.Noop, EntryKind.ConfChange => ApplyKind.ConfChange, _ => ApplyKind.Command }, e.Index, e.Term, e.Data);
 
     public static ApplyMsg FromSnapshot(RaftSnapshot s) => new(ApplyKind.Snapshot, s.Index, s.Term, s.Data);
 }

@@ -340,12 +340,24 @@ public sealed partial class RaftNode : IRpcHandler
 
         // 4. Apply, in order.
         if (ready.Snapshot is not null) await _apply.Writer.WriteAsync(ApplyMsg.FromSnapshot(ready.Snapshot));
-        foreach (var e in ready.CommittedEntries) await _apply.Writer.WriteAsync(ApplyMsg.FromEntry(e));
+        foreach (var e in ready.CommittedEntries)
+        {
+            // A membership change takes effect on this node as it is applied, in log order (etcd's ApplyConfChange).
+            if (e.Kind == EntryKind.ConfChange) ApplyConfChange(core, e);
+            await _apply.Writer.WriteAsync(ApplyMsg.FromEntry(e));
+        }
         foreach (var r in ready.ReadStates) CompleteRead(r);
 
         core.Advance(ready);
         CompleteTransfers();
         return true;
+    }
+
+    private void ApplyConfChange(RaftCore core, LogEntry e)
+    {
+        var result = core.ApplyConfChange(e);
+        if (result.Ok) _log.LogInformation("{Node} group {Group}: membership at {Index} is {Membership}", Id, GroupId, e.Index, result.Config);
+        else _log.LogWarning("{Node} group {Group}: membership change at {Index} refused: {Error}", Id, GroupId, e.Index, result.Error);
     }
 
     private void SendMessage(Message m) => _ctx.Transport.Send(m.To, _methods[m.Type], MessageCodec.Encode(m));

@@ -50,8 +50,36 @@ public sealed class CodecFuzzTests
     }
 
     private static RaftSnapshot RandomSnapshot(Random random) =>
-        new(new SnapshotMeta(RandomULong(random), RandomULong(random), Enumerable.Range(0, random.Next(0, 6)).Select(i => new NodeId(random.Next(-5, 100))).ToList()),
-            RandomBytes(random, random.Next(0, 80)));
+        random.Next(2) == 0
+            ? new(new SnapshotMeta(RandomULong(random), RandomULong(random), Enumerable.Range(0, random.Next(0, 6)).Select(i => new NodeId(random.Next(-5, 100))).ToList()),
+                RandomBytes(random, random.Next(0, 80)))
+            : new(new SnapshotMeta(RandomULong(random), RandomULong(random), RandomMembership(random)), RandomBytes(random, random.Next(0, 80)));
+
+    /// <summary>A valid membership of up to 8 nodes: each is an incoming and/or outgoing voter, a learner, a
+    /// learner-next (outgoing voter only) or absent.</summary>
+    private static MembershipConfig RandomMembership(Random random)
+    {
+        List<NodeId> incoming = [], outgoing = [], learners = [], next = [];
+        for (var id = 1; id <= 8; id++)
+        {
+            var n = new NodeId(id);
+            switch (random.Next(6))
+            {
+                case 0: incoming.Add(n); break;
+                case 1: outgoing.Add(n); break;
+                case 2: incoming.Add(n); outgoing.Add(n); break;
+                case 3: learners.Add(n); break;
+                case 4: outgoing.Add(n); next.Add(n); break;
+            }
+        }
+        var joint = outgoing.Count > 0;
+        return new MembershipConfig(new JointConfig(new MajorityConfig(incoming), new MajorityConfig(outgoing)), learners, joint ? next : [], joint && random.Next(2) == 0);
+    }
+
+    private static ConfChange RandomConfChange(Random random) =>
+        new((ConfChangeTransition)random.Next(3),
+            Enumerable.Range(0, random.Next(0, 5)).Select(_ => new ConfChangeSingle((ConfChangeType)random.Next(1, 4), new NodeId(random.Next(-5, 100)))).ToList())
+        { Context = RandomBytes(random, random.Next(0, 10)) };
 
     private static HardState RandomHardState(Random random) =>
         new(RandomULong(random), random.Next(2) == 0 ? null : new NodeId(random.Next(int.MinValue, int.MaxValue)), RandomULong(random));
@@ -63,6 +91,7 @@ public sealed class CodecFuzzTests
         ("entry payload", b => EntryCodec.DecodePayload(7, 3, b)),
         ("hard state", b => StateCodec.DecodeHardState(b)),
         ("snapshot payload", b => StateCodec.DecodeSnapshotPayload(7, 3, b)),
+        ("conf change", b => ConfChangeCodec.Decode(b)),
     ];
 
     private static void DecodeOrRefuse(Action<byte[]> decode, byte[] bytes)
@@ -86,6 +115,9 @@ public sealed class CodecFuzzTests
             var snapshot = RandomSnapshot(random);
             var back = StateCodec.DecodeSnapshotPayload(snapshot.Index, snapshot.Term, StateCodec.EncodeSnapshotPayload(snapshot));
             Assert.Equal(snapshot.Meta.Voters, back.Meta.Voters);
+            Assert.Equal(snapshot.Meta.Membership, back.Meta.Membership);
+            var change = RandomConfChange(random);
+            Assert.Equal(ConfChangeCodec.Encode(change), ConfChangeCodec.Encode(ConfChangeCodec.Decode(ConfChangeCodec.Encode(change))));
             Assert.Equal(snapshot.Data.ToArray(), back.Data.ToArray());
         }, iter: 2_000, threads: 1);
 
@@ -107,6 +139,7 @@ public sealed class CodecFuzzTests
                 EntryCodec.EncodePayload(RandomEntry(random, 1)),
                 StateCodec.EncodeHardState(RandomHardState(random)),
                 StateCodec.EncodeSnapshotPayload(RandomSnapshot(random)),
+                ConfChangeCodec.Encode(RandomConfChange(random)),
             };
             for (var i = 0; i < Decoders.Length; i++) DecodeOrRefuse(Decoders[i].Decode, ByteMutator.Mutate(valid[i], random, mutations));
         }, iter: 5_000, threads: 1);

@@ -14,13 +14,16 @@ internal sealed class CoreNetwork
     private readonly Queue<Message> _wire = new();
     private readonly HashSet<(NodeId, NodeId)> _cut = new();
 
+    /// <param name="voters">The bootstrap voters are nodes 1..voters (default: all); the others start as joiners
+    /// outside the group, waiting to be added by a membership change.</param>
     public CoreNetwork(int size, Func<RaftConfig, RaftConfig>? configure = null, int seed = 1,
-        Func<NodeId, RaftPersistentState>? initial = null)
+        Func<NodeId, RaftPersistentState>? initial = null, int? voters = null)
     {
         Ids = Enumerable.Range(1, size).Select(i => new NodeId(i)).ToList();
+        var bootstrap = Ids.Take(voters ?? size).ToList();
         _configFor = id =>
         {
-            var config = new RaftConfig { Id = id, Voters = Ids, ElectionTicks = 10, HeartbeatTicks = 1 };
+            var config = new RaftConfig { Id = id, Voters = bootstrap, Join = !bootstrap.Contains(id), ElectionTicks = 10, HeartbeatTicks = 1 };
             return configure is null ? config : configure(config);
         };
         foreach (var id in Ids)
@@ -47,6 +50,9 @@ internal sealed class CoreNetwork
     public Dictionary<NodeId, RaftSnapshot> InstalledSnapshots { get; } = new();
     public List<ReadState> ReadStates { get; } = new();
     public List<Message> Delivered { get; } = new();
+
+    /// <summary>Every membership change a node applied, with what it did (in apply order).</summary>
+    public List<(NodeId Node, ulong Index, ChangeResult Result)> ConfChangeResults { get; } = new();
 
     /// <summary>Drops a message when it returns true (after the cut links are checked).</summary>
     public Func<Message, bool>? Drop { get; set; }
@@ -172,6 +178,10 @@ internal sealed class CoreNetwork
             {
                 InstalledSnapshots[core.Id] = ready.Snapshot;
                 Applied[core.Id].Clear();
+            }
+            foreach (var e in ready.CommittedEntries)
+            {
+                if (e.Kind == EntryKind.ConfChange) ConfChangeResults.Add((core.Id, e.Index, core.ApplyConfChange(e)));
             }
             Applied[core.Id].AddRange(ready.CommittedEntries);
             ReadStates.AddRange(ready.ReadStates);

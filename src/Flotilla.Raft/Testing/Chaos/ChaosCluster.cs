@@ -182,6 +182,7 @@ public sealed class ChaosCluster
                 }
                 foreach (var e in ready.CommittedEntries)
                 {
+                    if (e.Kind == EntryKind.ConfChange) n.Core.ApplyConfChange(e);
                     n.Apply(e);
                     Checker.ObserveApplied(n.Id, n.AppliedIndex, n.StateHash);
                 }
