@@ -84,7 +84,8 @@ public sealed class FlotillaServer : IAsyncDisposable
             },
             ClientTls = options.ClientTls,
             Logs = options.Logs,
-            ClientLimits = Flotilla.Kv.KvLimits.ClientPort,
+            ClientLimits = options.ClientLimits,
+            Transport = options.PeerTransport,
         });
         var server = new FlotillaServer(host, metrics, application) { Storage = health };
         try
