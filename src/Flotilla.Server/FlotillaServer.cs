@@ -84,7 +84,8 @@ public sealed class FlotillaServer : IAsyncDisposable
             },
             ClientTls = options.ClientTls,
             Logs = options.Logs,
-            ClientLimits = Flotilla.Kv.KvLimits.ClientPort,
+            ClientLimits = options.ClientLimits,
+            Transport = options.PeerTransport,
         });
         var server = new FlotillaServer(host, metrics, application) { Storage = health };
         try
@@ -145,8 +146,8 @@ public sealed class FlotillaServer : IAsyncDisposable
     private void Refresh()
     {
         var raft = Replica.Raft;
-        Storage.Update(raft.StorageProblem);
-        if (raft.StorageFailure is { } failure)
+        Storage.Update(raft.StorageProblem ?? _application.OtherGroupsStorageProblem);
+        if ((raft.StorageFailure ?? _application.OtherGroupsStorageFailure) is { } failure)
             _storageFailed.TrySetResult($"storage failed in {Storage.Path}: {failure.Message} (the member stopped; restart it once the disk is fixed)");
         _cached = TakeSnapshot();
     }

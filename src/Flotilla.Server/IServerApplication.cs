@@ -19,4 +19,11 @@ public interface IServerApplication
 
     /// <summary>Stops the application (on the node's scheduler).</summary>
     Task StopAsync();
+
+    /// <summary>The storage condition of Raft groups the application runs besides the one <see cref="StartAsync"/>
+    /// returned (the sharded store's data groups): the first "disk full" among them, or null. On the scheduler.</summary>
+    string? OtherGroupsStorageProblem => null;
+
+    /// <summary>The first storage failure for good among those other groups, or null. On the scheduler.</summary>
+    Exception? OtherGroupsStorageFailure => null;
 }

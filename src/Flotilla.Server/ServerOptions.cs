@@ -67,8 +67,20 @@ public sealed record ServerOptions
     /// <summary>Whether the Admin service is mapped at all.</summary>
     public bool ServesAdmin => AdminListen is not null || AdminOnClientPort;
 
+    /// <summary>What clients of the client port may cost (docs/transport.md "Limits"); the KV's by default.</summary>
+    public Flotilla.Transport.Grpc.ClientPortLimits ClientLimits { get; init; } = Flotilla.Kv.KvLimits.ClientPort;
+
+    /// <summary>Peer traffic: largest message, framed-TCP listener limits (connections, idle and first-frame timeouts).</summary>
+    public Flotilla.Transport.Grpc.GrpcTransportOptions PeerTransport { get; init; } = new();
+
     public void Validate()
     {
+        try
+        {
+            ClientLimits.Validate();
+            PeerTransport.Validate();
+        }
+        catch (ArgumentOutOfRangeException e) { throw new ArgumentException($"limit {e.ParamName} is out of range", e); }
         if (!Members.ContainsKey(Id)) throw new ArgumentException($"the member list does not include this node ({Id})");
         if (Members.Count is < 1 or > 9) throw new ArgumentException($"a group has 1 to 9 members, not {Members.Count}");
         if (SnapshotThresholdBytes is < 4096) throw new ArgumentException("the snapshot threshold must be at least 4096 bytes");

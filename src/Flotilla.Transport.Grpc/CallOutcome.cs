@@ -17,7 +17,7 @@ internal static class CallOutcome
         return error switch
         {
             RpcException { StatusCode: StatusCode.DeadlineExceeded } => RpcReply.Fail(RpcStatus.Timeout, $"no reply from {address} before the deadline"),
-            RpcException { StatusCode: StatusCode.Unavailable } e => RpcReply.Fail(RpcStatus.Unavailable, $"{address}: {e.Status.Detail}"),
+            RpcException { StatusCode: StatusCode.Unavailable } e => RpcReply.Fail(RpcStatus.Unavailable, $"{address}: {RpcErrorText.Describe(e)}"),
             // Cancelled without our token: the server or the connection went away mid-call.
             RpcException { StatusCode: StatusCode.Cancelled } e => RpcReply.Fail(RpcStatus.Unavailable, $"{address}: {e.Status.Detail}"),
             // The client stack turned a connection failure (reset, GOAWAY, premature end) into Internal/Unknown:

@@ -311,6 +311,9 @@ public class BenchCommandTests
         Assert.Equal("", output);
         var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("flotilla: error: cannot reach", line);
+        // What went wrong underneath, not gRPC's "Error connecting to subchannel." (which names nothing).
+        Assert.DoesNotContain("subchannel", line);
+        Assert.EndsWith($"127.0.0.1:{port}: unreachable (Connection refused)", line);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
     }
 

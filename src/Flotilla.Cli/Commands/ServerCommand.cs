@@ -38,6 +38,8 @@ public static class ServerCommand
         ShardServerFlags.AddTo(command);
         var security = new ServerSecurityFlags();
         security.AddTo(command);
+        var limits = new ServerLimitFlags();
+        limits.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             var self = new NodeId(parse.GetValue(id));
@@ -80,6 +82,7 @@ public static class ServerCommand
                 .SetMinimumLevel(LogLevel.Warning)
                 .AddFilter("Microsoft", LogLevel.Error));
             options = security.Apply(parse, options with { Logs = logs }, ParseEndPoint);
+            options = limits.Apply(parse, options);
             try { options.Validate(); }
             catch (ArgumentException e) { throw new CliException(e.Message, ExitCodes.Usage); }
 

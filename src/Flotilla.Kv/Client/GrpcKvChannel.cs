@@ -73,7 +73,7 @@ public sealed class GrpcKvChannel : IKvChannel, IDisposable
         }
         catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
         {
-            return KvCall<T>.Lost($"{e.StatusCode}: {e.Status.Detail}");
+            return KvCall<T>.Lost(Flotilla.Transport.Grpc.RpcErrorText.Describe(e));
         }
     }
 

@@ -39,6 +39,10 @@ public sealed class ShardServerApplication(ShardServerOptions options) : IServer
 
     public IReadOnlyDictionary<int, ShardGroupServer> Groups => _groups;
 
+    public string? OtherGroupsStorageProblem => _groups.Values.Select(g => g.Rsm.Raft.StorageProblem).FirstOrDefault(p => p is not null);
+
+    public Exception? OtherGroupsStorageFailure => _groups.Values.Select(g => g.Rsm.Raft.StorageFailure).FirstOrDefault(f => f is not null);
+
     public async Task<ReplicatedStateMachine> StartAsync(NodeContext context, RsmOptions rsmOptions, CancellationToken cancellationToken)
     {
         options.Validate();

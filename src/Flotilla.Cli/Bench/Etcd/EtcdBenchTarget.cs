@@ -82,7 +82,7 @@ public sealed class EtcdBenchTarget(IReadOnlyList<Uri> endpoints, bool recordPre
             return BenchStatus.Unavailable;
         }
 
-        private string Describe(RpcException e) => $"{endpoints[_current].Authority}: {e.StatusCode}: {e.Status.Detail}";
+        private string Describe(RpcException e) => $"{endpoints[_current].Authority}: {Flotilla.Transport.Grpc.RpcErrorText.Describe(e)}";
 
         public ValueTask DisposeAsync()
         {
