@@ -115,4 +115,51 @@ public sealed class ShardedStoreSecurityTests : IAsyncLifetime
         var (put, output) = await RunAsync("kv", "put", "fine", "v", "--version", "0", "--cluster", _cluster.ClusterFilePath, "--timeout", "20s");
         Assert.True(put == 0, output);
     }
+
+    [Fact]
+    public async Task JoinLeaveAndMoveNeedTheAdminTokenAndQueryStaysOpen()
+    {
+        var endpoints = _cluster.Processes.File.Endpoints.Select(e => new Uri(e)).ToList();
+        using var anonymous = new ShardCtlClient(endpoints);
+        using var wrong = new ShardCtlClient(endpoints, "not the admin token, but long enough");
+        var before = await anonymous.QueryAsync(-1, TimeSpan.FromSeconds(20));
+        Assert.True(before.IsOk, $"query without a token: {before.Status} {before.Error}");
+        var groups = new Dictionary<int, IReadOnlyList<string>> { [7] = ["http://127.0.0.1:1"] };
+        foreach (var (client, expected) in new[] { (anonymous, StatusCode.Unauthenticated), (wrong, StatusCode.PermissionDenied) })
+        {
+            var timeout = TimeSpan.FromSeconds(20);
+            foreach (var (what, change) in new (string, Func<Task<ShardCtlResult>>)[]
+                     {
+                         ("join", () => client.JoinAsync(groups, timeout)),
+                         ("leave", () => client.LeaveAsync([1], timeout)),
+                         ("move", () => client.MoveAsync(0, 1, timeout)),
+                     })
+            {
+                var result = await change();
+                Assert.True(result.Refused == expected, $"{what}: {result.Refused} {result.Status} {result.Error}, expected {expected}");
+                Assert.False(result.MayHaveApplied);
+            }
+        }
+
+        // The CLI: one line and exit 1 for each refusal; the token cluster.json names is sent by default.
+        var file = _cluster.ClusterFilePath;
+        var noToken = Path.Combine(_directory, "cluster-without-token.json");
+        (ShardedClusterFile.Load(file) with { AdminTokenFile = null }).Save(noToken);
+        var wrongToken = Path.Combine(_directory, "wrong.token");
+        SecretFile.Write(wrongToken, "not the admin token, but long enough");
+        var (missing, missingOutput) = await RunAsync("shard", "move", "0", "1", "--cluster", noToken, "--timeout", "20s");
+        Assert.True(missing == 1, missingOutput);
+        Assert.Equal("flotilla: error: refused: changing the store needs the admin token (give --admin-token-file, or a cluster.json that names it)", missingOutput.Trim());
+        var (denied, deniedOutput) = await RunAsync("shard", "leave", "1", "--cluster", file, "--admin-token-file", wrongToken, "--timeout", "20s");
+        Assert.True(denied == 1, deniedOutput);
+        Assert.Equal("flotilla: error: refused: wrong admin token (--admin-token-file)", deniedOutput.Trim());
+        var after = await anonymous.QueryAsync(-1, TimeSpan.FromSeconds(20));
+        Assert.Equal(before.Config!.Num, after.Config!.Num); // nothing refused reached the controller
+
+        var (moved, movedOutput) = await RunAsync("shard", "move", "0", "1", "--cluster", file, "--timeout", "20s");
+        Assert.True(moved == 0, movedOutput);
+        Assert.StartsWith("ok: shard 0 moves to group 1", movedOutput.Trim());
+        var (status, statusOutput) = await RunAsync("shard", "status", "--cluster", noToken, "--json"); // open, no token
+        Assert.True(status == 0, statusOutput);
+    }
 }

@@ -27,6 +27,11 @@ public static class ShardCommand
         DefaultValueFactory = _ => "10s",
     };
 
+    private static readonly Option<string?> AdminTokenOption = new("--admin-token-file")
+    {
+        Description = "File holding the admin token Join/Leave/Move need (default: the one cluster.json names).",
+    };
+
     public static Command Create()
     {
         var command = new Command("shard", "Inspect and reconfigure a sharded KV store: which group serves each shard, join/leave groups, move shards.");
@@ -129,7 +134,7 @@ public static class ShardCommand
         {
             Description = "The group's members, comma-separated (default: every process of the cluster, which hosts a replica of each group it was started with).",
         };
-        var command = new Command("join", "Add a replica group; the controller rebalances with the fewest shard moves.") { gid, endpoints, ClusterOption, TimeoutOption };
+        var command = new Command("join", "Add a replica group; the controller rebalances with the fewest shard moves.") { gid, endpoints, ClusterOption, TimeoutOption, AdminTokenOption };
         command.SetAction(async parse =>
         {
             var file = ShardedClusterTarget.Load(parse.GetValue(ClusterOption)!);
@@ -150,7 +155,7 @@ public static class ShardCommand
             {
                 throw new CliException($"group {id} has no replicas in this cluster (its processes host groups {string.Join(",", file.Groups.Keys)}); give --endpoints", ExitCodes.BadInput);
             }
-            using var controller = Controller(file);
+            using var controller = Controller(file, AdminToken(parse));
             var reply = await controller.JoinAsync(new Dictionary<int, IReadOnlyList<string>> { [id] = members }, Timeout(parse));
             return Report(parse, reply, $"group {id} joined");
         });
@@ -160,12 +165,12 @@ public static class ShardCommand
     private static Command Leave()
     {
         var gids = new Argument<int[]>("GID") { Description = "The group(s) to remove.", Arity = ArgumentArity.OneOrMore };
-        var command = new Command("leave", "Remove replica group(s); their shards move to the remaining groups.") { gids, ClusterOption, TimeoutOption };
+        var command = new Command("leave", "Remove replica group(s); their shards move to the remaining groups.") { gids, ClusterOption, TimeoutOption, AdminTokenOption };
         command.SetAction(async parse =>
         {
             var file = ShardedClusterTarget.Load(parse.GetValue(ClusterOption)!);
             var ids = parse.GetValue(gids)!;
-            using var controller = Controller(file);
+            using var controller = Controller(file, AdminToken(parse));
             var reply = await controller.LeaveAsync(ids, Timeout(parse));
             return Report(parse, reply, $"group(s) {string.Join(",", ids)} left", ids);
         });
@@ -177,14 +182,14 @@ public static class ShardCommand
         var shard = new Argument<int>("SHARD") { Description = "The shard (0 to shards-1)." };
         var gid = new Argument<int>("GID") { Description = "The group that is to serve it." };
         var wait = new Option<bool>("--wait") { Description = "Wait until the new owner serves the shard (its data moved)." };
-        var command = new Command("move", "Assign one shard to one group; its data moves there while other shards keep serving.") { shard, gid, ClusterOption, TimeoutOption, wait };
+        var command = new Command("move", "Assign one shard to one group; its data moves there while other shards keep serving.") { shard, gid, ClusterOption, TimeoutOption, AdminTokenOption, wait };
         command.SetAction(async parse =>
         {
             var file = ShardedClusterTarget.Load(parse.GetValue(ClusterOption)!);
             var s = parse.GetValue(shard);
             var g = parse.GetValue(gid);
             if (s < 0 || s >= file.Shards) throw new CliException($"shard {s} is out of range: this store has shards 0 to {file.Shards - 1}", ExitCodes.BadInput);
-            using var controller = Controller(file);
+            using var controller = Controller(file, AdminToken(parse));
             var timeout = Timeout(parse);
             var reply = await controller.MoveAsync(s, g, timeout);
             var code = Report(parse, reply, $"shard {s} moves to group {g}", [g], s);
@@ -206,7 +211,24 @@ public static class ShardCommand
         }
     }
 
-    private static ShardCtlClient Controller(ShardedClusterFile file) => new(file.Endpoints.Select(e => new Uri(e.Contains("://") ? e : "http://" + e)).ToList());
+    private static ShardCtlClient Controller(ShardedClusterFile file, string? adminToken = null) =>
+        new(file.Endpoints.Select(e => new Uri(e.Contains("://") ? e : "http://" + e)).ToList(), adminToken);
+
+    /// <summary>The admin token Join/Leave/Move present: <c>--admin-token-file</c>, else the file cluster.json names
+    /// (next to it), else none (the server then refuses the change).</summary>
+    private static string? AdminToken(ParseResult parse)
+    {
+        var clusterPath = parse.GetValue(ClusterOption)!;
+        var path = parse.GetValue(AdminTokenOption);
+        if (path is null && ShardedClusterTarget.Load(clusterPath).AdminTokenFile is { } name)
+            path = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(clusterPath))!, name);
+        if (path is null) return null;
+        try { return Flotilla.Transport.Grpc.SecretFile.ReadText(path); }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            throw new CliException($"admin token: {e.Message}", ExitCodes.BadInput, e);
+        }
+    }
 
     private static TimeSpan Timeout(ParseResult parse) => KvCommand.ParseTimeout(parse.GetValue(TimeoutOption)!);
 
@@ -220,6 +242,10 @@ public static class ShardCommand
     /// <summary>Prints the outcome of a change; controller refusals are bad input (exit 4), no leader is exit 3.</summary>
     private static int Report(ParseResult parse, ShardCtlResult result, string done, int[]? gids = null, int? shard = null)
     {
+        if (result.Refused is { } refused)
+            throw new CliException(refused == StatusCode.Unauthenticated
+                ? "refused: changing the store needs the admin token (give --admin-token-file, or a cluster.json that names it)"
+                : "refused: wrong admin token (--admin-token-file)", ExitCodes.Failure);
         var named = gids is null ? "" : string.Join(",", gids);
         var message = result.Status switch
         {

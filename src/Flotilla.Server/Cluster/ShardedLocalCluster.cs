@@ -102,8 +102,13 @@ public sealed class ShardedLocalCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>A controller client over every process.</summary>
-    public ShardCtlClient Controller() => new(Processes.File.Endpoints.Select(e => new Uri(e)).ToList());
+    /// <summary>A controller client over every process, with the cluster's admin token (Join/Leave/Move need it).</summary>
+    public ShardCtlClient Controller()
+    {
+        var file = Processes.File;
+        var token = file.AdminTokenFile is { } name ? Transport.Grpc.SecretFile.ReadText(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(ClusterFilePath))!, name)) : null;
+        return new ShardCtlClient(file.Endpoints.Select(e => new Uri(e)).ToList(), token);
+    }
 
     private async Task JoinGroupsAsync(CancellationToken ct)
     {
