@@ -55,9 +55,10 @@ public sealed class NemesisRunner(NemesisOptions options, TextWriter output)
             using var abortTraffic = CancellationTokenSource.CreateLinkedTokenSource(ct);
             _clock.Restart();
             var traffic = workload.RunAsync(stopTraffic.Token, abortTraffic.Token);
+            var slip = TimeSpan.Zero;
             try
             {
-                await RunScheduleAsync(schedule, injector, ct);
+                slip = await RunScheduleAsync(schedule, injector, ct);
             }
             catch (Exception e) when (e is InvalidOperationException or TimeoutException or HostCommandException)
             {
@@ -68,15 +69,16 @@ public sealed class NemesisRunner(NemesisOptions options, TextWriter output)
             {
                 injected = injector.Injected;
             }
-            await WaitUntilAsync(options.Duration, ct);
+            await WaitUntilAsync(options.Duration + slip, ct);
             Log("healing every fault");
-            var healStarted = _clock.Elapsed;
+            // Probe while healing: availability may come back before every member has restarted.
+            var recovered = FirstPutAsync(workload, probe, options.RecoveryLimit, ct);
             try { await injector.HealAllAsync(ct); }
             catch (Exception e) when (failure is null && e is InvalidOperationException or TimeoutException or HostCommandException)
             {
                 failure = $"healing failed: {e.Message}";
             }
-            if (await FirstPutAsync(workload, probe, options.RecoveryLimit, ct) is not null) recovery = _clock.Elapsed - healStarted;
+            recovery = await recovered;
             Log(recovery is { } r ? $"recovered: first acknowledged put {r.TotalSeconds:0.00} s after healing began" : $"NOT recovered within {options.RecoveryLimit.TotalSeconds:0} s");
             stopTraffic.Cancel();
             await traffic;
@@ -129,16 +131,27 @@ public sealed class NemesisRunner(NemesisOptions options, TextWriter output)
         return code;
     }
 
-    private async Task RunScheduleAsync(IReadOnlyList<PlannedFault> schedule, FaultInjector injector, CancellationToken ct)
+    /// <summary>Each fault in turn, for its planned length; the last one (in force at the end) is left for the final
+    /// heal. A step that ran late (a restart that took seconds) delays the rest of the schedule by as much, so no fault
+    /// is cut short and no gap disappears; returns that delay.</summary>
+    private async Task<TimeSpan> RunScheduleAsync(IReadOnlyList<PlannedFault> schedule, FaultInjector injector, CancellationToken ct)
     {
+        var slip = TimeSpan.Zero;
         foreach (var fault in schedule)
         {
-            await WaitUntilAsync(fault.At, ct);
+            await WaitUntilAsync(fault.At + slip, ct);
             var targets = await injector.InjectAsync(fault, ct);
-            await WaitUntilAsync(fault.End, ct);
+            slip = Later(slip, fault.At);
+            if (fault.End >= options.Duration) break;
+            await WaitUntilAsync(fault.End + slip, ct);
             await injector.HealAsync(fault, targets, ct);
+            slip = Later(slip, fault.End);
         }
+        return slip;
     }
+
+    /// <summary>The schedule's delay after a step planned at <paramref name="planned"/> that just finished.</summary>
+    private TimeSpan Later(TimeSpan slip, TimeSpan planned) => _clock.Elapsed - planned > slip ? _clock.Elapsed - planned : slip;
 
     /// <summary>Puts on the recovery key until one is acknowledged (recorded like every other request); the time it
     /// took, or null when <paramref name="limit"/> passed first.</summary>

@@ -4,7 +4,7 @@ namespace Flotilla.Cli.Nemesis;
 /// The faults of a run, drawn from the seed alone: the same seed, fault families, node count and duration always
 /// give the same schedule, so a failing run can be replayed (what the schedule cannot fix is timing and which node
 /// leads when a "leader" fault starts). One fault at a time, families taken in turn (in an order the seed shuffles),
-/// the kind, targets, length and the quiet gap after it drawn at random.
+/// the kind, targets, length and the quiet gap after it drawn at random. The last fault is still in force at the end.
 /// </summary>
 public static class NemesisSchedule
 {
@@ -31,6 +31,8 @@ public static class NemesisSchedule
             faults.Add(Pick(random, order[turn % order.Length], nodes, at, length));
             at += length + Between(random, GapMin, GapMax);
         }
+        // The last fault lasts until the end of the run: healing it is what the recovery time measures.
+        if (faults.Count > 0) faults[^1] = faults[^1] with { Duration = duration - faults[^1].At };
         return faults;
     }
 
