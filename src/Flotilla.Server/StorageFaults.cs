@@ -17,17 +17,20 @@ public sealed record StorageFaults(int FsyncDelayMs, int FsyncFailPercent)
 
     public bool Any => FsyncDelayMs > 0 || FsyncFailPercent > 0;
 
-    /// <summary>The faults the environment asks for; a malformed value is ignored rather than failing a production start.</summary>
-    public static StorageFaults FromEnvironment() =>
-        new(Read(FsyncDelayVariable, 60_000), Read(FsyncFailVariable, 100));
+    public override string ToString() => $"{FsyncDelayVariable}={FsyncDelayMs} {FsyncFailVariable}={FsyncFailPercent}";
 
-    private static int Read(string variable, int max) =>
-        int.TryParse(Environment.GetEnvironmentVariable(variable), NumberStyles.None, CultureInfo.InvariantCulture, out var value)
-            ? Math.Clamp(value, 0, max)
-            : 0;
+    /// <summary>The faults the environment asks for; a malformed value is ignored rather than failing a production start.</summary>
+    public static StorageFaults FromEnvironment() => From(Environment.GetEnvironmentVariable);
+
+    /// <summary>The faults <paramref name="variable"/> (a variable's value by name) asks for.</summary>
+    public static StorageFaults From(Func<string, string?> variable) =>
+        new(Read(variable(FsyncDelayVariable), 60_000), Read(variable(FsyncFailVariable), 100));
+
+    private static int Read(string? text, int max) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? Math.Clamp(value, 0, max) : 0;
 
     /// <summary>Runs before the real fsync: waits, or throws the injected failure.</summary>
-    internal async ValueTask BeforeFsyncAsync(string what, CancellationToken cancellationToken)
+    public async ValueTask BeforeFsyncAsync(string what, CancellationToken cancellationToken)
     {
         if (FsyncDelayMs > 0) await Task.Delay(FsyncDelayMs, cancellationToken);
         // Random.Shared: an I/O-edge fault for real processes only; nothing replays it.

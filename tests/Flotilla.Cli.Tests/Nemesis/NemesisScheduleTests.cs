@@ -65,6 +65,7 @@ public class NemesisScheduleTests
             if (f.Kind == FaultKind.SplitMajority) Assert.InRange(f.Nodes.Count, 1, 2);
             if (f.Kind == FaultKind.PacketLoss) Assert.InRange(f.Amount, 10, 40);
             if (f.Kind == FaultKind.SlowFsync) Assert.InRange(f.Amount, 50, 300);
+            if (f.Kind == FaultKind.FailingFsync) Assert.InRange(f.Amount, 5, 20);
         }
     }
 
