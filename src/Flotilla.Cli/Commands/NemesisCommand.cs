@@ -59,7 +59,7 @@ public static class NemesisCommand
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
-                throw new CliException("nemesis: interrupted; the cluster, namespaces and rules were removed", ExitCodes.Failure);
+                throw new CliException("interrupted (the members, namespaces and nftables rules were removed)", ExitCodes.Failure);
             }
         });
         return command;

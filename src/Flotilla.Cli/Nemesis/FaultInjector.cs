@@ -19,9 +19,24 @@ public sealed class FaultInjector(NetnsTopology network, NemesisCluster cluster,
     /// <summary>Faults put into effect so far.</summary>
     public int Injected { get; private set; }
 
+    /// <summary>Members that died without being killed (no kill or disk fault of theirs in force): a crash is a finding.</summary>
+    public List<string> UnexpectedExits { get; } = [];
+
+    /// <summary>Notes members that are down without a fault that explains it (each one once, until restarted).</summary>
+    private void CheckForCrashes()
+    {
+        foreach (var n in cluster.Members.Where(n => !cluster.IsRunning(n) && !_needRestart.Contains(n)))
+        {
+            UnexpectedExits.Add($"n{n} exited by itself ({cluster.DescribeExit(n)})");
+            log($"member n{n} exited by itself: {cluster.DescribeExit(n)}");
+            _needRestart.Add(n);
+        }
+    }
+
     /// <summary>Starts the fault; returns the targets it was applied to.</summary>
     public async Task<IReadOnlyList<int>> InjectAsync(PlannedFault fault, CancellationToken ct)
     {
+        CheckForCrashes();
         var targets = fault.TargetsLeader ? [await cluster.LeaderAsync() ?? random.Next(1, cluster.Nodes + 1)] : fault.Nodes;
         log($"inject {fault.Describe(targets)}");
         switch (fault.Kind)
@@ -70,6 +85,7 @@ public sealed class FaultInjector(NetnsTopology network, NemesisCluster cluster,
     /// <summary>Ends the fault started with <paramref name="targets"/>.</summary>
     public async Task HealAsync(PlannedFault fault, IReadOnlyList<int> targets, CancellationToken ct)
     {
+        CheckForCrashes();
         switch (fault.Kind)
         {
             case FaultKind.IsolateNode or FaultKind.IsolateLeader or FaultKind.SplitMajority or FaultKind.OneWayCut or FaultKind.BridgePartition:
@@ -87,18 +103,26 @@ public sealed class FaultInjector(NetnsTopology network, NemesisCluster cluster,
                 foreach (var n in targets) await RestartAsync(n, ct);
                 break;
         }
-        log($"healed {fault.Kind}");
+        log($"healed {fault.Kind}; {await LeadershipAsync()}");
     }
 
     /// <summary>Takes every fault away: no rules, nobody paused, every member running without disk faults.</summary>
     public async Task HealAllAsync(CancellationToken ct)
     {
+        CheckForCrashes();
         _cuts.Clear();
         _loss.Clear();
         await ApplyNetworkAsync();
         foreach (var n in cluster.Paused.ToList()) cluster.Resume(n);
         foreach (var n in cluster.Members)
             if (_needRestart.Contains(n) || !cluster.IsRunning(n)) await RestartAsync(n, ct);
+    }
+
+    /// <summary>Who leads in which term, as the members that answer see it: evidence that a fault moved leadership.</summary>
+    private async Task<string> LeadershipAsync()
+    {
+        var statuses = await cluster.StatusAsync(TimeSpan.FromMilliseconds(700));
+        return "roles " + string.Join(" ", cluster.Members.Select(n => statuses.TryGetValue(n, out var s) ? $"n{n}={s.Role}/t{s.Term}" : $"n{n}=?"));
     }
 
     private async Task RestartAsync(int node, CancellationToken ct)

@@ -97,6 +97,16 @@ public sealed class NemesisCluster : IAsyncDisposable
 
     public int? Pid(int node) => IsRunning(node) ? _processes[node].Id : null;
 
+    /// <summary>How the member's last process ended ("exit code 134: its last log line"), for a member that is not running.</summary>
+    public string DescribeExit(int node) =>
+        _processes.TryGetValue(node, out var p) && HasExited(p) ? $"exit code {SafeExitCode(p)}: {LastLine(LogFile(node))}" : "running";
+
+    private static string SafeExitCode(Process p)
+    {
+        try { return p.ExitCode.ToString(); }
+        catch (InvalidOperationException) { return "?"; }
+    }
+
     /// <summary>kill -9: no shutdown, no flush. A paused member dies too.</summary>
     public async Task KillAsync(int node)
     {

@@ -79,6 +79,7 @@ public sealed class NemesisRunner(NemesisOptions options, TextWriter output)
                 failure = $"healing failed: {e.Message}";
             }
             recovery = await recovered;
+            if (failure is null && injector.UnexpectedExits.Count > 0) failure = $"a member crashed: {string.Join("; ", injector.UnexpectedExits)}";
             Log(recovery is { } r ? $"recovered: first acknowledged put {r.TotalSeconds:0.00} s after healing began" : $"NOT recovered within {options.RecoveryLimit.TotalSeconds:0} s");
             stopTraffic.Cancel();
             await traffic;

@@ -12,6 +12,8 @@ namespace Flotilla.Cli.Tests.Nemesis;
 /// </summary>
 public partial class NemesisRunTests
 {
+    private static readonly TimeSpan Duration = TimeSpan.FromSeconds(12);
+
     [NemesisTheory]
     [InlineData("partition", 11)]
     [InlineData("pause,kill", 12)]
@@ -24,7 +26,7 @@ public partial class NemesisRunTests
         var report = Path.Combine(Path.GetTempPath(), $"flotilla-nemesis-{Guid.NewGuid():N}");
         try
         {
-            var (code, output, error) = await CliHarness.RunAsync("nemesis", "--duration", "12s", "--faults", faults, "--seed", seed.ToString(), "--report", report);
+            var (code, output, error) = await CliHarness.RunAsync("nemesis", "--duration", $"{Duration.TotalSeconds}s", "--faults", faults, "--seed", seed.ToString(), "--report", report);
             var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var verdict = lines.LastOrDefault() ?? "";
             Assert.True(code == ExitCodes.Ok, $"exit {code}: {verdict}\n{error}\n{output}");
@@ -32,7 +34,10 @@ public partial class NemesisRunTests
             Assert.True(match.Success, verdict);
             var ops = int.Parse(match.Groups["ops"].Value);
             Assert.True(ops > 500, $"only {ops} operations: {verdict}");
-            Assert.True(int.Parse(match.Groups["faults"].Value) >= 3, verdict);
+            // Every planned fault was injected (the schedule is the seed's, so its length is known beforehand).
+            var planned = NemesisSchedule.Draw(seed, PlannedFault.ParseFamilies(faults), 3, Duration);
+            Assert.True(planned.Count >= 2, $"seed {seed} plans only {planned.Count} fault(s) in {Duration}");
+            Assert.Equal(planned.Count, int.Parse(match.Groups["faults"].Value));
             Assert.True(double.Parse(match.Groups["recovery"].Value, System.Globalization.CultureInfo.InvariantCulture) < 30, verdict);
             // Every fault family asked for was injected.
             foreach (var family in PlannedFault.ParseFamilies(faults))

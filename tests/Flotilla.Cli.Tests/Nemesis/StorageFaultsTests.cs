@@ -29,7 +29,7 @@ public class StorageFaultsTests
     {
         var error = await Assert.ThrowsAsync<IOException>(async () => await new StorageFaults(0, 100).BeforeFsyncAsync("wal/0.seg", default));
         Assert.Contains("wal/0.seg", error.Message);
-        for (var i = 0; i < 100; i++) await new StorageFaults(1, 0).BeforeFsyncAsync("x", default);
+        for (var i = 0; i < 100; i++) await new StorageFaults(0, 0).BeforeFsyncAsync("x", default);
     }
 
     [Fact]
