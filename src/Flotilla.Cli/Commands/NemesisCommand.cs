@@ -25,11 +25,12 @@ public static class NemesisCommand
         var report = new Option<string>("--report") { Description = "Directory for the HTML view, faults.log, server logs (and data directories on failure).", Required = true };
         var history = new Option<string?>("--history") { Description = "Where to write the recorded history (default: REPORT/history.json)." };
         var recovery = new Option<string>("--recovery-limit") { Description = "How long after healing a put must succeed again.", DefaultValueFactory = _ => "30s" };
+        var checkTimeout = new Option<string>("--check-timeout") { Description = "How long the linearizability check may take before the verdict is 'unknown'.", DefaultValueFactory = _ => "5m" };
         var command = new Command("nemesis",
             "Fault-test a real cluster: server processes in their own network namespaces, contended client traffic, partitions, " +
             "pauses, kills, packet loss and disk faults on a schedule from the seed; checks the history for linearizability. Needs root, ip and nft.")
         {
-            duration, faults, nodes, seed, clients, keys, report, history, recovery,
+            duration, faults, nodes, seed, clients, keys, report, history, recovery, checkTimeout,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -48,6 +49,7 @@ public static class NemesisCommand
                 ReportDirectory = reportDirectory,
                 HistoryFile = parse.GetValue(history) ?? Path.Combine(reportDirectory, "history.json"),
                 RecoveryLimit = BenchDuration.Parse(parse.GetValue(recovery), "--recovery-limit"),
+                CheckTimeout = BenchDuration.Parse(parse.GetValue(checkTimeout), "--check-timeout"),
             };
             if (options.Duration < TimeSpan.FromSeconds(5)) throw new CliException("--duration must be at least 5s", ExitCodes.Usage);
             // SIGTERM stops a run like Ctrl-C: heal, kill the members, remove the namespaces.

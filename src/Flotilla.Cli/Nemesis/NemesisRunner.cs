@@ -98,13 +98,14 @@ public sealed class NemesisRunner(NemesisOptions options, TextWriter output)
         {
             await cluster.DisposeAsync();
             await NetnsTopology.RemoveLeftoversAsync();
+            if (ct.IsCancellationRequested) _faultLog.Dispose();
         }
         ct.ThrowIfCancellationRequested();
 
         var operations = history.Operations;
         SaveHistory(history, options.HistoryFile);
         var check = Stopwatch.StartNew();
-        var checkReport = VersionedKv.CheckAndReport(operations, new CheckOptions { Timeout = options.CheckTimeout }, ct);
+        var checkReport = VersionedKv.CheckAndReport(operations, new CheckOptions { Timeout = options.CheckTimeout == TimeSpan.Zero ? null : options.CheckTimeout }, ct);
         Log($"checked {operations.Count} operations in {check.Elapsed.TotalSeconds:0.00} s: {checkReport.Summary()}");
         foreach (var line in checkReport.Details()) _faultLog.WriteLine(line);
         var html = Path.Combine(report, "history.html");
