@@ -67,13 +67,15 @@ public sealed class FlotillaServer : IAsyncDisposable
         var metrics = new ServerMetrics();
         var health = new StorageHealth(options.DataDirectory, options.Logs?.CreateLogger<StorageHealth>());
         metrics.ObserveStorage(health);
+        var faults = StorageFaults.FromEnvironment();
+        if (faults.Any) options.Logs?.CreateLogger<FlotillaServer>().LogWarning("injected disk faults are on: {Faults}", faults);
         var host = new RealNodeHost(new RealNodeHostOptions
         {
             Id = options.Id,
             Listen = options.Listen,
             Peers = peers,
             DataDirectory = options.DataDirectory,
-            WrapStorage = storage => new InstrumentedFileSystem(storage, metrics, health),
+            WrapStorage = storage => new InstrumentedFileSystem(storage, metrics, health, faults),
             Protocol = options.PeerUrls is null ? PeerProtocol.Grpc : PeerProtocol.Tcp,
             TcpListen = options.PeerUrls is null ? null : options.PeerListen,
             Security = new PeerSecurity

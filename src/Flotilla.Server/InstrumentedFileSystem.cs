@@ -5,13 +5,15 @@ namespace Flotilla.Server;
 
 /// <summary>
 /// Wraps a node's file system to time every fsync into <see cref="ServerMetrics"/>, without the WAL or Raft knowing
-/// that metrics exist.
+/// that metrics exist; and applies the disk faults of <see cref="StorageFaults"/> when a fault-injection run set them.
 /// </summary>
-internal sealed class InstrumentedFileSystem(IFileSystem inner, ServerMetrics metrics, StorageHealth health) : IFileSystem
+internal sealed class InstrumentedFileSystem(IFileSystem inner, ServerMetrics metrics, StorageHealth health, StorageFaults? faults = null) : IFileSystem
 {
+    private readonly StorageFaults? _faults = faults is { Any: true } ? faults : null;
+
     public IStorageFile Open(string name, bool create = true)
     {
-        try { return new File(inner.Open(name, create), metrics, health); }
+        try { return new File(inner.Open(name, create), metrics, health, _faults); }
         catch (IOException e) { health.Observe(e); throw; }
     }
 
@@ -23,12 +25,16 @@ internal sealed class InstrumentedFileSystem(IFileSystem inner, ServerMetrics me
     public async ValueTask SyncDirectoryAsync(CancellationToken cancellationToken = default)
     {
         var start = Stopwatch.GetTimestamp();
-        try { await inner.SyncDirectoryAsync(cancellationToken); }
+        try
+        {
+            if (_faults is not null) await _faults.BeforeFsyncAsync("the data directory", cancellationToken);
+            await inner.SyncDirectoryAsync(cancellationToken);
+        }
         catch (IOException e) { health.Observe(e); throw; }
         metrics.RecordFsync(Stopwatch.GetElapsedTime(start));
     }
 
-    private sealed class File(IStorageFile inner, ServerMetrics metrics, StorageHealth health) : IStorageFile
+    private sealed class File(IStorageFile inner, ServerMetrics metrics, StorageHealth health, StorageFaults? faults) : IStorageFile
     {
         public string Name => inner.Name;
         public long Length => inner.Length;
@@ -51,7 +57,11 @@ internal sealed class InstrumentedFileSystem(IFileSystem inner, ServerMetrics me
         public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
         {
             var start = Stopwatch.GetTimestamp();
-            try { await inner.FlushAsync(cancellationToken); }
+            try
+            {
+                if (faults is not null) await faults.BeforeFsyncAsync(inner.Name, cancellationToken);
+                await inner.FlushAsync(cancellationToken);
+            }
             catch (IOException e) { health.Observe(e); throw; }
             metrics.RecordFsync(Stopwatch.GetElapsedTime(start));
         }

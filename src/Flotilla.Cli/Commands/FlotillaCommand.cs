@@ -28,6 +28,7 @@ public static class FlotillaCommand
         KvCommand.Create,
         BenchCommand.Create,
         ShardCommand.Create,
+        NemesisCommand.Create,
     ];
 
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)

@@ -1,0 +1,141 @@
+using Flotilla.Server;
+
+namespace Flotilla.Cli.Nemesis;
+
+/// <summary>
+/// Puts a planned fault into effect on the real cluster and takes it away again: partitions and loss as nftables
+/// rules in the namespaces, pauses as SIGSTOP/SIGCONT, kills as kill -9 and a restart on the same data directory,
+/// disk faults as a restart with <see cref="StorageFaults"/> variables (and a plain restart to heal). "Leader" targets
+/// are resolved when the fault starts (a random node if no leader answers).
+/// </summary>
+public sealed class FaultInjector(NetnsTopology network, NemesisCluster cluster, Random random, Action<string> log)
+{
+    private static readonly TimeSpan RestartReady = TimeSpan.FromSeconds(30);
+
+    private readonly HashSet<Cut> _cuts = [];
+    private readonly Dictionary<int, int> _loss = [];
+    private readonly HashSet<int> _needRestart = [];
+
+    /// <summary>Faults put into effect so far.</summary>
+    public int Injected { get; private set; }
+
+    /// <summary>Members that died without being killed (no kill or disk fault of theirs in force): a crash is a finding.</summary>
+    public List<string> UnexpectedExits { get; } = [];
+
+    /// <summary>Notes members that are down without a fault that explains it (each one once, until restarted).</summary>
+    private void CheckForCrashes()
+    {
+        foreach (var n in cluster.Members.Where(n => !cluster.IsRunning(n) && !_needRestart.Contains(n)))
+        {
+            UnexpectedExits.Add($"n{n} exited by itself ({cluster.DescribeExit(n)})");
+            log($"member n{n} exited by itself: {cluster.DescribeExit(n)}");
+            _needRestart.Add(n);
+        }
+    }
+
+    /// <summary>Starts the fault; returns the targets it was applied to.</summary>
+    public async Task<IReadOnlyList<int>> InjectAsync(PlannedFault fault, CancellationToken ct)
+    {
+        CheckForCrashes();
+        var targets = fault.TargetsLeader ? [await cluster.LeaderAsync() ?? random.Next(1, cluster.Nodes + 1)] : fault.Nodes;
+        log($"inject {fault.Describe(targets)}");
+        switch (fault.Kind)
+        {
+            case FaultKind.IsolateNode or FaultKind.IsolateLeader or FaultKind.SplitMajority or FaultKind.OneWayCut or FaultKind.BridgePartition:
+                _cuts.UnionWith(PartitionShapes.CutsFor(fault.Kind, targets, cluster.Nodes));
+                await ApplyNetworkAsync();
+                break;
+            case FaultKind.PacketLoss:
+                foreach (var n in targets) _loss[n] = fault.Amount;
+                await ApplyNetworkAsync();
+                break;
+            case FaultKind.PauseLeader or FaultKind.PauseNode:
+                foreach (var n in targets) cluster.Pause(n);
+                break;
+            case FaultKind.KillLeader or FaultKind.KillNode:
+                foreach (var n in targets)
+                {
+                    await cluster.KillAsync(n);
+                    _needRestart.Add(n);
+                }
+                break;
+            case FaultKind.RollingRestart:
+                // The whole fault happens here: each node down and back, in turn, waiting for it to answer.
+                foreach (var n in targets)
+                {
+                    await cluster.KillAsync(n);
+                    cluster.Launch(n);
+                    await cluster.WaitReadyAsync(n, RestartReady, ct);
+                }
+                break;
+            case FaultKind.SlowFsync or FaultKind.FailingFsync:
+                foreach (var n in targets)
+                {
+                    await cluster.KillAsync(n);
+                    cluster.Launch(n, fault.Kind == FaultKind.SlowFsync ? new StorageFaults(fault.Amount, 0) : new StorageFaults(0, fault.Amount));
+                    // Back in plain form when the fault heals (a failing disk may not even let it start).
+                    _needRestart.Add(n);
+                }
+                break;
+        }
+        Injected++;
+        return targets;
+    }
+
+    /// <summary>Ends the fault started with <paramref name="targets"/>.</summary>
+    public async Task HealAsync(PlannedFault fault, IReadOnlyList<int> targets, CancellationToken ct)
+    {
+        CheckForCrashes();
+        switch (fault.Kind)
+        {
+            case FaultKind.IsolateNode or FaultKind.IsolateLeader or FaultKind.SplitMajority or FaultKind.OneWayCut or FaultKind.BridgePartition:
+                _cuts.ExceptWith(PartitionShapes.CutsFor(fault.Kind, targets, cluster.Nodes));
+                await ApplyNetworkAsync();
+                break;
+            case FaultKind.PacketLoss:
+                foreach (var n in targets) _loss.Remove(n);
+                await ApplyNetworkAsync();
+                break;
+            case FaultKind.PauseLeader or FaultKind.PauseNode:
+                foreach (var n in targets) cluster.Resume(n);
+                break;
+            case FaultKind.KillLeader or FaultKind.KillNode or FaultKind.SlowFsync or FaultKind.FailingFsync:
+                foreach (var n in targets) await RestartAsync(n, ct);
+                break;
+        }
+        log($"healed {fault.Kind}; {await LeadershipAsync()}");
+    }
+
+    /// <summary>Takes every fault away: no rules, nobody paused, every member running without disk faults.</summary>
+    public async Task HealAllAsync(CancellationToken ct)
+    {
+        CheckForCrashes();
+        _cuts.Clear();
+        _loss.Clear();
+        await ApplyNetworkAsync();
+        foreach (var n in cluster.Paused.ToList()) cluster.Resume(n);
+        foreach (var n in cluster.Members)
+            if (_needRestart.Contains(n) || !cluster.IsRunning(n)) await RestartAsync(n, ct);
+    }
+
+    /// <summary>Who leads in which term, as the members that answer see it: evidence that a fault moved leadership.</summary>
+    private async Task<string> LeadershipAsync()
+    {
+        var statuses = await cluster.StatusAsync(TimeSpan.FromMilliseconds(700));
+        return "roles " + string.Join(" ", cluster.Members.Select(n => statuses.TryGetValue(n, out var s) ? $"n{n}={s.Role}/t{s.Term}" : $"n{n}=?"));
+    }
+
+    private async Task RestartAsync(int node, CancellationToken ct)
+    {
+        await cluster.KillAsync(node);
+        cluster.Launch(node);
+        _needRestart.Remove(node);
+        await cluster.WaitReadyAsync(node, RestartReady, ct);
+    }
+
+    private async Task ApplyNetworkAsync()
+    {
+        foreach (var n in cluster.Members)
+            await network.ApplyRulesAsync(n, NftRules.For(n, _cuts, _loss.GetValueOrDefault(n), NetnsTopology.Address));
+    }
+}

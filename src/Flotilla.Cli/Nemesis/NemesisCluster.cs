@@ -1,0 +1,199 @@
+using System.Diagnostics;
+using Flotilla.Server;
+using Flotilla.Server.Cluster;
+using Flotilla.Server.Protos;
+
+namespace Flotilla.Cli.Nemesis;
+
+/// <summary>
+/// The real <c>flotilla server</c> processes of a nemesis run, one per namespace of <see cref="NetnsTopology"/>, each
+/// on REPORT/nodes/nI (data/ and server.log). Every member can be killed and started again with the same command line
+/// and data directory; a restart may add disk-fault variables (<see cref="StorageFaults"/>). The members watch this
+/// process (<c>--parent-pid</c>) and exit if it dies.
+/// </summary>
+public sealed class NemesisCluster : IAsyncDisposable
+{
+    public const int ClientPort = 7001;
+    public const int PeerPort = 7002;
+    public const int AdminPort = 7003;
+
+    private readonly string _directory;
+    private readonly Flotilla.Server.Cluster.FlotillaInvocation _flotilla;
+    private readonly Dictionary<int, Process> _processes = [];
+    private readonly HashSet<int> _paused = [];
+    private readonly string _adminToken;
+    private readonly string _clusterId;
+
+    public NemesisCluster(int nodes, string directory, Flotilla.Server.Cluster.FlotillaInvocation flotilla)
+    {
+        Nodes = nodes;
+        _directory = directory;
+        _flotilla = flotilla;
+        Directory.CreateDirectory(directory);
+        _adminToken = ClusterSecrets.Prepare(directory);
+        _clusterId = ClusterSecrets.ClusterIdFor(directory);
+    }
+
+    public int Nodes { get; }
+
+    public IEnumerable<int> Members => Enumerable.Range(1, Nodes);
+
+    public IReadOnlyList<Uri> ClientEndpoints => Members.Select(n => new Uri($"http://{NetnsTopology.Address(n)}:{ClientPort}")).ToList();
+
+    public string NodeDirectory(int node) => Path.Combine(_directory, $"n{node}");
+
+    public string DataDirectory(int node) => Path.Combine(NodeDirectory(node), "data");
+
+    public string LogFile(int node) => Path.Combine(NodeDirectory(node), "server.log");
+
+    public IReadOnlyCollection<int> Paused => _paused;
+
+    /// <summary>How many times members were started (first starts included).</summary>
+    public int Launches { get; private set; }
+
+    public async Task StartAllAsync(TimeSpan timeout, CancellationToken ct)
+    {
+        foreach (var node in Members) Launch(node);
+        foreach (var node in Members) await WaitReadyAsync(node, timeout, ct);
+    }
+
+    /// <summary>Starts member <paramref name="node"/> on its data directory; <paramref name="faults"/> are disk faults for this process only.</summary>
+    public void Launch(int node, StorageFaults? faults = null)
+    {
+        if (IsRunning(node)) throw new InvalidOperationException($"member {node} is running");
+        Directory.CreateDirectory(DataDirectory(node));
+        var members = string.Join(",", Members.Select(m => $"{m}={NetnsTopology.Address(m)}:{ClientPort}"));
+        var peers = string.Join(",", Members.Select(m => $"{m}=tcp://{NetnsTopology.Address(m)}:{PeerPort}"));
+        var self = NetnsTopology.Address(node);
+        // Through the shell's exec, so the pid is the server's own and its output goes straight to the log file
+        // (no pipe into this process, which a SIGSTOP of ours or a kill -9 of theirs could wedge).
+        var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        foreach (var a in new[] { "-c", "exec \"$@\" </dev/null >>\"$0\" 2>&1", LogFile(node), "ip", "netns", "exec", NetnsTopology.Namespace(node), _flotilla.FileName })
+            start.ArgumentList.Add(a);
+        foreach (var a in _flotilla.Prefix) start.ArgumentList.Add(a);
+        foreach (var a in new[]
+                 {
+                     "server", "--id", node.ToString(), "--listen", $"{self}:{ClientPort}", "--members", members, "--peer-urls", peers,
+                     "--data", DataDirectory(node), "--parent-pid", Environment.ProcessId.ToString(), "--cluster-id", _clusterId,
+                     "--cluster-secret-file", ClusterSecrets.SecretFile(_directory), "--admin-token-file", ClusterSecrets.AdminTokenFile(_directory),
+                     "--admin-listen", $"{self}:{AdminPort}",
+                     // Small, so snapshots are taken (and installed on restarted members) within a short run.
+                     "--snapshot-threshold", (256 << 10).ToString(),
+                 })
+            start.ArgumentList.Add(a);
+        start.Environment.Remove(StorageFaults.FsyncDelayVariable);
+        start.Environment.Remove(StorageFaults.FsyncFailVariable);
+        if (faults is { FsyncDelayMs: > 0 }) start.Environment[StorageFaults.FsyncDelayVariable] = faults.FsyncDelayMs.ToString();
+        if (faults is { FsyncFailPercent: > 0 }) start.Environment[StorageFaults.FsyncFailVariable] = faults.FsyncFailPercent.ToString();
+        File.AppendAllText(LogFile(node), $"--- nemesis: starting n{node}{(faults is { Any: true } ? $" with {faults}" : "")} at {DateTime.UtcNow:HH:mm:ss.fff}\n");
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start member {node}");
+        if (_processes.Remove(node, out var old)) old.Dispose();
+        _processes[node] = process;
+        _paused.Remove(node);
+        Launches++;
+    }
+
+    public bool IsRunning(int node) => _processes.TryGetValue(node, out var p) && !HasExited(p);
+
+    public int? Pid(int node) => IsRunning(node) ? _processes[node].Id : null;
+
+    /// <summary>How the member's last process ended ("exit code 134: its last log line"), for a member that is not running.</summary>
+    public string DescribeExit(int node) =>
+        _processes.TryGetValue(node, out var p) && HasExited(p) ? $"exit code {SafeExitCode(p)}: {LastLine(LogFile(node))}" : "running";
+
+    private static string SafeExitCode(Process p)
+    {
+        try { return p.ExitCode.ToString(); }
+        catch (InvalidOperationException) { return "?"; }
+    }
+
+    /// <summary>kill -9: no shutdown, no flush. A paused member dies too.</summary>
+    public async Task KillAsync(int node)
+    {
+        if (!_processes.TryGetValue(node, out var p) || HasExited(p)) return;
+        File.AppendAllText(LogFile(node), $"--- nemesis: kill -9 n{node} at {DateTime.UtcNow:HH:mm:ss.fff}\n");
+        Signals.Kill(p.Id);
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try { await p.WaitForExitAsync(wait.Token); }
+        catch (OperationCanceledException) { throw new InvalidOperationException($"member {node} (pid {p.Id}) did not die after kill -9"); }
+        _paused.Remove(node);
+    }
+
+    public void Pause(int node)
+    {
+        if (Pid(node) is { } pid && Signals.Stop(pid)) _paused.Add(node);
+    }
+
+    public void Resume(int node)
+    {
+        if (Pid(node) is { } pid) Signals.Continue(pid);
+        _paused.Remove(node);
+    }
+
+    /// <summary>Waits until the member's own process answers its Admin service.</summary>
+    public async Task WaitReadyAsync(int node, TimeSpan timeout, CancellationToken ct)
+    {
+        using var admin = Admin(node);
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (!_processes.TryGetValue(node, out var p)) throw new InvalidOperationException($"member {node} was never started");
+            if (HasExited(p)) throw new InvalidOperationException($"member {node} exited with code {p.ExitCode}: {LastLine(LogFile(node))} (log: {LogFile(node)})");
+            if (await admin.TryStatusAsync(TimeSpan.FromSeconds(1), ct) is { } status && status.Pid == p.Id) return;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"member {node} did not answer within {timeout.TotalSeconds:0} s; see {LogFile(node)}");
+            await Task.Delay(100, ct);
+        }
+    }
+
+    /// <summary>Every running, unpaused member's status (in parallel, short deadline); missing ones did not answer.</summary>
+    public async Task<IReadOnlyDictionary<int, StatusReply>> StatusAsync(TimeSpan timeout)
+    {
+        var asks = Members.Where(n => IsRunning(n) && !_paused.Contains(n)).Select(async n =>
+        {
+            using var admin = Admin(n);
+            return (Node: n, Status: await admin.TryStatusAsync(timeout));
+        }).ToList();
+        var answers = await Task.WhenAll(asks);
+        return answers.Where(a => a.Status is not null).ToDictionary(a => a.Node, a => a.Status!);
+    }
+
+    /// <summary>The leader with the highest term among those that answer, if any.</summary>
+    public async Task<int?> LeaderAsync()
+    {
+        var statuses = await StatusAsync(TimeSpan.FromMilliseconds(700));
+        return statuses.Values.Where(s => s.Role == "Leader").OrderByDescending(s => s.Term).Select(s => (int?)s.Id).FirstOrDefault();
+    }
+
+    private AdminClient Admin(int node) => new(new Uri($"http://{NetnsTopology.Address(node)}:{AdminPort}"), _adminToken);
+
+    /// <summary>Resumes paused members and kills every member (the data stays for the report).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in _paused.ToList()) Resume(node);
+        foreach (var node in Members)
+        {
+            try { await KillAsync(node); }
+            catch (InvalidOperationException) { }
+        }
+        foreach (var p in _processes.Values) p.Dispose();
+        _processes.Clear();
+    }
+
+    /// <summary>The member's own error line (<c>flotilla: error: ...</c>), else the last line of its log.</summary>
+    private static string LastLine(string log)
+    {
+        try
+        {
+            var lines = File.ReadLines(log).Where(l => l.Trim().Length > 0).TakeLast(50).ToList();
+            return lines.LastOrDefault(l => l.StartsWith("flotilla: error: ", StringComparison.Ordinal)) ?? lines.LastOrDefault() ?? "no output";
+        }
+        catch (IOException) { return "no output"; }
+    }
+
+    private static bool HasExited(Process p)
+    {
+        try { return p.HasExited; }
+        catch (InvalidOperationException) { return true; }
+    }
+}

@@ -1,0 +1,18 @@
+namespace Flotilla.Cli.Nemesis;
+
+/// <summary>One nemesis run, as the command line asks for it.</summary>
+public sealed record NemesisOptions
+{
+    public required TimeSpan Duration { get; init; }
+    public required IReadOnlyList<FaultFamily> Faults { get; init; }
+    public int Nodes { get; init; } = 3;
+    public long Seed { get; init; } = 1;
+    public int Clients { get; init; } = 12;
+    public int Keys { get; init; } = 4;
+    public required string ReportDirectory { get; init; }
+    public required string HistoryFile { get; init; }
+    /// <summary>How long after healing the cluster has to acknowledge a put again.</summary>
+    public TimeSpan RecoveryLimit { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>The checker's limit; a long contended run takes seconds (197k operations on 3 keys: 19 s).</summary>
+    public TimeSpan CheckTimeout { get; init; } = TimeSpan.FromMinutes(5);
+}

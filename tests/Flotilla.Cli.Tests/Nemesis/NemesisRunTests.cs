@@ -1,0 +1,94 @@
+using System.Text.RegularExpressions;
+using Flotilla.Cli.Infrastructure;
+using Flotilla.Cli.Nemesis;
+using Flotilla.Linearizability.Checking;
+using Flotilla.Linearizability.Kv;
+
+namespace Flotilla.Cli.Tests.Nemesis;
+
+/// <summary>
+/// The CI-bounded set of real runs: a 3-member cluster of real server processes in network namespaces, faults from a
+/// fixed seed, contended traffic, the history checked. One class, so the runs (which share the flt- names) take turns.
+/// </summary>
+public partial class NemesisRunTests
+{
+    private static readonly TimeSpan Duration = TimeSpan.FromSeconds(12);
+
+    [NemesisTheory]
+    [InlineData("partition", 11)]
+    [InlineData("pause,kill", 12)]
+    [InlineData("loss,partition", 13)]
+    [InlineData("disk,kill,pause", 14)]
+    public async Task ARealRunUnderFaultsIsLinearizableRecoversAndLeavesNothingBehind(string faults, int seed)
+    {
+        // What a crashed earlier run would leave: the run must clear it first.
+        await HostShell.CheckedAsync("ip", ["netns", "add", "flt-n7"]);
+        var report = Path.Combine(Path.GetTempPath(), $"flotilla-nemesis-{Guid.NewGuid():N}");
+        try
+        {
+            var (code, output, error) = await CliHarness.RunAsync("nemesis", "--duration", $"{Duration.TotalSeconds}s", "--faults", faults, "--seed", seed.ToString(), "--report", report);
+            var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var verdict = lines.LastOrDefault() ?? "";
+            Assert.True(code == ExitCodes.Ok, $"exit {code}: {verdict}\n{error}\n{output}");
+            var match = Closing().Match(verdict);
+            Assert.True(match.Success, verdict);
+            var ops = int.Parse(match.Groups["ops"].Value);
+            Assert.True(ops > 500, $"only {ops} operations: {verdict}");
+            // Every planned fault was injected (the schedule is the seed's, so its length is known beforehand).
+            var planned = NemesisSchedule.Draw(seed, PlannedFault.ParseFamilies(faults), 3, Duration);
+            Assert.True(planned.Count >= 2, $"seed {seed} plans only {planned.Count} fault(s) in {Duration}");
+            Assert.Equal(planned.Count, int.Parse(match.Groups["faults"].Value));
+            Assert.True(double.Parse(match.Groups["recovery"].Value, System.Globalization.CultureInfo.InvariantCulture) < 30, verdict);
+            // Every fault family asked for was injected.
+            foreach (var family in PlannedFault.ParseFamilies(faults))
+                Assert.Contains(lines, l => l.Contains(" inject ") && Enum.GetValues<FaultKind>().Any(k => PlannedFault.FamilyOf(k) == family && l.Contains($" inject {k} ")));
+
+            // The history on disk is what was checked: same count, and the checker agrees on its own.
+            var history = VersionedKv.FromJson(File.ReadAllText(Path.Combine(report, "history.json")));
+            Assert.Equal(ops, history.Count);
+            Assert.Equal(CheckOutcome.Ok, VersionedKv.Check(history, CheckOptions.WithTimeout(TimeSpan.FromSeconds(60))).Outcome);
+            Assert.Contains(history, o => o.Input.Op == KvOp.Put && o.Output?.Error == KvError.Ok);
+            Assert.True(File.Exists(Path.Combine(report, "history.html")));
+            Assert.True(new FileInfo(Path.Combine(report, "nodes", "n1", "server.log")).Length > 0);
+
+            // Nothing left: no namespaces, bridge or member processes.
+            var namespaces = await HostShell.RunAsync("ip", ["netns", "list"]);
+            Assert.DoesNotContain("flt-", namespaces.Output);
+            var links = await HostShell.RunAsync("ip", ["-o", "link", "show"]);
+            Assert.DoesNotContain("flt-", links.Output);
+            Assert.DoesNotContain(System.Diagnostics.Process.GetProcesses(), p => SafeCommandLine(p).Contains(report));
+        }
+        finally
+        {
+            await NetnsTopology.RemoveLeftoversAsync();
+            try { Directory.Delete(report, recursive: true); }
+            catch (IOException) { }
+        }
+    }
+
+    private static string SafeCommandLine(System.Diagnostics.Process p)
+    {
+        try { return File.ReadAllText($"/proc/{p.Id}/cmdline"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return ""; }
+    }
+
+    [GeneratedRegex(@"^nemesis: linearizable ops=(?<ops>\d+) maybe=(?<maybe>\d+) faults=(?<faults>\d+) recovery=(?<recovery>[0-9.]+)s$")]
+    private static partial Regex Closing();
+}
+
+public class NemesisCommandLineTests
+{
+    [Theory]
+    [InlineData("--faults", "partition,flood")]
+    [InlineData("--nodes", "4")]
+    [InlineData("--duration", "soon")]
+    [InlineData("--duration", "2s")]
+    [InlineData("--clients", "0")]
+    public async Task BadFlagsAreOneLineUsageErrors(string flag, string value)
+    {
+        var (code, _, error) = await CliHarness.RunAsync("nemesis", "--report", Path.GetTempPath(), flag, value);
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.StartsWith("flotilla: error: ", error);
+        Assert.Single(error.Trim().Split('\n'));
+    }
+}
