@@ -131,6 +131,30 @@ public sealed class DistributedJobTests : IDisposable
         foreach (var line in File.ReadAllLines(Path.Combine(_dir.Path, "mr-out-1"))) Assert.Equal(1, line[0] % 3);
     }
 
+    [Fact]
+    public async Task SortWithItsRangePartitionerGivesGloballySortedOutputInReduceOrder()
+    {
+        var inputDir = _dir.Sub("in");
+        var lines = new List<string>();
+        var inputs = new List<string>();
+        for (var m = 0; m < 3; m++)
+        {
+            var records = SortAppTests.Records(4_000, seed: 100 + m);
+            lines.AddRange(records);
+            inputs.Add(Path.Combine(inputDir, $"part-{m}.txt"));
+            File.WriteAllText(inputs[^1], string.Join('\n', records) + "\n");
+        }
+        var output = _dir.Sub("out");
+        var run = _processes.Start(_dir.Path,
+            ["mr", "run", "--app", "sort", "--workers", "2", "--reduce", "4", "--partitioner", "app", "--output", output, .. inputs]);
+
+        Assert.Equal(0, await run.WaitForExitAsync(LocalJob.JobTimeout));
+        var perReducer = Enumerable.Range(0, 4).Select(r => File.ReadAllLines(Path.Combine(output, $"mr-out-{r}"))).ToList();
+        Assert.All(perReducer, part => Assert.True(part.Length > 1_000, "the range partitioner spreads random keys over every reducer"));
+        // Complete (every record once) and sorted across files: the concatenation is the input sorted.
+        Assert.Equal(lines.Order(StringComparer.Ordinal), perReducer.SelectMany(part => part));
+    }
+
     public void Dispose()
     {
         _processes.Dispose();

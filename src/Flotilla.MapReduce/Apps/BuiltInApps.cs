@@ -10,6 +10,7 @@ public static class BuiltInApps
         ["wc"] = () => new WordCountApp(),
         ["indexer"] = () => new IndexerApp(),
         ["grep"] = () => new GrepApp(),
+        ["sort"] = () => new SortApp(),
         ["crash"] = () => new CrashApp(),
         ["nocrash"] = () => new NoCrashApp(),
         ["mtiming"] = () => new MapTimingApp(),
