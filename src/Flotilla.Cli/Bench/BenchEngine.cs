@@ -77,11 +77,16 @@ public sealed class BenchEngine(IBenchTarget target, BenchOptions options, TimeP
     {
         var started = _time.GetTimestamp();
         BenchRead probe;
+        // The socket's own words from any attempt: the last attempt may end in a bare DeadlineExceeded (a retry still
+        // waiting out gRPC's reconnect backoff when the deadline came), which says less than "Connection refused".
+        string? socketCause = null;
         try
         {
             while (true)
             {
                 probe = await session.GetAsync(BenchWorkload.Key(0), abort);
+                if (probe.Status == BenchStatus.Unavailable && probe.Detail?.Contains("unreachable (", StringComparison.Ordinal) == true)
+                    socketCause = probe.Detail;
                 if (probe.Status != BenchStatus.Unavailable || _time.GetElapsedTime(started) >= options.RequestTimeout) break;
                 await Task.Delay(ProbeRetryPause, _time, abort);
             }
@@ -91,7 +96,7 @@ public sealed class BenchEngine(IBenchTarget target, BenchOptions options, TimeP
             throw new OperationCanceledException("interrupted while connecting", e, abort);
         }
         if (probe.Status == BenchStatus.Unavailable)
-            throw new CliException($"cannot reach {target.Name} at {target.Description} within {options.RequestTimeout.TotalSeconds:0.###}s: {probe.Detail}",
+            throw new CliException($"cannot reach {target.Name} at {target.Description} within {options.RequestTimeout.TotalSeconds:0.###}s: {socketCause ?? probe.Detail}",
                 ExitCodes.Unavailable);
         if (probe.Status is not (BenchStatus.Ok or BenchStatus.ErrNoKey))
             throw new CliException($"{target.Name} at {target.Description} refused a get: {probe.Status} {probe.Detail}", ExitCodes.Failure);
