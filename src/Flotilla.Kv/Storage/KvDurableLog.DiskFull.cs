@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace Flotilla.Kv.Storage;
 
 /// <summary>
-/// A full disk. When a write fails with ENOSPC (and no fsync ever failed, see <see cref="FsyncWatchingFileSystem"/>):
+/// A full disk. When a write fails with ENOSPC (and no fsync ever failed, see <see cref="FlushWatchingFileSystem"/>):
 /// <list type="number">
 /// <item>the poisoned log is closed and reopened from disk, and the state machine rolled back, in place, to the last
 /// put made durable: puts applied in memory but not on disk vanish, so no reader sees them (their writers were never
@@ -94,7 +94,7 @@ public sealed partial class KvDurableLog
             return;
         }
         if (!ReferenceEquals(failed, _wal)) return; // another waiter of the same batch already handled it
-        if (!DiskFull.Is(cause) || _fs.FsyncFailed)
+        if (!DiskFull.Is(cause) || _fs.FlushFailed)
         {
             if (_failed is null) _options.Log?.LogCritical(cause, "{Path}: storage failed; every request fails until a restart", _options.DisplayPath);
             _failed ??= cause;
@@ -122,7 +122,7 @@ public sealed partial class KvDurableLog
             _unrecovered = false;
             return true;
         }
-        catch (Exception e) when (DiskFull.Is(e) && !_fs.FsyncFailed)
+        catch (Exception e) when (DiskFull.Is(e) && !_fs.FlushFailed)
         {
             // _wal stays the closed instance; every path checks _unrecovered before touching it.
             _options.Log?.LogError(e, "{Path}: cannot reopen the log while the disk is full; reads wait for space too", _options.DisplayPath);

@@ -23,7 +23,7 @@ namespace Flotilla.Kv.Storage;
 /// </summary>
 public sealed partial class KvDurableLog : IKvLog, IAsyncDisposable
 {
-    private readonly FsyncWatchingFileSystem _fs;
+    private readonly FlushWatchingFileSystem _fs;
     private readonly KvDurableLogOptions _options;
     private WriteAheadLog _wal;
     private readonly KvStateMachine _state;
@@ -32,7 +32,7 @@ public sealed partial class KvDurableLog : IKvLog, IAsyncDisposable
     private bool _compacting;
     private IOException? _appendFailure;
 
-    private KvDurableLog(FsyncWatchingFileSystem fs, KvDurableLogOptions options, WriteAheadLog wal, KvStateMachine state, ulong lastIndex)
+    private KvDurableLog(FlushWatchingFileSystem fs, KvDurableLogOptions options, WriteAheadLog wal, KvStateMachine state, ulong lastIndex)
     {
         _fs = fs;
         _options = options;
@@ -62,7 +62,7 @@ public sealed partial class KvDurableLog : IKvLog, IAsyncDisposable
     public static async Task<KvDurableLog> OpenAsync(IFileSystem fs, KvDurableLogOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new KvDurableLogOptions();
-        var watched = new FsyncWatchingFileSystem(fs, options.Wal.Directory);
+        var watched = new FlushWatchingFileSystem(fs, options.Wal.Directory);
         var (wal, state, lastIndex, replayed, torn, tornTail) = await LoadAsync(watched, options, ulong.MaxValue, cancellationToken);
         return new KvDurableLog(watched, options, wal, state, lastIndex) { Recovered = (replayed, torn), RecoveredTornTail = tornTail };
     }
@@ -170,7 +170,7 @@ public sealed partial class KvDurableLog : IKvLog, IAsyncDisposable
             await _wal.SyncAsync();
             await _wal.CompactAsync();
         }
-        catch (Exception e) when (DiskFull.Is(e) && !_fs.FsyncFailed)
+        catch (Exception e) when (DiskFull.Is(e) && !_fs.FlushFailed)
         {
             // The puts that triggered compaction are already durable; only the snapshot is missing. Drop its temp file
             // (space, and no half-written file left behind) and stop taking writes until space returns.
