@@ -13,7 +13,9 @@
 # Flotilla runs as `flotilla cluster start --nodes 3 --dir DIR` (3 server processes, free ports) in the background; the
 # script waits for DIR/cluster.json and a Leader in `flotilla cluster status`, and stops it with SIGTERM on exit.
 # Runs, for each system: put-only (read ratio 0) at 1, 16 and 64 clients, and read-only at 64 clients. Prints a table
-# and, as its last line, Flotilla/etcd ratios. Every process it starts is stopped on exit (trap EXIT).
+# and, as its last line, Flotilla/etcd ratios. CPU per operation is summed over each system's 3 server processes
+# (`bench kv --cpu-pids`: /proc/PID/stat at the start and end of the measured window, so warmup is not counted; the
+# load generator's own CPU is not in it), and peak RSS is the sum of their VmHWM. Every process it starts is stopped on exit (trap EXIT).
 # Details and measured numbers: docs/bench-kv.md.
 set -euo pipefail
 
@@ -81,6 +83,7 @@ fi
 # --- etcd: 3 members on loopback, default durability (fsync per commit) ------------------------------------------------
 ETCD_CLUSTER=""
 ETCD_ENDPOINTS=""
+ETCD_PIDS=""
 for i in 1 2 3; do
   peer=$((BASE_PORT + 2 * i - 1))
   ETCD_CLUSTER+="${ETCD_CLUSTER:+,}m$i=http://127.0.0.1:$peer"
@@ -93,6 +96,7 @@ for i in 1 2 3; do
     --initial-cluster "$ETCD_CLUSTER" --initial-cluster-state new --initial-cluster-token flotilla-bench \
     --quota-backend-bytes $((8 * 1024 * 1024 * 1024)) >"$WORK/etcd$i.log" 2>&1 &
   PIDS+=($!)
+  ETCD_PIDS+="${ETCD_PIDS:+,}$!"
   ETCD_ENDPOINTS+="${ETCD_ENDPOINTS:+,}127.0.0.1:$client"
 done
 for i in 1 2 3; do
@@ -104,9 +108,12 @@ say "etcd: 3 members at $ETCD_ENDPOINTS"
 
 # --- Flotilla: `flotilla cluster start --nodes 3` (3 separate server processes) in the background ------------------
 FLOTILLA_NOTE="3-node cluster (flotilla cluster start --nodes 3)"
+FLOTILLA_PIDS=""
 if [[ -n ${FLOTILLA_CLUSTER:-} ]]; then
   FLOTILLA_ENDPOINTS=$FLOTILLA_CLUSTER
   FLOTILLA_NOTE="cluster given by FLOTILLA_CLUSTER"
+  # A cluster.json names its members' pids; bare endpoints do not, and then CPU is not measured.
+  [[ -f $FLOTILLA_CLUSTER ]] && FLOTILLA_PIDS=$(jq -r '[.members[]?.pid // empty] | map(tostring) | join(",")' "$FLOTILLA_CLUSTER" 2>/dev/null || true)
 else
   "${FLOTILLA[@]}" cluster start --nodes 3 --dir "$WORK/flotilla" >"$WORK/flotilla.log" 2>&1 &
   CLUSTER_PID=$!
@@ -115,6 +122,7 @@ else
   wait_for "flotilla cluster.json" 60 jq -e '.members | length == 3' "$FLOTILLA_ENDPOINTS" || { tail -20 "$WORK/flotilla.log" >&2; exit 1; }
   # The members' pids: stopped by `cluster start` on SIGTERM; killed here only if it had to be killed itself.
   MEMBER_PIDS=$(jq -r '.members[].pid' "$FLOTILLA_ENDPOINTS")
+  FLOTILLA_PIDS=$(echo $MEMBER_PIDS | tr ' ' ',')
   wait_for "a flotilla leader" 60 sh -c "$(printf '%q ' "${FLOTILLA[@]}") cluster status --json --cluster '$FLOTILLA_ENDPOINTS' | jq -e 'any(.[]; .role == \"Leader\")'" \
     || { "${FLOTILLA[@]}" cluster status --cluster "$FLOTILLA_ENDPOINTS" >&2 || true; tail -20 "$WORK/flotilla.log" >&2; exit 1; }
 fi
@@ -123,7 +131,9 @@ say "flotilla: $FLOTILLA_ENDPOINTS ($FLOTILLA_NOTE)"
 # --- runs --------------------------------------------------------------------------------------------------------------
 run() { # run SYSTEM ENDPOINTS CLIENTS READ_RATIO NAME
   say "$1: $5 ($3 clients, read ratio $4, $DURATION)"
-  "${FLOTILLA[@]}" bench kv --target "$1" --cluster "$2" --clients "$3" --read-ratio "$4" --duration "$DURATION" \
+  local pids
+  pids=$([[ $1 == flotilla ]] && echo "$FLOTILLA_PIDS" || echo "$ETCD_PIDS")
+  "${FLOTILLA[@]}" bench kv --target "$1" --cluster "$2" --clients "$3" --read-ratio "$4" --duration "$DURATION" ${pids:+--cpu-pids "$pids"} \
     --warmup "$WARMUP" --keys "$KEYS" --value-size "$VALUE_SIZE" --request-timeout "$REQUEST_TIMEOUT" --json >"$WORK/$1-$5.json"
 }
 prime() { # prime SYSTEM ENDPOINTS: unmeasured load so the first measured run sees a warm system
@@ -160,8 +170,16 @@ done
 row "read c64 ops/s" read-c64 .reads.opsPerSecond
 row "read c64 p50 ms" read-c64 .reads.latencyMs.p50
 row "read c64 p99 ms" read-c64 .reads.latencyMs.p99
+cpu_row() { # cpu_row LABEL RUN JQ_PATH: a serverCpu number, n/a when a system's processes were not watched
+  local f e
+  f=$(get flotilla "$2" "$3 // \"n/a\"") e=$(get etcd "$2" "$3 // \"n/a\"")
+  printf '%-22s %14s %14s %8s\n' "$1" "$f" "$e" "$( [[ $f == n/a || $e == n/a ]] && echo n/a || ratio "$f" "$e")"
+}
+for run_name in put-c1 put-c16 put-c64 read-c64; do cpu_row "$run_name cpu us/op" "$run_name" .serverCpu.cpuUsPerOp; done
+cpu_row "peak RSS bytes (3)" read-c64 .serverCpu.peakRssBytes
 
 r() { ratio "$(get flotilla "$1" "$2")" "$(get etcd "$1" "$2")"; }
 echo "flotilla/etcd put_ops_c1=$(r put-c1 .writes.opsPerSecond) put_ops_c16=$(r put-c16 .writes.opsPerSecond)" \
-  "put_ops_c64=$(r put-c64 .writes.opsPerSecond) put_p99_c64=$(r put-c64 .writes.latencyMs.p99)" \
-  "read_ops_c64=$(r read-c64 .reads.opsPerSecond)"
+  "put_ops_c64=$(r put-c64 .writes.opsPerSecond) put_p99_c1=$(r put-c1 .writes.latencyMs.p99) put_p99_c64=$(r put-c64 .writes.latencyMs.p99)" \
+  "read_ops_c64=$(r read-c64 .reads.opsPerSecond)" \
+  "cpu_put_c16=$(r put-c16 '.serverCpu.cpuUsPerOp // 0')" "cpu_put_c64=$(r put-c64 '.serverCpu.cpuUsPerOp // 0')"

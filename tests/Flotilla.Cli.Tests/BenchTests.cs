@@ -237,6 +237,20 @@ public class BenchEngineTests
     }
 
     [Fact]
+    public async Task WatchedProcessCpuIsReportedPerOperationOfTheMeasuredWindow()
+    {
+        // The test process itself serves the fake store, so it is the "server" whose CPU is read.
+        var result = await RunAsync(new FakeKvTarget(), Options(readRatio: 0.5, duration: CountingWindow) with { CpuPids = [Environment.ProcessId] });
+
+        var cpu = Assert.IsType<ServerCpu>(result.ServerCpu);
+        Assert.Equal(1, cpu.Processes);
+        Assert.True(cpu.PeakRssBytes > 1024 * 1024, $"peak RSS {cpu.PeakRssBytes}");
+        Assert.True(cpu.CpuSeconds >= 0);
+        Assert.True(result.All.Ok > 0);
+        Assert.Equal(cpu.CpuSeconds * 1000 / result.All.Ok, cpu.CpuMsPerOp, 9);
+    }
+
+    [Fact]
     public async Task JsonOutputHasEveryNumberTheScriptReads()
     {
         var stdout = new StringWriter();
@@ -294,6 +308,54 @@ public class BenchEngineTests
     }
 }
 
+public class ProcessCpuMeterTests
+{
+    [Fact]
+    public void StatFieldsAreCountedFromTheLastParenthesisOfTheCommandName()
+    {
+        // comm may hold spaces and ')' itself; utime (field 14) = 250 and stime (field 15) = 31 ticks.
+        const string line = "4242 (odd) name) S 1 4242 4242 0 -1 4194560 1000 0 0 0 250 31 0 0 20 0 9 0 100 200000000 5000 18446744073709551615";
+        Assert.Equal(281, ProcessCpuMeter.ParseCpuTicks(line));
+        Assert.Null(ProcessCpuMeter.ParseCpuTicks("garbage"));
+    }
+
+    [Fact]
+    public void PeakRssIsVmHwmInBytes()
+    {
+        Assert.Equal(51234L * 1024, ProcessCpuMeter.ParsePeakRssBytes("Name:\tdotnet\nVmPeak:\t  900000 kB\nVmHWM:\t   51234 kB\nVmRSS:\t 40000 kB\n"));
+        Assert.Null(ProcessCpuMeter.ParsePeakRssBytes("Name:\tdotnet\n"));
+    }
+
+    [Fact]
+    public void CpuSpentByAProcessShowsInItsSamples()
+    {
+        if (!OperatingSystem.IsLinux()) return; // /proc only
+        var before = ProcessCpuMeter.Read(Environment.ProcessId)!.Value;
+        var spin = Stopwatch.StartNew();
+        long x = 0;
+        while (spin.ElapsedMilliseconds < 300) x += spin.ElapsedTicks % 7;
+        var after = ProcessCpuMeter.Read(Environment.ProcessId)!.Value;
+
+        GC.KeepAlive(x);
+        // 300 ms of spinning on this thread is at least ~0.2 s of CPU even if the thread was descheduled a third of the time.
+        Assert.True(after.CpuSeconds - before.CpuSeconds >= 0.15, $"{before.CpuSeconds} -> {after.CpuSeconds}");
+        Assert.True(after.PeakRssBytes > 0);
+        Assert.Null(ProcessCpuMeter.Read(int.MaxValue));
+    }
+
+    [Fact]
+    public void ServerCpuSumsProcessesReadableAtBothEndsOnly()
+    {
+        ProcessCpuSample[] start = [new(1, 10.0, 100), new(2, 5.0, 200), new(3, 1.0, 300)];
+        ProcessCpuSample?[] end = [new ProcessCpuSample(1, 10.5, 150), null, new ProcessCpuSample(3, 1.25, 400)];
+        var cpu = ServerCpu.From(start, end, operations: 1000);
+        Assert.Equal(2, cpu.Processes);
+        Assert.Equal(0.75, cpu.CpuSeconds, 9);
+        Assert.Equal(0.75, cpu.CpuMsPerOp, 9);
+        Assert.Equal(550, cpu.PeakRssBytes);
+    }
+}
+
 public class BenchCommandTests
 {
     [Theory]
@@ -326,6 +388,18 @@ public class BenchCommandTests
         var (code, _, error) = await CliHarness.RunAsync("bench", "kv", "--cluster", "127.0.0.1:1", option, value);
         Assert.Equal(ExitCodes.Usage, code);
         Assert.Contains(option, error);
+    }
+
+    [Theory]
+    [InlineData("12,x")]
+    [InlineData("-3")]
+    [InlineData("2147483647")]
+    public async Task BadCpuPidsAreUsageErrors(string pids)
+    {
+        var (code, _, error) = await CliHarness.RunAsync("bench", "kv", "--cluster", "127.0.0.1:1", "--cpu-pids", pids);
+        Assert.Equal(ExitCodes.Usage, code);
+        var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("--cpu-pids", line);
     }
 
     [Fact]

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Flotilla.Cli.Commands;
 using Flotilla.Kv.Protos;
 using Flotilla.Runtime;
@@ -9,6 +8,7 @@ using Flotilla.Transport.Grpc;
 using Flotilla.Transport.Grpc.Tests;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Flotilla.Server.Tests.Support;
 
 namespace Flotilla.Server.Tests;
 
@@ -30,7 +30,7 @@ public sealed class ClientTlsTests : IAsyncLifetime
     private async Task<(FlotillaServer Server, int AdminPort)> StartAsync(bool mutual, string? adminToken = "admin-token-for-tls-tests")
     {
         var (cert, key, ca) = _ca.WritePem(Path.Combine(_directory, "tls"), "server-");
-        var (port, adminPort) = (FreePort(), FreePort());
+        var (port, adminPort) = (CliProcess.FreePort(), CliProcess.FreePort());
         var server = await FlotillaServer.StartAsync(new ServerOptions
         {
             Id = new NodeId(1),
@@ -100,11 +100,4 @@ public sealed class ClientTlsTests : IAsyncLifetime
         {
             HttpHandler = new SocketsHttpHandler { SslOptions = new AdminTls(_ca.Trust, clientCertificate).ClientOptions() },
         });
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

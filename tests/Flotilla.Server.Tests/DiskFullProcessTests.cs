@@ -1,9 +1,9 @@
-using System.Diagnostics;
 using Flotilla.Kv.Protos;
 using Flotilla.Kv.Storage;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Xunit.Abstractions;
+using Flotilla.Server.Tests.Support;
 
 namespace Flotilla.Server.Tests;
 
@@ -17,25 +17,12 @@ public sealed class DiskFullProcessTests(ITestOutputHelper output)
 {
     private static CallOptions Deadline => new(deadline: DateTime.UtcNow.AddSeconds(30));
 
-    private static bool Run(string file, params string[] args)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var a in args) start.ArgumentList.Add(a);
-        try
-        {
-            using var process = Process.Start(start)!;
-            process.WaitForExit(30_000);
-            return process.HasExited && process.ExitCode == 0;
-        }
-        catch (System.ComponentModel.Win32Exception) { return false; }
-    }
-
     [Fact]
     public async Task KvServeOnAFullTmpfsRefusesPutsServesReadsAndResumesWithNothingAcknowledgedLost()
     {
         var data = Path.Combine(Path.GetTempPath(), $"flotilla-tmpfs-{Guid.NewGuid():N}");
         Directory.CreateDirectory(data);
-        if (!OperatingSystem.IsLinux() || !Run("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", data))
+        if (!SmallDisk.TryMount(data, 16))
         {
             output.WriteLine("cannot mount a tmpfs here; the fault-injecting in-process test covers the same scenario");
             Directory.Delete(data);
@@ -55,7 +42,7 @@ public sealed class DiskFullProcessTests(ITestOutputHelper output)
                     Assert.Equal(KvError.Ok, (await kv.PutAsync(new PutRequest { Key = $"k{i}", Value = $"v{i}" }, Deadline)).Error);
                     acknowledged[$"k{i}"] = $"v{i}";
                 }
-                FillUp(filler);
+                SmallDisk.FillUp(filler);
 
                 RpcException? full = null;
                 var big = new string('b', 256 * 1024);
@@ -96,21 +83,9 @@ public sealed class DiskFullProcessTests(ITestOutputHelper output)
         }
         finally
         {
-            Run("umount", "-l", data);
+            SmallDisk.Unmount(data);
             try { Directory.Delete(data, recursive: true); }
             catch (IOException) { }
         }
-    }
-
-    /// <summary>Writes a file until the file system says it is full.</summary>
-    private static void FillUp(string path)
-    {
-        var chunk = new byte[64 * 1024];
-        using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 0);
-        try
-        {
-            while (true) file.Write(chunk);
-        }
-        catch (IOException e) when (Flotilla.Runtime.Storage.DiskFull.Is(e)) { }
     }
 }

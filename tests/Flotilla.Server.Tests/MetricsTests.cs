@@ -1,7 +1,7 @@
 using System.Net;
-using System.Net.Sockets;
 using Flotilla.Kv.Client;
 using Flotilla.Runtime;
+using Flotilla.Server.Tests.Support;
 
 namespace Flotilla.Server.Tests;
 
@@ -11,7 +11,7 @@ public class MetricsTests
     [Fact]
     public async Task PrometheusEndpointServesRaftAndFsyncMetrics()
     {
-        var (port, metricsPort) = (FreePort(), FreePort());
+        var (port, metricsPort) = (CliProcess.FreePort(), CliProcess.FreePort());
         var data = Path.Combine(Path.GetTempPath(), $"flotilla-metrics-{Guid.NewGuid():N}");
         var options = new ServerOptions
         {
@@ -44,12 +44,5 @@ public class MetricsTests
             Assert.Contains("flotilla_raft_is_leader", text);
         }
         Directory.Delete(data, recursive: true);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

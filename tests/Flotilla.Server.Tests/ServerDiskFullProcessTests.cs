@@ -1,12 +1,11 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Flotilla.Cli.Infrastructure;
 using Flotilla.Kv.Protos;
 using Flotilla.Server.Cluster;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Xunit.Abstractions;
+using Flotilla.Server.Tests.Support;
 
 namespace Flotilla.Server.Tests;
 
@@ -39,14 +38,14 @@ public sealed class ServerDiskFullProcessTests(ITestOutputHelper output)
         {
             foreach (var mount in mounts)
             {
-                if (!OperatingSystem.IsLinux() || !Run("mount", "-t", "tmpfs", "-o", $"size={TmpfsMiB}m", "tmpfs", mount))
+                if (!SmallDisk.TryMount(mount, TmpfsMiB))
                 {
                     output.WriteLine($"SKIPPED: cannot mount a tmpfs at {mount} (needs root on Linux); RaftDiskFullTests covers this in virtual time");
                     return;
                 }
                 mounted.Add(mount);
             }
-            var metricsPort = FreePort();
+            var metricsPort = CliProcess.FreePort();
             cluster = await LocalCluster.StartAsync(new LocalClusterOptions
             {
                 Nodes = nodes,
@@ -65,7 +64,7 @@ public sealed class ServerDiskFullProcessTests(ITestOutputHelper output)
                 Assert.Equal(KvError.Ok, (await kv.PutAsync(new PutRequest { Key = $"k{i}", Value = $"v{i}" }, Deadline)).Error);
                 acknowledged[$"k{i}"] = $"v{i}";
             }
-            foreach (var mount in mounts) FillUp(Path.Combine(mount, "filler"));
+            foreach (var mount in mounts) SmallDisk.FillUp(Path.Combine(mount, "filler"));
 
             RpcException? full = null;
             var big = new string('b', 64 * 1024);
@@ -125,7 +124,7 @@ public sealed class ServerDiskFullProcessTests(ITestOutputHelper output)
         finally
         {
             if (cluster is not null) await cluster.DisposeAsync();
-            foreach (var mount in mounted) Run("umount", "-l", mount);
+            foreach (var mount in mounted) SmallDisk.Unmount(mount);
             try { Directory.Delete(directory, recursive: true); }
             catch (IOException) { }
         }
@@ -141,36 +140,4 @@ public sealed class ServerDiskFullProcessTests(ITestOutputHelper output)
 
     private static string Logs(LocalCluster cluster) =>
         string.Join("\n", cluster.MemberIds.Select(id => $"--- n{id}:\n" + string.Join("\n", File.ReadLines(cluster.LogFile(id)).TakeLast(15))));
-
-    private static bool Run(string file, params string[] args)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var a in args) start.ArgumentList.Add(a);
-        try
-        {
-            using var process = Process.Start(start)!;
-            process.WaitForExit(30_000);
-            return process.HasExited && process.ExitCode == 0;
-        }
-        catch (System.ComponentModel.Win32Exception) { return false; }
-    }
-
-    /// <summary>Writes a file until the file system says it is full.</summary>
-    private static void FillUp(string path)
-    {
-        var chunk = new byte[64 * 1024];
-        using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 0);
-        try
-        {
-            while (true) file.Write(chunk);
-        }
-        catch (IOException e) when (Flotilla.Runtime.Storage.DiskFull.Is(e)) { }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -22,7 +22,7 @@ public sealed class ServerLimitFlagsProcessTests : IDisposable
     [Fact]
     public async Task LimitFlagsReachTheClientAndPeerPorts()
     {
-        var (client, peer) = (FreePort(), FreePort());
+        var (client, peer) = (CliProcess.FreePort(), CliProcess.FreePort());
         using var server = CliProcess.Start("server", "--id", "1", "--peers", $"1=127.0.0.1:{client}", "--peer-urls", $"1=tcp://127.0.0.1:{peer}",
             "--data", _data, "--client-max-message-bytes", "8192", "--client-max-streams-per-connection", "3",
             "--peer-max-connections", "1", "--peer-first-frame-timeout", "3s");
@@ -83,13 +83,6 @@ public sealed class ServerLimitFlagsProcessTests : IDisposable
             while (await tcp.GetStream().ReadAsync(buffer, cts.Token) > 0) { }
         }
         catch (IOException) { /* reset: closed too */ }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public void Dispose()

@@ -47,8 +47,10 @@ public sealed class BenchEngine(IBenchTarget target, BenchOptions options, TimeP
             var measureUntil = measureFrom + Ticks(options.Duration);
             using var stop = new CancellationTokenSource(options.Warmup + options.Duration, _time);
             using var historyWatch = History is null ? null : WatchHistoryLimit(History, stop);
+            var cpuWindow = options.CpuPids.Count == 0 ? null : SampleCpuAsync(abort);
             await Task.WhenAll(clients.Select(c => Task.Run(() => c.RunAsync(measureFrom, measureUntil, stop.Token, abort), CancellationToken.None)));
             var ended = _time.GetTimestamp();
+            var cpuSamples = cpuWindow is null ? null : await cpuWindow;
 
             var total = new ClientStats();
             foreach (var c in clients) total.Add(c.Stats);
@@ -62,7 +64,8 @@ public sealed class BenchEngine(IBenchTarget target, BenchOptions options, TimeP
                 StoppedByHistoryLimit: History?.IsFull == true,
                 preloaded,
                 OpSummary.From(total.Reads, seconds), OpSummary.From(total.Writes, seconds), OpSummary.From(all, seconds),
-                total.PutRequests, total.RefreshGets, total.Conflicts, History?.Count ?? 0);
+                total.PutRequests, total.RefreshGets, total.Conflicts, History?.Count ?? 0,
+                cpuSamples is null ? null : ServerCpu.From(cpuSamples.Value.Start, cpuSamples.Value.End, all.Ok));
         }
         finally
         {
@@ -100,6 +103,23 @@ public sealed class BenchEngine(IBenchTarget target, BenchOptions options, TimeP
                 ExitCodes.Unavailable);
         if (probe.Status is not (BenchStatus.Ok or BenchStatus.ErrNoKey))
             throw new CliException($"{target.Name} at {target.Description} refused a get: {probe.Status} {probe.Detail}", ExitCodes.Failure);
+    }
+
+    /// <summary>Reads the watched processes' CPU at the start and at the end of the measured window (null when the run
+    /// was interrupted before the window ended: a partial window's CPU would not match its operations).</summary>
+    private async Task<(IReadOnlyList<ProcessCpuSample> Start, IReadOnlyList<ProcessCpuSample?> End)?> SampleCpuAsync(CancellationToken abort)
+    {
+        try
+        {
+            await Task.Delay(options.Warmup, _time, abort);
+            var start = options.CpuPids.Select(ProcessCpuMeter.Read).Where(s => s is not null).Select(s => s!.Value).ToArray();
+            await Task.Delay(options.Duration, _time, abort);
+            return (start, options.CpuPids.Select(ProcessCpuMeter.Read).ToArray());
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Stops the run when the in-memory history reaches its bound (checked every 100 ms).</summary>

@@ -36,6 +36,10 @@ public sealed record BenchOptions
     /// <summary>Record every request in this history file (docs/history-format.md), or null.</summary>
     public string? HistoryPath { get; init; }
 
+    /// <summary>Server processes whose CPU time and peak memory the run reports (read from /proc at the start and the
+    /// end of the measured window); empty: none.</summary>
+    public IReadOnlyList<int> CpuPids { get; init; } = [];
+
     /// <summary>Give up attempts at one logical put after this many version conflicts.</summary>
     public const int PutAttemptsMax = 3;
 
@@ -56,5 +60,7 @@ public sealed record BenchOptions
         Require(ValueBytes is >= 0 and <= Kv.KvLimits.ValueBytesMax, $"--value-size must be between 0 and {Kv.KvLimits.ValueBytesMax}");
         Require(ReadRatio is >= 0 and <= 1, "--read-ratio must be between 0 and 1");
         Require(RequestTimeout > TimeSpan.Zero, "--request-timeout must be positive");
+        foreach (var pid in CpuPids)
+            Require(ProcessCpuMeter.Read(pid) is not null, $"--cpu-pids: no process {pid} to watch (its /proc/{pid}/stat cannot be read)");
     }
 }

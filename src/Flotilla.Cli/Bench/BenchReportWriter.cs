@@ -20,6 +20,9 @@ public static class BenchReportWriter
         Row("all", r.All, output);
         var history = o.HistoryPath is null ? "" : $", history {r.HistoryOperations} operations -> {o.HistoryPath}";
         output.WriteLine($"put requests {r.PutRequests}, version conflicts {r.Conflicts}, refresh gets {r.RefreshGets}, keys preloaded {r.PreloadedKeys}{history}");
+        if (r.ServerCpu is { } cpu)
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"server cpu {cpu.CpuSeconds:0.###} s over {cpu.Processes} processes = {cpu.CpuMsPerOp * 1000:0.#} us per operation, peak RSS {cpu.PeakRssBytes / (1024.0 * 1024):0.#} MiB"));
     }
 
     private static void Row(string name, OpSummary s, TextWriter output)
@@ -60,6 +63,16 @@ public static class BenchReportWriter
             if (o.HistoryPath is null) w.WriteNull("history");
             else w.WriteString("history", o.HistoryPath);
             w.WriteNumber("historyOperations", r.HistoryOperations);
+            if (r.ServerCpu is not { } cpu) w.WriteNull("serverCpu");
+            else
+            {
+                w.WriteStartObject("serverCpu");
+                w.WriteNumber("processes", cpu.Processes);
+                w.WriteNumber("cpuSeconds", Math.Round(cpu.CpuSeconds, 3));
+                w.WriteNumber("cpuUsPerOp", Math.Round(cpu.CpuMsPerOp * 1000, 3));
+                w.WriteNumber("peakRssBytes", cpu.PeakRssBytes);
+                w.WriteEndObject();
+            }
             w.WriteEndObject();
         }
         output.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));

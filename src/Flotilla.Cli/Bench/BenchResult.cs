@@ -39,4 +39,5 @@ public sealed record BenchResult(
     long PutRequests,
     long RefreshGets,
     long Conflicts,
-    long HistoryOperations);
+    long HistoryOperations,
+    ServerCpu? ServerCpu = null);

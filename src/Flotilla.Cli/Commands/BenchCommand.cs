@@ -36,10 +36,11 @@ public static class BenchCommand
         var seed = new Option<int>("--seed") { Description = "Seeds key choice and values.", DefaultValueFactory = _ => 1 };
         var sharedWrites = new Option<bool>("--shared-writes") { Description = "Every client writes every key (version conflicts); default: each client writes its own keys." };
         var history = new Option<string?>("--history") { Description = "Record every request to this file, for 'flotilla check'." };
+        var cpuPids = new Option<string?>("--cpu-pids") { Description = "Comma-separated pids of the server processes: report their CPU per operation and peak memory (Linux /proc)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object with all numbers instead of a table." };
 
         var command = new Command("kv", "Drive a KV cluster with C clients for a duration; print throughput, latency percentiles and errors.");
-        foreach (var option in new Option[] { cluster, target, clients, duration, warmup, keys, valueSize, readRatio, requestTimeout, seed, sharedWrites, history, json })
+        foreach (var option in new Option[] { cluster, target, clients, duration, warmup, keys, valueSize, readRatio, requestTimeout, seed, sharedWrites, history, cpuPids, json })
             command.Options.Add(option);
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -55,6 +56,7 @@ public static class BenchCommand
                 Seed = parse.GetValue(seed),
                 SharedWrites = parse.GetValue(sharedWrites),
                 HistoryPath = parse.GetValue(history),
+                CpuPids = ParsePids(parse.GetValue(cpuPids)),
             };
             options.Validate();
             var endpoints = ClusterEndpoints.Parse(parse.GetValue(cluster)!, kind: null);
@@ -65,6 +67,20 @@ public static class BenchCommand
             return await RunAsync(benchTarget, options, parse.GetValue(json), parse.InvocationConfiguration, cancellationToken);
         });
         return command;
+    }
+
+    /// <summary>"12,34" → [12, 34]; anything but positive integers is a usage error.</summary>
+    public static IReadOnlyList<int> ParsePids(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return [];
+        var pids = new List<int>();
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!int.TryParse(part, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid) || pid <= 0)
+                throw new CliException($"--cpu-pids: \"{part}\" is not a process id (expected e.g. 1234,1235)", ExitCodes.Usage);
+            pids.Add(pid);
+        }
+        return pids;
     }
 
     /// <summary>Runs the engine, prints the result, saves the history. Public so tests can drive a fake target
