@@ -15,10 +15,11 @@ public static class NemesisCommand
         var duration = new Option<string>("--duration") { Description = "How long faults are injected (e.g. 20s, 2m).", DefaultValueFactory = _ => "60s" };
         var faults = new Option<string>("--faults")
         {
-            Description = "Fault families, comma-separated: partition, pause, kill, loss, disk.",
+            Description = "Fault families, comma-separated: partition, pause, kill, loss, disk, move (shard moves; needs --groups 2 or more).",
             DefaultValueFactory = _ => "partition,pause,kill,loss",
         };
         var nodes = new Option<int>("--nodes") { Description = "Cluster size: 3 or 5.", DefaultValueFactory = _ => 3 };
+        var groups = new Option<int>("--groups") { Description = "0: the replicated KV. G (1 to 4): the sharded store with G replica groups over 16 shards.", DefaultValueFactory = _ => 0 };
         var seed = new Option<long>("--seed") { Description = "Seed of the fault schedule and the clients (same seed, same schedule).", DefaultValueFactory = _ => 1 };
         var clients = new Option<int>("--clients") { Description = "Concurrent clients (1 to 64).", DefaultValueFactory = _ => 12 };
         var keys = new Option<int>("--keys") { Description = "Keys they share (1 to 100; few keys, much contention).", DefaultValueFactory = _ => 4 };
@@ -30,7 +31,7 @@ public static class NemesisCommand
             "Fault-test a real cluster: server processes in their own network namespaces, contended client traffic, partitions, " +
             "pauses, kills, packet loss and disk faults on a schedule from the seed; checks the history for linearizability. Needs root, ip and nft.")
         {
-            duration, faults, nodes, seed, clients, keys, report, history, recovery, checkTimeout,
+            duration, faults, nodes, groups, seed, clients, keys, report, history, recovery, checkTimeout,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -43,6 +44,7 @@ public static class NemesisCommand
                 Duration = BenchDuration.Parse(parse.GetValue(duration), "--duration"),
                 Faults = families,
                 Nodes = parse.GetValue(nodes) is var n && n is 3 or 5 ? n : throw new CliException("--nodes must be 3 or 5", ExitCodes.Usage),
+                Groups = parse.GetValue(groups) is >= 0 and <= 4 and var g ? g : throw new CliException("--groups must be between 0 and 4", ExitCodes.Usage),
                 Seed = parse.GetValue(seed),
                 Clients = parse.GetValue(clients) is >= 1 and <= 64 and var c ? c : throw new CliException("--clients must be between 1 and 64", ExitCodes.Usage),
                 Keys = parse.GetValue(keys) is >= 1 and <= 100 and var k ? k : throw new CliException("--keys must be between 1 and 100", ExitCodes.Usage),
@@ -51,6 +53,8 @@ public static class NemesisCommand
                 RecoveryLimit = BenchDuration.Parse(parse.GetValue(recovery), "--recovery-limit"),
                 CheckTimeout = BenchDuration.Parse(parse.GetValue(checkTimeout), "--check-timeout"),
             };
+            if (options.Faults.Contains(FaultFamily.Move) && options.Groups < 2)
+                throw new CliException("--faults move needs a sharded store of 2 or more groups (--groups 2)", ExitCodes.Usage);
             if (options.Duration < TimeSpan.FromSeconds(5)) throw new CliException("--duration must be at least 5s", ExitCodes.Usage);
             // SIGTERM stops a run like Ctrl-C: heal, kill the members, remove the namespaces.
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);

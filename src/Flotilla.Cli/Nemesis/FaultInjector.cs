@@ -6,7 +6,8 @@ namespace Flotilla.Cli.Nemesis;
 /// Puts a planned fault into effect on the real cluster and takes it away again: partitions and loss as nftables
 /// rules in the namespaces, pauses as SIGSTOP/SIGCONT, kills as kill -9 and a restart on the same data directory,
 /// disk faults as a restart with <see cref="StorageFaults"/> variables (and a plain restart to heal). "Leader" targets
-/// are resolved when the fault starts (a random node if no leader answers).
+/// are resolved when the fault starts (a random node if no leader answers). Shard moves go through the controller
+/// like an operator's <c>shard move</c>.
 /// </summary>
 public sealed class FaultInjector(NetnsTopology network, NemesisCluster cluster, Random random, Action<string> log)
 {
@@ -68,6 +69,9 @@ public sealed class FaultInjector(NetnsTopology network, NemesisCluster cluster,
                     await cluster.WaitReadyAsync(n, RestartReady, ct);
                 }
                 break;
+            case FaultKind.MoveShards:
+                await MoveShardsAsync(fault.Amount, ct);
+                break;
             case FaultKind.SlowFsync or FaultKind.FailingFsync:
                 foreach (var n in targets)
                 {
@@ -123,6 +127,35 @@ public sealed class FaultInjector(NetnsTopology network, NemesisCluster cluster,
     {
         var statuses = await cluster.StatusAsync(TimeSpan.FromMilliseconds(700));
         return "roles " + string.Join(" ", cluster.Members.Select(n => statuses.TryGetValue(n, out var s) ? $"n{n}={s.Role}/t{s.Term}" : $"n{n}=?"));
+    }
+
+    /// <summary>Shard moves asked of the controller (and accepted by it) so far.</summary>
+    public int ShardsMoved { get; private set; }
+
+    /// <summary>Moves <paramref name="count"/> distinct shards, drawn now, each to a group other than its owner in the
+    /// latest configuration. The controller answers once the new configuration is committed; the data follows in the
+    /// background (the groups pull it), so the migrations overlap whatever fault comes next. A refused or unanswered
+    /// move is logged, not a failure: the controller may be unreachable at that moment, as for any client.</summary>
+    private async Task MoveShardsAsync(int count, CancellationToken ct)
+    {
+        using var controller = cluster.Controller();
+        var latest = await controller.QueryAsync(-1, TimeSpan.FromSeconds(5), ct);
+        if (latest.Config is not { } config || config.Groups.Count < 2)
+        {
+            log($"no shard moved: {(latest.Config is null ? $"the controller did not answer ({latest.Status})" : "fewer than 2 groups")}");
+            return;
+        }
+        var gids = config.Groups.Keys.Order().ToArray();
+        var shards = Enumerable.Range(0, config.Shards.Count).ToArray();
+        random.Shuffle(shards);
+        foreach (var shard in shards.Take(count))
+        {
+            var others = gids.Where(g => g != config.Shards[shard]).ToArray();
+            var to = others[random.Next(others.Length)];
+            var moved = await controller.MoveAsync(shard, to, TimeSpan.FromSeconds(5), ct);
+            if (moved.IsOk) ShardsMoved++;
+            log(moved.IsOk ? $"shard {shard}: g{config.Shards[shard]} -> g{to} (config {moved.Config?.Num})" : $"shard {shard} -> g{to} not moved: {moved.Status} {moved.Error}");
+        }
     }
 
     private async Task RestartAsync(int node, CancellationToken ct)

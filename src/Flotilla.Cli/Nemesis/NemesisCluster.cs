@@ -24,9 +24,11 @@ public sealed class NemesisCluster : IAsyncDisposable
     private readonly string _adminToken;
     private readonly string _clusterId;
 
-    public NemesisCluster(int nodes, string directory, Flotilla.Server.Cluster.FlotillaInvocation flotilla)
+    public NemesisCluster(int nodes, string directory, Flotilla.Server.Cluster.FlotillaInvocation flotilla, int groups = 0, int shards = 16)
     {
         Nodes = nodes;
+        Groups = groups;
+        Shards = shards;
         _directory = directory;
         _flotilla = flotilla;
         Directory.CreateDirectory(directory);
@@ -35,6 +37,11 @@ public sealed class NemesisCluster : IAsyncDisposable
     }
 
     public int Nodes { get; }
+
+    /// <summary>0: the replicated KV; G: the sharded store with replica groups 1..G, each with a replica in every process.</summary>
+    public int Groups { get; }
+
+    public int Shards { get; }
 
     public IEnumerable<int> Members => Enumerable.Range(1, Nodes);
 
@@ -55,6 +62,21 @@ public sealed class NemesisCluster : IAsyncDisposable
     {
         foreach (var node in Members) Launch(node);
         foreach (var node in Members) await WaitReadyAsync(node, timeout, ct);
+        if (Groups > 0) await JoinGroupsAsync(timeout, ct);
+    }
+
+    /// <summary>A controller client over every member, with the admin token (Join/Move need it).</summary>
+    public Flotilla.Server.Sharding.ShardCtlClient Controller() => new(ClientEndpoints, _adminToken);
+
+    /// <summary>Tells the controller about groups 1..G (every member serves each), as <c>cluster start --groups</c> does;
+    /// the controller then spreads the shards over them.</summary>
+    private async Task JoinGroupsAsync(TimeSpan timeout, CancellationToken ct)
+    {
+        using var controller = Controller();
+        var endpoints = (IReadOnlyList<string>)ClientEndpoints.Select(e => e.ToString().TrimEnd('/')).ToList();
+        var groups = Enumerable.Range(1, Groups).ToDictionary(g => g, _ => endpoints);
+        var joined = await controller.JoinAsync(groups, timeout, ct);
+        if (!joined.IsOk) throw new InvalidOperationException($"the shard controller did not accept groups 1..{Groups}: {joined.Status} {joined.Error}");
     }
 
     /// <summary>Starts member <paramref name="node"/> on its data directory; <paramref name="faults"/> are disk faults for this process only.</summary>
@@ -81,6 +103,9 @@ public sealed class NemesisCluster : IAsyncDisposable
                      "--snapshot-threshold", (256 << 10).ToString(),
                  })
             start.ArgumentList.Add(a);
+        if (Groups > 0)
+            foreach (var a in new[] { "--shard-groups", string.Join(",", Enumerable.Range(1, Groups)), "--shards", Shards.ToString() })
+                start.ArgumentList.Add(a);
         start.Environment.Remove(StorageFaults.FsyncDelayVariable);
         start.Environment.Remove(StorageFaults.FsyncFailVariable);
         if (faults is { FsyncDelayMs: > 0 }) start.Environment[StorageFaults.FsyncDelayVariable] = faults.FsyncDelayMs.ToString();

@@ -8,6 +8,8 @@ public enum FaultFamily
     Kill,
     Loss,
     Disk,
+    /// <summary>Shard moves between replica groups (sharded store only, <c>--groups</c> 2 or more).</summary>
+    Move,
 }
 
 public enum FaultKind
@@ -38,6 +40,9 @@ public enum FaultKind
     SlowFsync,
     /// <summary>One node restarted with <see cref="PlannedFault.Amount"/> percent of fsyncs failing.</summary>
     FailingFsync,
+    /// <summary><see cref="PlannedFault.Amount"/> shards, drawn when the fault starts, each moved to another group
+    /// through the controller; the migrations run on while later faults hit, and nothing is undone at the end.</summary>
+    MoveShards,
 }
 
 /// <summary>One fault of the schedule: when it starts (from the start of the run), how long it lasts, what it is,
@@ -58,6 +63,7 @@ public sealed record PlannedFault(TimeSpan At, TimeSpan Duration, FaultKind Kind
             FaultKind.SlowFsync => $"fsync +{Amount}ms at {nodes}",
             FaultKind.FailingFsync => $"{Amount}% fsync failures at {nodes}",
             FaultKind.RollingRestart => "all nodes in turn",
+            FaultKind.MoveShards => $"{Amount} shard(s) to other groups",
             _ => nodes.Length == 0 ? "leader" : nodes,
         };
         return $"{Kind} ({what}) at {At.TotalSeconds:0.0}s for {Duration.TotalSeconds:0.0}s";
@@ -69,17 +75,18 @@ public sealed record PlannedFault(TimeSpan At, TimeSpan Duration, FaultKind Kind
         FaultKind.PacketLoss => FaultFamily.Loss,
         FaultKind.PauseLeader or FaultKind.PauseNode => FaultFamily.Pause,
         FaultKind.KillNode or FaultKind.KillLeader or FaultKind.RollingRestart => FaultFamily.Kill,
+        FaultKind.MoveShards => FaultFamily.Move,
         _ => FaultFamily.Disk,
     };
 
-    /// <summary>Parses "partition,pause,kill,loss,disk" (any subset, any order, no repeats needed).</summary>
+    /// <summary>Parses "partition,pause,kill,loss,disk,move" (any subset, any order, no repeats needed).</summary>
     public static IReadOnlyList<FaultFamily> ParseFamilies(string text)
     {
         var families = new SortedSet<FaultFamily>();
         foreach (var item in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             if (!Enum.TryParse<FaultFamily>(item, ignoreCase: true, out var family) || !Enum.IsDefined(family) || int.TryParse(item, out _))
-                throw new FormatException($"unknown fault '{item}' (known: partition, pause, kill, loss, disk)");
+                throw new FormatException($"unknown fault '{item}' (known: partition, pause, kill, loss, disk, move)");
             families.Add(family);
         }
         return families.Count > 0 ? families.ToList() : throw new FormatException("no faults named (e.g. partition,pause,kill,loss,disk)");

@@ -6,6 +6,10 @@ public sealed record NemesisOptions
     public required TimeSpan Duration { get; init; }
     public required IReadOnlyList<FaultFamily> Faults { get; init; }
     public int Nodes { get; init; } = 3;
+    /// <summary>0: the replicated KV (one Raft group). G >= 1: the sharded store, G replica groups (every process hosts a
+    /// replica of the controller and of every group) over <see cref="Shards"/> shards.</summary>
+    public int Groups { get; init; }
+    public int Shards { get; init; } = 16;
     public long Seed { get; init; } = 1;
     public int Clients { get; init; } = 12;
     public int Keys { get; init; } = 4;

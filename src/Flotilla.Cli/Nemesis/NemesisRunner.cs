@@ -31,21 +31,23 @@ public sealed class NemesisRunner(NemesisOptions options, TextWriter output)
         _faultLog = new StreamWriter(Path.Combine(report, "faults.log"), append: false) { AutoFlush = true };
         var schedule = NemesisSchedule.Draw(options.Seed, options.Faults, options.Nodes, options.Duration);
         var network = new NetnsTopology(options.Nodes);
-        var cluster = new NemesisCluster(options.Nodes, nodesDirectory, SelfInvocation.Current());
+        var cluster = new NemesisCluster(options.Nodes, nodesDirectory, SelfInvocation.Current(), options.Groups, options.Shards);
         var history = VersionedKv.CreateRecorder();
-        var workload = new NemesisWorkload(cluster.ClientEndpoints, options.Clients, options.Keys, options.Seed, history);
+        var connect = options.Groups > 0 ? NemesisConnect.Sharded(cluster.ClientEndpoints) : NemesisConnect.Replicated(cluster.ClientEndpoints);
+        var workload = new NemesisWorkload(connect, options.Clients, options.Keys, options.Seed, history);
         var failure = (string?)null;
         TimeSpan? recovery = null;
         var lost = new List<string>();
         var injected = 0;
         var succeeded = false;
-        Log($"seed {options.Seed}, {options.Nodes} nodes, {options.Clients} clients on {options.Keys} keys, {schedule.Count} faults planned over {options.Duration.TotalSeconds:0} s ({string.Join(",", options.Faults).ToLowerInvariant()})");
+        var store = options.Groups > 0 ? $"sharded store: {options.Groups} groups over {options.Shards} shards" : "replicated KV";
+        Log($"seed {options.Seed}, {options.Nodes} nodes ({store}), {options.Clients} clients on {options.Keys} keys, {schedule.Count} faults planned over {options.Duration.TotalSeconds:0} s ({string.Join(",", options.Faults).ToLowerInvariant()})");
         try
         {
             await network.CreateAsync();
             await cluster.StartAllAsync(TimeSpan.FromSeconds(60), ct);
-            using var probeChannel = new GrpcKvChannel(cluster.ClientEndpoints);
-            var probe = new KvClient(probeChannel, TimeProvider.System, new Random((int)options.Seed), NemesisWorkload.ClientOptions);
+            var (probe, probeConnections) = connect(new Random((int)options.Seed));
+            using var _ = probeConnections;
             if (await FirstPutAsync(workload, probe, TimeSpan.FromSeconds(30), ct) is null)
                 throw new NemesisFailure("the cluster never accepted a first put (no leader within 30 s)");
             Log($"cluster up: {string.Join(", ", cluster.Members.Select(n => $"n{n}={NetnsTopology.Address(n)} pid {cluster.Pid(n)}"))}");
@@ -68,6 +70,7 @@ public sealed class NemesisRunner(NemesisOptions options, TextWriter output)
             finally
             {
                 injected = injector.Injected;
+                if (options.Groups > 0) Log($"{injector.ShardsMoved} shard move(s) accepted by the controller");
             }
             await WaitUntilAsync(options.Duration + slip, ct);
             Log("healing every fault");

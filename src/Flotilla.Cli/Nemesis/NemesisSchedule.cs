@@ -73,6 +73,9 @@ public static class NemesisSchedule
                     1 => new(at, length, FaultKind.KillNode, [Node()]),
                     _ => new(at, length, FaultKind.RollingRestart, all),
                 };
+            case FaultFamily.Move:
+                // 1 to 3 shards at once: concurrent migrations, some of them still running when the next fault hits.
+                return new(at, length, FaultKind.MoveShards, [], random.Next(1, 4));
             default:
                 // A failing disk fails some fsyncs, so the member usually starts and then poisons its log while
                 // serving (all of them would only show that it refuses to start).

@@ -1,6 +1,8 @@
 using Flotilla.Kv.Client;
 using Flotilla.Linearizability.History;
 using Flotilla.Linearizability.Kv;
+using Flotilla.Server.Sharding;
+using Flotilla.ShardKv.Client;
 
 namespace Flotilla.Cli.Nemesis;
 
@@ -10,7 +12,7 @@ namespace Flotilla.Cli.Nemesis;
 /// (it may still be applied later, docs/history-format.md); ErrMaybe is recorded as returned ErrMaybe. Remembers the
 /// latest acknowledged write of each key, which must be readable after healing.
 /// </summary>
-public sealed class NemesisWorkload(IReadOnlyList<Uri> endpoints, int clients, int keys, long seed, HistoryRecorder<KvInput, KvOutput> history)
+public sealed class NemesisWorkload(NemesisClients connect, int clients, int keys, long seed, HistoryRecorder<KvInput, KvOutput> history)
 {
     /// <summary>Per attempt and per operation: short, so clients move on from a cut-off node, yet long enough for an election.</summary>
     public static readonly KvClientOptions ClientOptions = new()
@@ -45,8 +47,8 @@ public sealed class NemesisWorkload(IReadOnlyList<Uri> endpoints, int clients, i
     private async Task ClientLoopAsync(int client, CancellationToken stop, CancellationToken abort)
     {
         var random = new Random(unchecked((int)seed * 7919 + client));
-        using var channel = new GrpcKvChannel(endpoints);
-        var kv = new KvClient(channel, TimeProvider.System, random, ClientOptions);
+        var (kv, channel) = connect(random);
+        using var _ = channel;
         var sequence = 0;
         while (!stop.IsCancellationRequested && !abort.IsCancellationRequested)
         {
@@ -125,4 +127,27 @@ public sealed class NemesisWorkload(IReadOnlyList<Uri> endpoints, int clients, i
         }
         return result.Status;
     }
+}
+
+/// <summary>Opens one client of the store under test with its own connections (disposed by the caller).</summary>
+public delegate (IKvClient Client, IDisposable Connections) NemesisClients(Random random);
+
+/// <summary>The client each kind of store is used through, as a user would.</summary>
+public static class NemesisConnect
+{
+    /// <summary>The replicated KV: <see cref="KvClient"/> over every member's endpoint.</summary>
+    public static NemesisClients Replicated(IReadOnlyList<Uri> endpoints) => random =>
+    {
+        var channel = new GrpcKvChannel(endpoints);
+        return (new KvClient(channel, TimeProvider.System, random, NemesisWorkload.ClientOptions), channel);
+    };
+
+    /// <summary>The sharded store: <see cref="ShardKvClient"/>, which asks the controller where each shard is and
+    /// follows moves.</summary>
+    public static NemesisClients Sharded(IReadOnlyList<Uri> endpoints) => random =>
+    {
+        var channel = new GrpcShardChannel();
+        var controllers = endpoints.Select(e => e.ToString().TrimEnd('/')).ToList();
+        return (new ShardKvClient(channel, controllers, TimeProvider.System, random, NemesisWorkload.ClientOptions), channel);
+    };
 }

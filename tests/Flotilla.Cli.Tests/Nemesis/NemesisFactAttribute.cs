@@ -7,7 +7,7 @@ namespace Flotilla.Cli.Tests.Nemesis;
 /// test is skipped with the reason, never failed for lack of them.</summary>
 public sealed class NemesisTheoryAttribute : TheoryAttribute
 {
-    private static readonly Lazy<string?> Why = new(() => NemesisEnvironment.Missing() ?? ProbeNamespace());
+    internal static readonly Lazy<string?> Why = new(() => NemesisEnvironment.Missing() ?? ProbeNamespace());
 
     public NemesisTheoryAttribute()
     {
@@ -33,5 +33,14 @@ public sealed class NemesisTheoryAttribute : TheoryAttribute
         {
             HostShell.RunAsync("ip", ["netns", "del", probe]).GetAwaiter().GetResult();
         }
+    }
+}
+
+/// <summary>A single real nemesis run: skipped, with the reason, where <see cref="NemesisTheoryAttribute"/> would be.</summary>
+public sealed class NemesisFactAttribute : FactAttribute
+{
+    public NemesisFactAttribute()
+    {
+        if (NemesisTheoryAttribute.Why.Value is { } missing) Skip = $"nemesis {missing}: real fault-injection runs skipped";
     }
 }

@@ -27,6 +27,7 @@ public class NemesisScheduleTests
     [InlineData("pause,kill", 3)]
     [InlineData("loss,disk", 5)]
     [InlineData("partition,pause,kill,loss,disk", 5)]
+    [InlineData("move,partition,kill", 3)]
     public void OnlyTheAskedFamiliesAppearAndEachAppears(string faults, int nodes)
     {
         var families = PlannedFault.ParseFamilies(faults);
@@ -54,13 +55,19 @@ public class NemesisScheduleTests
     }
 
     [Fact]
-    public void TargetsAreMembersAndLeaderFaultsNameNoNode()
+    public void TargetsAreMembersAndLeaderAndMoveFaultsNameNoNode()
     {
         for (var seed = 1; seed <= 50; seed++)
         foreach (var f in NemesisSchedule.Draw(seed, Every, 5, TimeSpan.FromSeconds(60)))
         {
             Assert.All(f.Nodes, n => Assert.InRange(n, 1, 5));
             if (f.TargetsLeader) Assert.Empty(f.Nodes);
+            else if (f.Kind == FaultKind.MoveShards)
+            {
+                // Moves name shards, drawn from the live configuration when the fault starts; never nodes.
+                Assert.Empty(f.Nodes);
+                Assert.InRange(f.Amount, 1, 3);
+            }
             else Assert.NotEmpty(f.Nodes);
             if (f.Kind == FaultKind.SplitMajority) Assert.InRange(f.Nodes.Count, 1, 2);
             if (f.Kind == FaultKind.PacketLoss) Assert.InRange(f.Amount, 10, 40);
