@@ -36,10 +36,11 @@ public static class DotNextDriver
             foreach (var proposers in settings.Proposers)
             {
                 Console.Error.WriteLine($"== dotnext: {proposers} proposer(s), {settings.Window.TotalSeconds} s");
-                var line = await leader.AskAsync(FormattableString.Invariant(
+                var load = leader.AskAsync(FormattableString.Invariant(
                     $"run {proposers} {(int)settings.Warmup.TotalMilliseconds} {(int)settings.Window.TotalMilliseconds} {settings.CommandBytes}"),
                     settings.Warmup + settings.Window + TimeSpan.FromSeconds(60));
-                results.Add(LatencyStats.FromLine(line));
+                results.Add(await WindowCpu.MeasureAsync(nodes.Select(n => n.Pid).ToArray(), settings.Warmup, settings.Window,
+                    load.ContinueWith(t => LatencyStats.FromLine(t.Result), TaskScheduler.Default)));
             }
             return results;
         }

@@ -49,10 +49,11 @@ public static class FlotillaDriver
             foreach (var proposers in settings.Proposers)
             {
                 Console.Error.WriteLine($"== flotilla: {proposers} proposer(s), {settings.Window.TotalSeconds} s");
-                var line = await CallAsync(client, leader, "bench/run",
+                var load = CallAsync(client, leader, "bench/run",
                     $"{proposers}\t{(int)settings.Warmup.TotalMilliseconds}\t{(int)settings.Window.TotalMilliseconds}\t{settings.CommandBytes}",
                     settings.Warmup + settings.Window + TimeSpan.FromSeconds(60));
-                results.Add(LatencyStats.FromLine(line));
+                results.Add(await WindowCpu.MeasureAsync(nodes.Select(n => n.Pid).ToArray(), settings.Warmup, settings.Window,
+                    load.ContinueWith(t => LatencyStats.FromLine(t.Result), TaskScheduler.Default)));
             }
             return results;
         }

@@ -27,6 +27,9 @@ public static class FlotillaNode
             DataDirectory = args.Get("--data"),
             Protocol = tcp is null ? PeerProtocol.Grpc : PeerProtocol.Tcp,
             TcpListen = tcp,
+            // The driver reaches each node's bench/* handlers through the gRPC peer service on the Kestrel port, which a
+            // framed-TCP node does not serve unless asked (the peers themselves still talk framed TCP).
+            ServeGrpcPeers = true,
         });
         var options = new RsmOptions
         {

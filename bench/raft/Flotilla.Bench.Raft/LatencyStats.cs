@@ -8,6 +8,12 @@ public sealed record LatencyStats(string Label, int Concurrency, long Ok, long F
 {
     public double OpsPerSecond => Seconds > 0 ? Ok / Seconds : 0;
 
+    /// <summary>CPU µs per successful operation over the system's node processes (NaN where not measured).</summary>
+    public double CpuUsPerOp { get; init; } = double.NaN;
+
+    /// <summary>The summed peak resident set of the system's node processes at the end of the window (0: not measured).</summary>
+    public long PeakRssBytes { get; init; }
+
     public static LatencyStats From(string label, int concurrency, List<long> samplesTicks, long failed, double seconds)
     {
         samplesTicks.Sort();
