@@ -112,6 +112,7 @@ public sealed partial class RaftNode : IRpcHandler
         _syncedHardState = state.HardState;
         _core = new RaftCore(_options.ToCoreConfig(_ctx.Id), _ctx.Random, state);
         if (state.Snapshot is not null) await _apply.Writer.WriteAsync(ApplyMsg.FromSnapshot(state.Snapshot), ct);
+        RaiseMembershipApplied(_core.SnapshotIndex, null, _core.Membership);
         _ctx.Router.Map(_options.Service, this);
         _ticker = _ctx.Time.CreateTimer(_ => OnTick(), null, _options.TickInterval, _options.TickInterval);
         _log.LogInformation("{Node} started group {Group}: term {Term}, log {First}..{Last}, commit {Commit}",
@@ -183,6 +184,7 @@ public sealed partial class RaftNode : IRpcHandler
         _reads.Clear();
         foreach (var t in _transfers) t.Done.TrySetResult(false);
         _transfers.Clear();
+        FailConfChanges("the node stopped");
         _apply.Writer.TryComplete();
         if (_storage is IAsyncDisposable disposable) await disposable.DisposeAsync();
     }
@@ -339,25 +341,24 @@ public sealed partial class RaftNode : IRpcHandler
         foreach (var m in ready.MessagesAfterPersist) SendMessage(m);
 
         // 4. Apply, in order.
-        if (ready.Snapshot is not null) await _apply.Writer.WriteAsync(ApplyMsg.FromSnapshot(ready.Snapshot));
+        if (ready.Snapshot is not null)
+        {
+            await _apply.Writer.WriteAsync(ApplyMsg.FromSnapshot(ready.Snapshot));
+            RaiseMembershipApplied(ready.Snapshot.Index, null, ready.Snapshot.Meta.Membership);
+        }
         foreach (var e in ready.CommittedEntries)
         {
             // A membership change takes effect on this node as it is applied, in log order (etcd's ApplyConfChange).
             if (e.Kind == EntryKind.ConfChange) ApplyConfChange(core, e);
+            else if (_confChanges.Count > 0) CompleteConfChanges(e, null);
             await _apply.Writer.WriteAsync(ApplyMsg.FromEntry(e));
         }
         foreach (var r in ready.ReadStates) CompleteRead(r);
 
         core.Advance(ready);
         CompleteTransfers();
+        CheckConfChanges();
         return true;
-    }
-
-    private void ApplyConfChange(RaftCore core, LogEntry e)
-    {
-        var result = core.ApplyConfChange(e);
-        if (result.Ok) _log.LogInformation("{Node} group {Group}: membership at {Index} is {Membership}", Id, GroupId, e.Index, result.Config);
-        else _log.LogWarning("{Node} group {Group}: membership change at {Index} refused: {Error}", Id, GroupId, e.Index, result.Error);
     }
 
     private void SendMessage(Message m) => _ctx.Transport.Send(m.To, _methods[m.Type], MessageCodec.Encode(m));

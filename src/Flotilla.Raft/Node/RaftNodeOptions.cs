@@ -8,7 +8,12 @@ public sealed record RaftNodeOptions
     /// <summary>Names the group: service <c>raft.&lt;GroupId&gt;</c> on the router, files under <c>raft/&lt;GroupId&gt;/</c>.</summary>
     public required string GroupId { get; init; }
 
+    /// <summary>The group's bootstrap voters: the same list on every member, including members added later.</summary>
     public required IReadOnlyList<NodeId> Voters { get; init; }
+
+    /// <summary>This node joins a running group (it need not be among <see cref="Voters"/>): it waits, neither voting
+    /// nor campaigning, until the leader replicates to it the change that made it a learner or voter.</summary>
+    public bool Join { get; init; }
 
     public TimeSpan TickInterval { get; init; } = TimeSpan.FromMilliseconds(10);
 
@@ -39,7 +44,7 @@ public sealed record RaftNodeOptions
 
     public RaftConfig ToCoreConfig(NodeId self) => new()
     {
-        Id = self, Voters = Voters, ElectionTicks = ElectionTicks, HeartbeatTicks = HeartbeatTicks, PreVote = PreVote,
+        Id = self, Voters = Voters, Join = Join, ElectionTicks = ElectionTicks, HeartbeatTicks = HeartbeatTicks, PreVote = PreVote,
         CheckQuorum = CheckQuorum, MaxInflightMessages = MaxInflightMessages, MaxAppendBytes = MaxAppendBytes,
         SnapshotChunkBytes = SnapshotChunkBytes, MaxUncommittedEntries = MaxUncommittedEntries,
     };

@@ -25,14 +25,18 @@ public sealed class RaftCluster
     private readonly HashSet<int> _disconnected = new();
     private readonly List<string> _errors = new();
     private readonly Dictionary<int, Exception> _bootFailures = new();
+    private readonly int _bootstrapVoters;
 
     /// <param name="snapshotEvery">When set, each node's service snapshots its state every that many applied entries.</param>
-    public RaftCluster(Simulator sim, int servers, int? snapshotEvery = null, Func<RaftNodeOptions, RaftNodeOptions>? tune = null)
+    /// <param name="voters">When set, the group bootstraps with servers 1..voters; the others start as joiners
+    /// (<see cref="RaftNodeOptions.Join"/>) that wait for a membership change to add them.</param>
+    public RaftCluster(Simulator sim, int servers, int? snapshotEvery = null, Func<RaftNodeOptions, RaftNodeOptions>? tune = null, int? voters = null)
     {
         _sim = sim;
         _snapshotEvery = snapshotEvery;
         Servers = servers;
-        var options = new RaftNodeOptions { GroupId = Group, Voters = Enumerable.Range(1, servers).Select(i => new NodeId(i)).ToList() };
+        _bootstrapVoters = voters ?? servers;
+        var options = new RaftNodeOptions { GroupId = Group, Voters = Enumerable.Range(1, _bootstrapVoters).Select(i => new NodeId(i)).ToList() };
         _options = tune is null ? options : tune(options);
         for (var i = 1; i <= servers; i++) sim.AddNode(new NodeId(i), Boot);
     }
@@ -76,7 +80,7 @@ public sealed class RaftCluster
         RaftNode raft;
         try
         {
-            raft = await RaftNode.CreateAsync(node.Context, _options);
+            raft = await RaftNode.CreateAsync(node.Context, node.Id.Value > _bootstrapVoters ? _options with { Join = true } : _options);
         }
         catch (Exception e) when (e is WalCorruptionException or Flotilla.Wal.Snapshots.SnapshotCorruptionException)
         {
@@ -373,6 +377,45 @@ public sealed class RaftCluster
         var (final, cmd) = NCommitted(index);
         if (final < n) throw new RaftScenarioException($"only {final} servers applied index {index}, wanted {n}");
         return cmd;
+    }
+
+    /// <summary>Proposes <paramref name="change"/> through <see cref="RaftNode.ProposeConfChangeAsync"/> on the current
+    /// leader until it is Applied or Refused (retrying NotLeader, Busy, Lost and Unknown), for up to 10 s.</summary>
+    public async Task<ConfChangeOutcome> ChangeAsync(ConfChange change)
+    {
+        var deadline = _sim.Now + TimeSpan.FromSeconds(10);
+        ConfChangeOutcome last = default;
+        while (_sim.Now < deadline)
+        {
+            var leader = await CheckOneLeaderAsync();
+            try
+            {
+                using var cts = new CancellationTokenSource();
+                _ = _sim.Delay(TimeSpan.FromSeconds(3)).ContinueWith(_ => cts.Cancel(), TaskScheduler.Current);
+                last = await _sim.Node(leader).InvokeAsync(() => NodeOf(leader)!.ProposeConfChangeAsync(change, cts.Token));
+            }
+            catch (NodeCrashedException)
+            {
+                continue;
+            }
+            _sim.Log($"test: {change} on {leader}: {last}");
+            if (last.Status is ConfChangeStatus.Applied or ConfChangeStatus.Refused) return last;
+            await SleepMs(50);
+        }
+        throw new RaftScenarioException($"membership change {change} did not complete within 10 s (last: {last})");
+    }
+
+    /// <summary>Waits (up to 10 s) until the leader reports <paramref name="peer"/> within <paramref name="maxLag"/>
+    /// entries of its last index (<see cref="RaftNode.IsCaughtUp"/>).</summary>
+    public async Task WaitCaughtUpAsync(int peer, ulong maxLag)
+    {
+        var deadline = _sim.Now + TimeSpan.FromSeconds(10);
+        while (_sim.Now < deadline)
+        {
+            if (All.Select(NodeOf).Any(n => n is { IsLeader: true } l && l.IsCaughtUp(new NodeId(peer), maxLag))) return;
+            await SleepMs(20);
+        }
+        throw new RaftScenarioException($"server {peer} did not catch up within {maxLag} entries in 10 s");
     }
 
     /// <summary>Largest logical Raft state (hard state plus the log entries after the snapshot, encoded) over
