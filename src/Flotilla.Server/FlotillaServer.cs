@@ -106,6 +106,7 @@ public sealed class FlotillaServer : IAsyncDisposable
             {
                 server._replica = await application.StartAsync(host.Context, rsmOptions, cancellationToken);
                 host.Builder.Services.AddSingleton(health);
+                host.Builder.Services.AddSingleton(new ClientAddresses(options.Members));
                 application.MapApi(host);
                 server._refresh = host.Context.Time.CreateTimer(_ => server.Refresh(), null, TimeSpan.Zero, TimeSpan.FromMilliseconds(250));
                 return true;

@@ -35,10 +35,15 @@ public sealed class KvServerApplication : IServerApplication
 
     /// <summary>The typed gRPC face of the replica: hops onto the node's scheduler and runs the same typed handlers the
     /// peer-transport path decodes into, so both runtimes share one code path without re-encoding requests.</summary>
-    private sealed class ReplicatedKvGrpcService(NodeContext context, KvServerApplication application, StorageHealth storage) : IKvGrpcApi
+    private sealed class ReplicatedKvGrpcService(NodeContext context, KvServerApplication application, StorageHealth storage,
+        ClientAddresses addresses) : IKvGrpcApi
     {
-        public Task<GetReply> Get(GetRequest request, ServerCallContext call) =>
-            InvalidArgumentAsStatus(() => context.InvokeAsync(() => application.Server.GetAsync(request, call.CancellationToken)));
+        public async Task<GetReply> Get(GetRequest request, ServerCallContext call)
+        {
+            var reply = await InvalidArgumentAsStatus(() => context.InvokeAsync(() => application.Server.GetAsync(request, call.CancellationToken)));
+            addresses.Complete(reply.Leader);
+            return reply;
+        }
 
         /// <summary>With the disk full a put is refused before it is proposed (not applied); one that was already
         /// under way when the disk filled is reported as possibly applied rather than as ERR_WRONG_SERVER.</summary>
@@ -52,6 +57,7 @@ public sealed class KvServerApplication : IServerApplication
                     (await context.InvokeAsync(() => application.Server.PutAsync(request, call.CancellationToken))).Span));
                 if (reply.Error == KvError.ErrWrongServer && storage.DiskFull is { } full)
                     throw new RpcException(new Status(StatusCode.ResourceExhausted, $"{full}: {Kv.Storage.KvDiskFullException.NotAppliedText}"));
+                addresses.Complete(reply.Leader);
                 return reply;
             }
             catch (KvOutcomeUnknownException) when (storage.DiskFull is { } full)

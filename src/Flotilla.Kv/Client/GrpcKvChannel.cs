@@ -10,24 +10,53 @@ namespace Flotilla.Kv.Client;
 /// </summary>
 public sealed class GrpcKvChannel : IKvChannel, IDisposable
 {
-    private readonly Uri[] _endpoints;
-    private readonly GrpcChannel[] _channels;
-    private readonly Protos.Kv.KvClient[] _clients;
+    /// <summary>Endpoints a leader hint may add beyond the given ones (a leader known by another name, or a member the
+    /// caller did not list), so a stream of odd hints cannot grow the channel without bound.</summary>
+    private const int HintedEndpointsMax = 8;
+
+    private readonly List<Uri> _endpoints;
+    private readonly List<GrpcChannel> _channels;
+    private readonly List<Protos.Kv.KvClient> _clients;
+    private readonly System.Net.Security.SslClientAuthenticationOptions? _tls;
+    private readonly int _given;
 
     /// <param name="tls">For https:// endpoints: whom to trust and which client certificate to present (mutual TLS);
     /// null uses the system's trust and no client certificate.</param>
     public GrpcKvChannel(IReadOnlyList<Uri> endpoints, System.Net.Security.SslClientAuthenticationOptions? tls = null)
     {
         if (endpoints.Count == 0) throw new ArgumentException("at least one endpoint is needed", nameof(endpoints));
-        _endpoints = endpoints.ToArray();
-        _channels = _endpoints.Select(e => GrpcChannel.ForAddress(e, new GrpcChannelOptions
+        _tls = tls;
+        _endpoints = [];
+        _channels = [];
+        _clients = [];
+        foreach (var endpoint in endpoints) Add(endpoint);
+        _given = _endpoints.Count;
+    }
+
+    private int Add(Uri endpoint)
+    {
+        var channel = GrpcChannel.ForAddress(endpoint, new GrpcChannelOptions
         {
-            HttpHandler = tls is null ? null : new SocketsHttpHandler { EnableMultipleHttp2Connections = true, SslOptions = tls },
+            HttpHandler = _tls is null ? null : new SocketsHttpHandler { EnableMultipleHttp2Connections = true, SslOptions = _tls },
             // Room for the largest legal value plus framing; the server enforces the real limits.
             MaxSendMessageSize = KvLimits.ValueBytesMax + KvLimits.KeyBytesMax + 1024,
             MaxReceiveMessageSize = KvLimits.ValueBytesMax + KvLimits.KeyBytesMax + 1024,
-        })).ToArray();
-        _clients = _channels.Select(c => new Protos.Kv.KvClient(c)).ToArray();
+        });
+        _endpoints.Add(endpoint);
+        _channels.Add(channel);
+        _clients.Add(new Protos.Kv.KvClient(channel));
+        return _endpoints.Count - 1;
+    }
+
+    /// <summary>The endpoint whose host:port is the hint's address; a leader at an address not in the list is added
+    /// (same scheme as the first endpoint, so TLS stays TLS), up to <see cref="HintedEndpointsMax"/> of them.</summary>
+    public int? EndpointOf(LeaderHint hint)
+    {
+        if (string.IsNullOrEmpty(hint.Address)) return null;
+        var index = _endpoints.FindIndex(e => string.Equals(e.Authority, hint.Address, StringComparison.OrdinalIgnoreCase));
+        if (index >= 0) return index;
+        if (_endpoints.Count - _given >= HintedEndpointsMax) return null;
+        return Uri.TryCreate($"{_endpoints[0].Scheme}://{hint.Address}", UriKind.Absolute, out var uri) && uri.Port > 0 ? Add(uri) : null;
     }
 
     /// <summary>Parses "host:port" or "http://host:port" into the URI a channel dials (cleartext HTTP/2 by default).</summary>
@@ -40,7 +69,7 @@ public sealed class GrpcKvChannel : IKvChannel, IDisposable
         return uri;
     }
 
-    public int EndpointCount => _endpoints.Length;
+    public int EndpointCount => _endpoints.Count;
 
     public string DescribeEndpoint(int endpoint) => _endpoints[endpoint].Authority;
 

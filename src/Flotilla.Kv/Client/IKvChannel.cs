@@ -34,4 +34,8 @@ public interface IKvChannel
     Task<KvCall<GetReply>> GetAsync(int endpoint, GetRequest request, TimeSpan timeout, CancellationToken cancellationToken);
 
     Task<KvCall<PutReply>> PutAsync(int endpoint, PutRequest request, TimeSpan timeout, CancellationToken cancellationToken);
+
+    /// <summary>The endpoint a wrong-server answer's leader hint points at, or null when this channel cannot reach it
+    /// (then the client goes on in turn). A channel may add an endpoint for a leader it was not given.</summary>
+    int? EndpointOf(LeaderHint hint) => null;
 }

@@ -37,6 +37,11 @@ public sealed class KvClient : IKvClient
     /// <summary>Attempts sent by this client (first tries and retries): for tests and metrics.</summary>
     public long Attempts { get; private set; }
 
+    /// <summary>Wrong-server answers received, and how many of them named a leader the client then went to directly.</summary>
+    public long HintsReceived { get; private set; }
+
+    public long HintsFollowed { get; private set; }
+
     public async Task<KvGetResult> GetAsync(string key, CancellationToken cancellationToken = default)
     {
         var request = new GetRequest { Key = key };
@@ -102,7 +107,19 @@ public sealed class KvClient : IKvClient
             var call = await attempt(endpoint, timeout, cancellationToken);
             if (call.Outcome == KvCallOutcome.Answered && call.Reply is PutReply { Error: KvError.ErrWrongServer } or GetReply { Error: KvError.ErrWrongServer })
             {
-                // That endpoint cannot serve us (not a leader); it applied nothing. Move on at once.
+                // That endpoint cannot serve us (not a leader); it applied nothing. Move on at once: to the leader it
+                // names if we can reach that one, else to the next in turn. A hint still counts as one try of the
+                // round, so stale hints bouncing between two followers end in the same backoff as no hint.
+                HintsReceived++;
+                var hinted = (call.Reply as PutReply)?.Leader ?? (call.Reply as GetReply)?.Leader;
+                if (hinted is not null && _channel.EndpointOf(hinted) is { } leader && leader != endpoint && unansweredInRound + 1 < _channel.EndpointCount)
+                {
+                    unansweredInRound++;
+                    HintsFollowed++;
+                    lastError = $"{_channel.DescribeEndpoint(endpoint)}: not serving (leader is {_channel.DescribeEndpoint(leader)})";
+                    endpoint = leader;
+                    continue;
+                }
                 call = KvCall<T>.Lost($"{_channel.DescribeEndpoint(endpoint)} is not serving");
             }
             else if (call.Outcome != KvCallOutcome.NoAnswer)

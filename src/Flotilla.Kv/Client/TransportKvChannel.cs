@@ -15,6 +15,14 @@ public sealed class TransportKvChannel(ITransport transport, TimeProvider time, 
 
     public string DescribeEndpoint(int endpoint) => servers[endpoint].ToString();
 
+    /// <summary>Over the peer transport a member's id is its address: only members of the list are dialled.</summary>
+    public int? EndpointOf(LeaderHint hint)
+    {
+        for (var i = 0; i < servers.Count; i++)
+            if (servers[i].Value == hint.Id) return i;
+        return null;
+    }
+
     public Task<KvCall<GetReply>> GetAsync(int endpoint, GetRequest request, TimeSpan timeout, CancellationToken cancellationToken) =>
         CallAsync(endpoint, KvServer.GetMethod, request, GetReply.Parser, timeout, cancellationToken);
 

@@ -79,7 +79,7 @@ public sealed class ReplicatedKvServer : IRpcHandler
     {
         if (KvLimits.Validate(get) is { } why) throw new KvInvalidArgumentException(why);
         var read = await _rsm.ReadAsync(() => _service.State.Get(get.Key), ct);
-        return read.IsOk ? read.Value! : new GetReply { Error = KvError.ErrWrongServer };
+        return read.IsOk ? read.Value! : new GetReply { Error = KvError.ErrWrongServer, Leader = Hint() };
     }
 
     /// <summary>A put through the log; returns the encoded <see cref="PutReply"/>. Throws
@@ -89,9 +89,15 @@ public sealed class ReplicatedKvServer : IRpcHandler
         if (KvLimits.Validate(put) is { } why) throw new KvInvalidArgumentException(why);
         var submitted = await _rsm.SubmitAsync(KvCommand.EncodePut(put), ct);
         if (submitted.IsOk) return submitted.Result; // the encoded PutReply the state machine produced
-        if (submitted.DefinitelyNotApplied) return new PutReply { Error = KvError.ErrWrongServer }.ToByteArray();
+        if (submitted.DefinitelyNotApplied) return new PutReply { Error = KvError.ErrWrongServer, Leader = Hint() }.ToByteArray();
         throw new KvOutcomeUnknownException(submitted.Status);
     }
+
+    /// <summary>The leader this replica knows of, for a wrong-server answer: saves the client a round of guessing. Null
+    /// when it knows none, or believes itself leader (a leader that could not serve has nobody better to name). The
+    /// address is filled by whoever knows the members' client addresses (the gRPC face); over the peer transport the id
+    /// is the address.</summary>
+    private LeaderHint? Hint() => _rsm.Leader is { } leader && leader != _ctx.Id ? new LeaderHint { Id = leader.Value } : null;
 
     private static T Decode<T>(MessageParser<T> parser, ReadOnlyMemory<byte> bytes) where T : IMessage<T> => KvWire.Parse(parser, bytes.Span);
 }

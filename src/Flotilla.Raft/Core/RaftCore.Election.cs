@@ -2,7 +2,7 @@ using Flotilla.Runtime;
 
 namespace Flotilla.Raft;
 
-// Elections (§5.2), PreVote and CheckQuorum (§9.6 of Ongaro's thesis), leadership transfer (TimeoutNow).
+// Elections (§5.2), PreVote and CheckQuorum (§9.6 of Ongaro's thesis); the forced campaign of a leadership transfer.
 public sealed partial class RaftCore
 {
     private void TickElection()
@@ -129,19 +129,5 @@ public sealed partial class RaftCore
         }
     }
 
-    /// <summary>Asks the leader to hand leadership to <paramref name="target"/>: it brings the target's log up to
-    /// date, then sends TimeoutNow so the target campaigns at once. Proposals are refused meanwhile.</summary>
-    public bool TransferLeadership(NodeId target)
-    {
-        if (Role != RaftRole.Leader || target == Id || !_membership.IsVoter(target) || !_progress.TryGetValue(target, out var pr)) return false;
-        if (_leadTransferee == target) return true;
-        _leadTransferee = target;
-        _electionElapsed = 0;
-        if (pr.Match == _log.LastIndex) SendTimeoutNow(target);
-        else SendAppend(target, sendIfEmpty: true);
-        return true;
-    }
-
-    private void SendTimeoutNow(NodeId target) =>
-        Send(new Message { Type = MessageType.TimeoutNow, From = Id, To = target, Term = Term });
+    // Leadership transfer (TransferLeadership, TimeoutNow): RaftCore.Transfer.cs.
 }

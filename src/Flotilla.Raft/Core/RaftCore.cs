@@ -88,7 +88,7 @@ public sealed partial class RaftCore
     public ProposeResult Propose(ReadOnlyMemory<byte> data)
     {
         if (Role != RaftRole.Leader) return ProposeResult.NotLeader(Leader);
-        if (_leadTransferee is not null) return ProposeResult.Busy(Leader);
+        if (_leadTransferee is not null) return BusyTransferring();
         if (_log.LastIndex - _log.Committed >= (ulong)_config.MaxUncommittedEntries) return ProposeResult.Busy(Leader);
         var entry = new LogEntry(_log.LastIndex + 1, Term, EntryKind.Normal, data.ToArray());
         AppendToOwnLog(entry);
