@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Flotilla.Raft;
 using Flotilla.Rsm;
 using Flotilla.Runtime;
+using Flotilla.Server.Console;
 using Flotilla.Transport.Grpc;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -27,6 +28,8 @@ public sealed class FlotillaServer : IAsyncDisposable
     private ReplicatedStateMachine? _replica;
     private volatile ServerSnapshot? _cached;
     private ITimer? _refresh;
+    private ConsoleMetrics? _consoleMetrics;
+    private int[] _members = [];
     private int _disposed;
 
     private readonly IServerApplication _application;
@@ -89,7 +92,7 @@ public sealed class FlotillaServer : IAsyncDisposable
             ClientLimits = options.ClientLimits,
             Transport = options.PeerTransport,
         });
-        var server = new FlotillaServer(host, metrics, application) { Storage = health };
+        var server = new FlotillaServer(host, metrics, application) { Storage = health, _members = options.Members.Keys.Select(m => m.Value).Order().ToArray() };
         try
         {
             var rsmOptions = new RsmOptions
@@ -108,11 +111,14 @@ public sealed class FlotillaServer : IAsyncDisposable
                 host.Builder.Services.AddSingleton(health);
                 host.Builder.Services.AddSingleton(new ClientAddresses(options.Members));
                 application.MapApi(host);
+                // Every member answers console/status, so any member's console can show this one.
+                host.Context.Router.Map(ConsoleStatusService.Service, new ConsoleStatusService(server.TakeMemberStatus));
                 server._refresh = host.Context.Time.CreateTimer(_ => server.Refresh(), null, TimeSpan.Zero, TimeSpan.FromMilliseconds(250));
                 return true;
             });
             metrics.Observe(() => server._cached ?? server.TakeSnapshotUnsafeDefault());
             host.Builder.Services.AddSingleton(server);
+            host.Builder.Services.AddSingleton(metrics);
             host.Builder.Services.AddGrpc();
             if (options.MetricsListen is { } metricsAt)
             {
@@ -130,10 +136,23 @@ public sealed class FlotillaServer : IAsyncDisposable
                     l.Use(AdminGate.MarkAdminConnections);
                 }));
             }
+            ConsoleSnapshotSource? console = null;
+            if (options.ConsoleListen is { } consoleAt)
+            {
+                server._consoleMetrics = new ConsoleMetrics(metrics.Meter);
+                console = new ConsoleSnapshotSource(host.Context, server._members, server.TakeMemberStatus, server._consoleMetrics,
+                    () => application is Sharding.ShardServerApplication sharded ? ShardView.Take(sharded) : null);
+                host.Builder.WebHost.ConfigureKestrel(k => k.Listen(consoleAt, l =>
+                {
+                    l.Protocols = HttpProtocols.Http1;
+                    l.Use(ConsoleEndpoints.MarkConsoleConnections);
+                }));
+            }
             host.MapServices(app =>
             {
                 if (options.ServesAdmin) app.MapGrpcService<AdminGrpcService>();
                 if (options.MetricsListen is not null) app.MapPrometheusScrapingEndpoint("/metrics");
+                if (console is not null) ConsoleEndpoints.Map(app, console);
             });
             await host.StartAsync(cancellationToken);
             return server;
@@ -179,6 +198,14 @@ public sealed class FlotillaServer : IAsyncDisposable
             Storage.DiskFull ?? (raft.StorageFailure is { } failure ? $"storage failed ({Storage.Path}): {failure.Message}" : null));
     }
 
+    /// <summary>This member's row for the console (on the node's scheduler). Storage trouble is named, not detailed:
+    /// its message carries the data directory's path, which the console does not show.</summary>
+    private MemberStatus TakeMemberStatus()
+    {
+        var problem = Storage.DiskFull is not null ? "disk full" : Replica.Raft.StorageFailure is not null ? "storage failed" : null;
+        return MemberStatus.Take(Context.Id.Value, _members, Replica, Uptime, problem);
+    }
+
     private ServerSnapshot TakeSnapshotUnsafeDefault() => new(Context.Id.Value, "Starting", 0, 0, 0, 0, 0, 0, 0, 0, false, 0, Storage.DiskFull);
 
     public async ValueTask DisposeAsync()
@@ -195,6 +222,7 @@ public sealed class FlotillaServer : IAsyncDisposable
             });
         }
         await _host.DisposeAsync();
+        _consoleMetrics?.Dispose();
         _metrics.Dispose();
     }
 }

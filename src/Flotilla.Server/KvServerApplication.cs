@@ -36,18 +36,20 @@ public sealed class KvServerApplication : IServerApplication
     /// <summary>The typed gRPC face of the replica: hops onto the node's scheduler and runs the same typed handlers the
     /// peer-transport path decodes into, so both runtimes share one code path without re-encoding requests.</summary>
     private sealed class ReplicatedKvGrpcService(NodeContext context, KvServerApplication application, StorageHealth storage,
-        ClientAddresses addresses) : IKvGrpcApi
+        ClientAddresses addresses, ServerMetrics metrics) : IKvGrpcApi
     {
-        public async Task<GetReply> Get(GetRequest request, ServerCallContext call)
+        public Task<GetReply> Get(GetRequest request, ServerCallContext call) => metrics.TimeAsync("get", async () =>
         {
             var reply = await InvalidArgumentAsStatus(() => context.InvokeAsync(() => application.Server.GetAsync(request, call.CancellationToken)));
             addresses.Complete(reply.Leader);
             return reply;
-        }
+        });
 
         /// <summary>With the disk full a put is refused before it is proposed (not applied); one that was already
         /// under way when the disk filled is reported as possibly applied rather than as ERR_WRONG_SERVER.</summary>
-        public async Task<PutReply> Put(PutRequest request, ServerCallContext call)
+        public Task<PutReply> Put(PutRequest request, ServerCallContext call) => metrics.TimeAsync("put", () => PutUntimed(request, call));
+
+        private async Task<PutReply> PutUntimed(PutRequest request, ServerCallContext call)
         {
             if (storage.DiskFull is { } refused)
                 throw new RpcException(new Status(StatusCode.ResourceExhausted, $"{refused}: {Kv.Storage.KvDiskFullException.NotAppliedText}"));

@@ -4,7 +4,8 @@ namespace Flotilla.Server;
 
 /// <summary>
 /// The server's instruments (System.Diagnostics.Metrics, read by OpenTelemetry and exported for Prometheus):
-/// commits, applies, elections (term changes seen), leadership, and fsync latency.
+/// commits, applies, elections (term changes seen), leadership, fsync latency and KV request latency. The web console
+/// (<see cref="Console.ConsoleMetrics"/>) listens to the same instruments.
 /// </summary>
 public sealed class ServerMetrics : IDisposable
 {
@@ -12,11 +13,13 @@ public sealed class ServerMetrics : IDisposable
 
     private readonly Meter _meter = new(MeterName, "0.1.0");
     private readonly Histogram<double> _fsyncMs;
+    private readonly Histogram<double> _requestMs;
     private Func<ServerSnapshot>? _read;
 
     public ServerMetrics()
     {
         _fsyncMs = _meter.CreateHistogram<double>("flotilla.fsync.duration", "ms", "Duration of fsync calls on the node's data directory.");
+        _requestMs = _meter.CreateHistogram<double>("flotilla.kv.request.duration", "ms", "Duration of client KV requests (tag op: get or put), as the server sees them.");
         _meter.CreateObservableCounter("flotilla.raft.commit_index", () => (long)(_read?.Invoke().CommitIndex ?? 0), description: "Highest log index known committed.");
         _meter.CreateObservableCounter("flotilla.rsm.applied_index", () => (long)(_read?.Invoke().AppliedIndex ?? 0), description: "Highest log index applied to the state machine.");
         _meter.CreateObservableCounter("flotilla.raft.term", () => (long)(_read?.Invoke().Term ?? 0), description: "Current term; each increase is an election.");
@@ -32,6 +35,21 @@ public sealed class ServerMetrics : IDisposable
     internal void Observe(Func<ServerSnapshot> read) => _read = read;
 
     internal void RecordFsync(TimeSpan duration) => _fsyncMs.Record(duration.TotalMilliseconds);
+
+    /// <summary>One client KV request's duration; <paramref name="op"/> is "get" or "put".</summary>
+    internal void RecordRequest(string op, TimeSpan duration) =>
+        _requestMs.Record(duration.TotalMilliseconds, new KeyValuePair<string, object?>("op", op));
+
+    /// <summary>Runs one client request and records how long it took, whether it succeeded or not.</summary>
+    internal async Task<T> TimeAsync<T>(string op, Func<Task<T>> call)
+    {
+        var start = System.Diagnostics.Stopwatch.GetTimestamp();
+        try { return await call(); }
+        finally { RecordRequest(op, System.Diagnostics.Stopwatch.GetElapsedTime(start)); }
+    }
+
+    /// <summary>The meter behind these instruments: the console listens to this one and no other server's.</summary>
+    internal Meter Meter => _meter;
 
     public void Dispose() => _meter.Dispose();
 }

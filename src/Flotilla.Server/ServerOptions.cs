@@ -31,6 +31,10 @@ public sealed record ServerOptions
     /// <summary>Where to serve Prometheus metrics over HTTP/1.1 (<c>/metrics</c>); null serves none.</summary>
     public IPEndPoint? MetricsListen { get; init; }
 
+    /// <summary>Where to serve the read-only web console over HTTP/1.1 (docs/console.md); null serves none. The client
+    /// and admin ports speak HTTP/2 only (gRPC without TLS), which browsers do not, hence a port of its own.</summary>
+    public IPEndPoint? ConsoleListen { get; init; }
+
     /// <summary>Raft tick; elections time out after 40–80 ticks, heartbeats every 10.</summary>
     public TimeSpan TickInterval { get; init; } = TimeSpan.FromMilliseconds(10);
 

@@ -59,7 +59,7 @@ public static class ClusterCommand
             var directory = Path.GetFullPath(parse.GetValue(dir)!);
             var extra = parse.GetValue(snapshot) is { } s ? new[] { "--snapshot-threshold", s.ToString() } : [];
             var protocol = parse.GetValue(peerProtocol) == "grpc" ? PeerProtocol.Grpc : PeerProtocol.Tcp;
-            var ports = (protocol == PeerProtocol.Tcp ? 3 : 2) * count; // client, (framed-TCP peer,) admin port per member
+            var ports = LocalCluster.PortsPerMember(protocol) * count; // client, (framed-TCP peer,) admin, console port per member
             if (parse.GetValue(basePort) is var first && first != 0 && (first < 1 || first > 65536 - ports))
                 throw new CliException($"--base-port must be 0 (free ports) or 1..{65536 - ports}: {count} members use {ports} consecutive ports, not from {first}", ExitCodes.Usage);
             if (ShardedClusterStart.Requested(parse)) return await ShardedClusterStart.RunAsync(parse, count, directory, parse.GetValue(basePort), extra, protocol, ct);
@@ -68,6 +68,7 @@ public static class ClusterCommand
             foreach (var member in cluster.File.Members)
                 output.WriteLine($"  n{member.Id}  {member.Address}  pid {member.Pid}  data {member.DataDirectory}");
             output.WriteLine($"Cluster file: {cluster.ClusterFilePath}");
+            output.WriteLine($"console: {cluster.ConsoleUrl}");
             output.WriteLine($"Try:  flotilla kv put greeting hello --version 0 --cluster {cluster.ClusterFilePath}");
             output.WriteLine($"      flotilla cluster status --cluster {cluster.ClusterFilePath}");
             return await SuperviseAsync(output, cluster.WhenAllExitedAsync, () => cluster.StopAsync(), ct);

@@ -81,6 +81,7 @@ public static class DemoCommand
         var leader = await WaitForLeaderAsync(cluster, TimeSpan.FromSeconds(20));
         output.WriteLine($"members: {string.Join(", ", cluster.File.Members.Select(m => $"n{m.Id} {m.Address} (pid {m.Pid})"))}");
         output.WriteLine($"leader: n{leader}");
+        output.WriteLine($"console: {cluster.ConsoleUrl}");
 
         using var channel = new GrpcKvChannel(endpoints);
         var client = new KvClient(channel, TimeProvider.System, new Random(1), new KvClientOptions { OperationTimeout = TimeSpan.FromSeconds(20) });

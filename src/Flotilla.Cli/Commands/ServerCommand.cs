@@ -30,10 +30,11 @@ public static class ServerCommand
         var data = new Option<string>("--data") { Description = "The member's data directory (WAL, snapshots).", Required = true };
         var snapshot = new Option<long?>("--snapshot-threshold") { Description = "Snapshot the state when Raft's persisted bytes pass this (default 8 MiB)." };
         var metrics = new Option<string?>("--metrics-listen") { Description = "Serve Prometheus metrics at http://ADDR/metrics (HTTP/1.1)." };
+        var console = new Option<string?>("--console") { Description = "Serve the read-only web console at http://ADDR/ (HTTP/1.1; no token needed, nothing secret shown)." };
         var parent = new Option<int?>("--parent-pid") { Description = "Exit when this process exits (used by 'flotilla cluster start')." };
         var command = new Command("server", "Run one member of a replicated KV cluster (Raft + WAL + snapshots), serving the flotilla.kv.v1 gRPC API.")
         {
-            id, peers, listen, peerUrls, peerListen, data, snapshot, metrics, parent,
+            id, peers, listen, peerUrls, peerListen, data, snapshot, metrics, console, parent,
         };
         ShardServerFlags.AddTo(command);
         var security = new ServerSecurityFlags();
@@ -74,6 +75,7 @@ public static class ServerCommand
                 DataDirectory = Path.GetFullPath(parse.GetValue(data)!),
                 SnapshotThresholdBytes = parse.GetValue(snapshot) ?? 8 << 20,
                 MetricsListen = parse.GetValue(metrics) is { } m ? ParseEndPoint(m, "--metrics-listen") : null,
+                ConsoleListen = parse.GetValue(console) is { } c ? ParseEndPoint(c, "--console") : null,
             };
             // Warnings on stdout (the launcher's server.log): refused peer connections, handler failures, a full disk.
             // Stderr stays for the one-line error of a failed start.
@@ -94,6 +96,7 @@ public static class ServerCommand
             await using var server = await StartAsync(options, application, ct);
             output.WriteLine($"flotilla server n{self.Value} serving {server.Address} (pid {Environment.ProcessId}); members {string.Join(", ", members.OrderBy(x => x.Key).Select(x => $"n{x.Key.Value}={x.Value.Authority}"))}" +
                 (peerListenAt is null ? "; raft over gRPC" : $"; raft over framed TCP at {peerListenAt}") + ShardServerFlags.Describe(application));
+            if (options.ConsoleListen is { } consoleAt) output.WriteLine($"console: http://{consoleAt}/");
             var reason = await WaitForStopAsync(server, parse.GetValue(parent), ct);
             // A member whose storage failed for good is no use running on: stop it, say why in one line, exit 1.
             if (server.StorageFailed.IsCompleted) throw new CliException(await server.StorageFailed, ExitCodes.Failure);
@@ -114,7 +117,7 @@ public static class ServerCommand
         {
             // Kestrel names the address it failed on, the framed-TCP peer listener does not ("Address already in use"):
             // name the one(s) we cannot bind, so the line says which port to free.
-            var mine = new[] { options.Listen, options.PeerListen, options.MetricsListen }.OfType<IPEndPoint>().Distinct().ToList();
+            var mine = new[] { options.Listen, options.PeerListen, options.MetricsListen, options.ConsoleListen }.OfType<IPEndPoint>().Distinct().ToList();
             var taken = mine.Where(endpoint => !CanBind(endpoint)).ToList();
             var reason = (e as System.Net.Sockets.SocketException ?? e.InnerException as System.Net.Sockets.SocketException)?.Message ?? e.Message;
             throw new CliException($"cannot listen on {string.Join(", ", (taken.Count > 0 ? taken : mine).Select(x => x.ToString()))}: {reason}", ExitCodes.Failure, e);

@@ -51,6 +51,7 @@ internal static class ShardedClusterStart
         foreach (var member in cluster.File.Members)
             output.WriteLine($"  n{member.Id}  {member.Address}  pid {member.Pid}  data {member.DataDirectory}");
         output.WriteLine($"Cluster file: {cluster.ClusterFilePath}");
+        output.WriteLine($"console: {cluster.Processes.ConsoleUrl}");
         output.WriteLine($"Try:  flotilla kv put greeting hello --version 0 --cluster {cluster.ClusterFilePath}");
         output.WriteLine($"      flotilla shard status --cluster {cluster.ClusterFilePath}");
         return await ClusterCommand.SuperviseAsync(output, cluster.Processes.WhenAllExitedAsync, () => cluster.StopAsync(), ct);

@@ -26,6 +26,7 @@ internal static class ShardedDemo
             Directory = directory,
             Flotilla = SelfInvocation.Current(),
         }, ct);
+        output.WriteLine($"console: {cluster.Processes.ConsoleUrl}");
         using var controller = cluster.Controller();
         var first = await controller.QueryAsync(-1, TimeSpan.FromSeconds(20), ct);
         if (first.Config is not { } initial) throw new CliException($"the controller did not answer: {first.Error}", ExitCodes.Unavailable);

@@ -6,7 +6,8 @@ using Flotilla.Linearizability.Checking;
 namespace Flotilla.Linearizability.Reporting;
 
 /// <summary>
-/// Renders a checked history as one self-contained HTML page (inline CSS, no scripts, no network resources): per key,
+/// Renders a checked history as one self-contained HTML page (inline CSS, the shared look of src/Shared/flotilla.css
+/// first; no scripts, no network resources): per key,
 /// one row per client with each operation as a bar from call to return. For a failing key, the bars of the longest
 /// linearizable prefix are green and numbered in linearization order, the operations that could not come next are
 /// red, and the one that had to take effect before it returned is outlined.
@@ -30,7 +31,7 @@ public static class HistoryHtml
         title ??= $"Linearizability check: {report.ModelName}";
         var html = new StringBuilder();
         html.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>")
-            .Append(Encode(title)).Append("</title>\n<style>").Append(Css).Append("</style></head><body>\n");
+            .Append(Encode(title)).Append("</title>\n<style>").Append(SharedLook.Css).Append(Css).Append("</style></head><body>\n");
         html.Append("<h1>").Append(Encode(title)).Append("</h1>\n");
         var verdictClass = report.Result.Outcome switch
         {
@@ -184,10 +185,6 @@ public static class HistoryHtml
         "<span class=\"op pending\">op</span> never returned <span class=\"op\">op</span> other</p>\n";
 
     private const string Css = """
-        body { font: 14px/1.4 system-ui, sans-serif; margin: 20px; color: #222; }
-        h1 { font-size: 20px; }
-        .verdict { font-size: 18px; font-weight: bold; padding: 8px 12px; border-radius: 4px; }
-        .verdict.ok { background: #e3f6e3; } .verdict.illegal { background: #fde2e2; } .verdict.unknown { background: #fff4d6; }
         .details { color: #555; }
         details.partition { margin: 12px 0; border: 1px solid #ccc; border-radius: 4px; padding: 6px 10px; }
         details.partition.illegal { border-color: #d33; }
@@ -205,6 +202,5 @@ public static class HistoryHtml
         .op.deadline { border: 3px solid #a00; }
         .op.pending { background-image: repeating-linear-gradient(45deg, transparent 0 6px, rgba(0,0,0,.08) 6px 12px); border-right-style: dashed; }
         .n { font-weight: bold; }
-        code { background: #eee; padding: 0 3px; }
         """;
 }

@@ -136,6 +136,8 @@ public sealed record ClusterMember
     [JsonPropertyName("peer")] public string? PeerAddress { get; init; }
     /// <summary>Where the member serves the Admin service (status, shutdown): not on the client port.</summary>
     [JsonPropertyName("admin")] public string? AdminAddress { get; init; }
+    /// <summary>Where the member serves its read-only web console (<c>http://HOST:PORT/</c>); null if it serves none.</summary>
+    [JsonPropertyName("console")] public string? ConsoleAddress { get; init; }
     /// <summary>The member's current process (updated by <c>flotilla cluster restart</c>); 0 if not running.</summary>
     [JsonPropertyName("pid")] public int Pid { get; init; }
     [JsonPropertyName("data")] public string? DataDirectory { get; init; }

@@ -51,6 +51,7 @@ public sealed class LocalCluster : IAsyncDisposable
     private readonly Dictionary<int, string> _peerAddresses = new();
     private readonly Dictionary<int, IReadOnlyList<string>> _commands = new();
     private readonly Dictionary<int, string> _adminAddresses = new();
+    private readonly Dictionary<int, string> _consoleAddresses = new();
 
     private LocalCluster(LocalClusterOptions options)
     {
@@ -67,6 +68,12 @@ public sealed class LocalCluster : IAsyncDisposable
 
     /// <summary>Where each member serves the Admin service (a loopback port of its own, not the client port).</summary>
     public IReadOnlyDictionary<int, string> AdminAddresses => _adminAddresses;
+
+    /// <summary>Where each member serves its read-only web console (HTTP/1.1, a loopback port of its own).</summary>
+    public IReadOnlyDictionary<int, string> ConsoleAddresses => _consoleAddresses;
+
+    /// <summary>The console to open first: member 1's (every member's console shows the whole cluster).</summary>
+    public string ConsoleUrl => _consoleAddresses[MemberIds.First()] + "/";
 
     public string ClusterFilePath => Path.Combine(_options.Directory, "cluster.json");
 
@@ -96,6 +103,7 @@ public sealed class LocalCluster : IAsyncDisposable
                     Address = _addresses[id],
                     PeerAddress = _peerAddresses.GetValueOrDefault(id),
                     AdminAddress = _adminAddresses.GetValueOrDefault(id),
+                    ConsoleAddress = _consoleAddresses.GetValueOrDefault(id),
                     Pid = ProcessId(id, recorded) ?? 0,
                     DataDirectory = DataDirectory(id),
                     LogFile = LogFile(id),
@@ -108,9 +116,10 @@ public sealed class LocalCluster : IAsyncDisposable
     public static async Task<LocalCluster> StartAsync(LocalClusterOptions options, CancellationToken cancellationToken = default)
     {
         if (options.Nodes is < 1 or > 9) throw new ArgumentException($"a local cluster has 1 to 9 nodes, not {options.Nodes}");
-        // Client ports first, then (with framed-TCP peers) one peer port per member, then one admin port per member.
+        // Client ports first, then (with framed-TCP peers) one peer port per member, then one admin port per member, then
+        // one console port per member.
         var tcpPeers = options.PeerProtocol == PeerProtocol.Tcp;
-        var portCount = (tcpPeers ? 3 : 2) * options.Nodes;
+        var portCount = PortsPerMember(options.PeerProtocol) * options.Nodes;
         var basePortMax = IPEndPoint.MaxPort - portCount + 1;
         if (options.BasePort != 0 && (options.BasePort < 1 || options.BasePort > basePortMax))
             throw new ArgumentOutOfRangeException(nameof(options), $"the base port must be 0 (free ports) or 1..{basePortMax} ({portCount} consecutive ports), not {options.BasePort}");
@@ -125,7 +134,8 @@ public sealed class LocalCluster : IAsyncDisposable
         {
             cluster._addresses[i] = $"http://127.0.0.1:{ports[i - 1]}";
             if (tcpPeers) cluster._peerAddresses[i] = $"tcp://127.0.0.1:{ports[options.Nodes + i - 1]}";
-            cluster._adminAddresses[i] = $"http://127.0.0.1:{ports[portCount - options.Nodes + i - 1]}";
+            cluster._adminAddresses[i] = $"http://127.0.0.1:{ports[portCount - 2 * options.Nodes + i - 1]}";
+            cluster._consoleAddresses[i] = $"http://127.0.0.1:{ports[portCount - options.Nodes + i - 1]}";
         }
         // Chosen ports held by someone else (another cluster, most likely) fail here, naming the port, rather than as
         // members that die while the other cluster answers in their place.
@@ -143,6 +153,9 @@ public sealed class LocalCluster : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>Ports each member takes: client, framed-TCP peer (with <see cref="PeerProtocol.Tcp"/>), admin, console.</summary>
+    public static int PortsPerMember(PeerProtocol protocol) => protocol == PeerProtocol.Tcp ? 4 : 3;
 
     public string DataDirectory(int id) => Path.Combine(_options.Directory, $"node-{id}");
 
@@ -226,7 +239,8 @@ public sealed class LocalCluster : IAsyncDisposable
             start.ArgumentList.Add(a);
         // Secrets travel by file path: a command line is visible to every user through ps.
         foreach (var a in new[] { "--cluster-id", ClusterId, "--cluster-secret-file", ClusterSecrets.SecretFile(_options.Directory),
-                     "--admin-token-file", ClusterSecrets.AdminTokenFile(_options.Directory), "--admin-listen", new Uri(_adminAddresses[id]).Authority })
+                     "--admin-token-file", ClusterSecrets.AdminTokenFile(_options.Directory), "--admin-listen", new Uri(_adminAddresses[id]).Authority,
+                     "--console", new Uri(_consoleAddresses[id]).Authority })
             start.ArgumentList.Add(a);
         if (_peerAddresses.Count > 0)
         {

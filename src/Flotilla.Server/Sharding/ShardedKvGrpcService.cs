@@ -9,18 +9,18 @@ namespace Flotilla.Server.Sharding;
 /// application routes it to the local group that owns the key's shard (see <see cref="ShardServerApplication.Route"/>).
 /// Bound through <see cref="KvGrpcRegistration.AddKvGrpcApi{TService}"/> (strict request marshalling, as the other KV
 /// servers): a malformed request or a key or value that is not UTF-8 is INVALID_ARGUMENT, not UNKNOWN.</summary>
-internal sealed class ShardedKvGrpcService(NodeContext context, ShardServerApplication application) : IKvGrpcApi
+internal sealed class ShardedKvGrpcService(NodeContext context, ShardServerApplication application, ServerMetrics metrics) : IKvGrpcApi
 {
     public Task<GetReply> Get(GetRequest request, ServerCallContext call)
     {
         var gid = GidHint(call);
-        return InvalidArgumentAsStatus(() => context.InvokeAsync(() => application.GetAsync(request, gid, call.CancellationToken)));
+        return metrics.TimeAsync("get", () => InvalidArgumentAsStatus(() => context.InvokeAsync(() => application.GetAsync(request, gid, call.CancellationToken))));
     }
 
     public Task<PutReply> Put(PutRequest request, ServerCallContext call)
     {
         var gid = GidHint(call);
-        return InvalidArgumentAsStatus(() => context.InvokeAsync(() => application.PutAsync(request, gid, call.CancellationToken)));
+        return metrics.TimeAsync("put", () => InvalidArgumentAsStatus(() => context.InvokeAsync(() => application.PutAsync(request, gid, call.CancellationToken))));
     }
 
     /// <summary>The group the client routed the request to (header <c>flotilla-gid</c>, sent by the sharded client),

@@ -1,0 +1,25 @@
+using Flotilla.Runtime;
+using Flotilla.Runtime.Network;
+
+namespace Flotilla.Server.Console;
+
+/// <summary>
+/// The <c>console/status</c> call on the peer transport: a member answers with its <see cref="MemberStatus"/>, so any
+/// member's console can show the whole cluster. It rides the authenticated peer connections (only members can ask)
+/// and reveals only what the console shows anyway.
+/// </summary>
+internal sealed class ConsoleStatusService(Func<MemberStatus> status) : IRpcHandler
+{
+    public const string Service = "console";
+    public const string StatusMethod = "console/status";
+
+    public ValueTask<ReadOnlyMemory<byte>> HandleCallAsync(NodeId from, string method, ReadOnlyMemory<byte> request, CancellationToken cancellationToken) =>
+        method == StatusMethod
+            ? ValueTask.FromResult<ReadOnlyMemory<byte>>(status().Encode())
+            : throw new UnknownMethodException(method);
+
+    public void HandleMessage(NodeId from, string method, ReadOnlyMemory<byte> message)
+    {
+        // No one-way messages.
+    }
+}
