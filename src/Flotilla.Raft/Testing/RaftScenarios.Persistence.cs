@@ -176,13 +176,16 @@ public static partial class RaftScenarios
         await c.OneAsync("100", n, true);
     });
 
-    public static void Figure8Unreliable(Simulator sim) => Run(sim, async () =>
+    /// <summary>CI's Figure 8 (unreliable): 300 iterations; the soak also runs the lab's 1000 (<see cref="Figure8UnreliableLab"/>).</summary>
+    public static void Figure8Unreliable(Simulator sim) => Figure8Unreliable(sim, 300);
+
+    public static void Figure8Unreliable(Simulator sim, int iterations) => Run(sim, async () =>
     {
         const int n = 5;
         var c = new RaftCluster(sim, n) { Reliable = false };
         await c.OneAsync($"r{sim.Random.Next(10000)}", 1, true);
         var up = n;
-        for (var iteration = 0; iteration < 300; iteration++)
+        for (var iteration = 0; iteration < iterations; iteration++)
         {
             if (iteration == 100) sim.Network.LongReordering = true;
             var leader = -1;
