@@ -8,8 +8,13 @@ public static class AtomicFile
 {
     public const string TemporaryPrefix = ".tmp-";
 
-    /// <summary>Writes <paramref name="path"/> through <paramref name="write"/>; returns the bytes written.</summary>
-    public static long Write(string path, Action<Stream> write)
+    /// <summary>
+    /// Writes <paramref name="path"/> through <paramref name="write"/>; returns the bytes written. With
+    /// <paramref name="durable"/> the data is fsynced before the rename, so it survives a machine crash; without,
+    /// it survives a crash of this process only (the page cache keeps it), which is enough for files that can be
+    /// made again, such as intermediate map output (docs/mapreduce.md, "Design").
+    /// </summary>
+    public static long Write(string path, Action<Stream> write, bool durable = true)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
@@ -20,7 +25,7 @@ public static class AtomicFile
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
             {
                 write(stream);
-                stream.Flush(flushToDisk: true);
+                stream.Flush(flushToDisk: durable);
                 length = stream.Length;
             }
             File.Move(temporary, path, overwrite: true);

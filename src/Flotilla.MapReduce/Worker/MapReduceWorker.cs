@@ -103,7 +103,7 @@ public sealed class MapReduceWorker
             {
                 var records = output.Partitions[r];
                 bytesOut += AtomicFile.Write(Path.Combine(_options.WorkDirectory, IntermediateFormat.FileName(task.Task, r)),
-                    stream => IntermediateFormat.Write(stream, records));
+                    stream => IntermediateFormat.Write(stream, records), durable: false); // re-creatable: a lost one re-runs the map
             }
             report.Succeeded = true;
             report.ShuffleAddress = task.ShuffleOverRpc ? _shuffleAddress : "";
