@@ -57,7 +57,7 @@ public class ShardedLargeMoveTests
                 var s = JsonDocument.Parse((await RunAsync("shard", "status", "--cluster", file, "--json")).Out).RootElement;
                 return s.GetProperty("shards").EnumerateArray().All(r => r.GetProperty("state").GetString() == "Serving");
             }, TimeSpan.FromSeconds(30)), "the groups did not settle after the move");
-            Console.WriteLine($"moved {Keys} keys of {ValueBytes} B (one shard) in {took.TotalSeconds:0.0} s");
+            System.Console.WriteLine($"moved {Keys} keys of {ValueBytes} B (one shard) in {took.TotalSeconds:0.0} s");
         }
         finally
         {
