@@ -23,6 +23,7 @@ public static class NemesisCommand
         var seed = new Option<long>("--seed") { Description = "Seed of the fault schedule and the clients (same seed, same schedule).", DefaultValueFactory = _ => 1 };
         var clients = new Option<int>("--clients") { Description = "Concurrent clients (1 to 64).", DefaultValueFactory = _ => 12 };
         var keys = new Option<int>("--keys") { Description = "Keys they share (1 to 100; few keys, much contention).", DefaultValueFactory = _ => 4 };
+        var lockClients = new Option<int>("--lock-clients") { Description = "Clients taking turns on the lock (0 to 8), besides --clients.", DefaultValueFactory = _ => 2 };
         var report = new Option<string>("--report") { Description = "Directory for the HTML view, faults.log, server logs (and data directories on failure).", Required = true };
         var history = new Option<string?>("--history") { Description = "Where to write the recorded history (default: REPORT/history.json)." };
         var recovery = new Option<string>("--recovery-limit") { Description = "How long after healing a put must succeed again.", DefaultValueFactory = _ => "30s" };
@@ -31,7 +32,7 @@ public static class NemesisCommand
             "Fault-test a real cluster: server processes in their own network namespaces, contended client traffic, partitions, " +
             "pauses, kills, packet loss and disk faults on a schedule from the seed; checks the history for linearizability. Needs root, ip and nft.")
         {
-            duration, faults, nodes, groups, seed, clients, keys, report, history, recovery, checkTimeout,
+            duration, faults, nodes, groups, seed, clients, keys, lockClients, report, history, recovery, checkTimeout,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -48,6 +49,7 @@ public static class NemesisCommand
                 Seed = parse.GetValue(seed),
                 Clients = parse.GetValue(clients) is >= 1 and <= 64 and var c ? c : throw new CliException("--clients must be between 1 and 64", ExitCodes.Usage),
                 Keys = parse.GetValue(keys) is >= 1 and <= 100 and var k ? k : throw new CliException("--keys must be between 1 and 100", ExitCodes.Usage),
+                LockClients = parse.GetValue(lockClients) is >= 0 and <= 8 and var l ? l : throw new CliException("--lock-clients must be between 0 and 8", ExitCodes.Usage),
                 ReportDirectory = reportDirectory,
                 HistoryFile = parse.GetValue(history) ?? Path.Combine(reportDirectory, "history.json"),
                 RecoveryLimit = BenchDuration.Parse(parse.GetValue(recovery), "--recovery-limit"),

@@ -76,7 +76,12 @@ public sealed class NemesisCluster : IAsyncDisposable
         var endpoints = (IReadOnlyList<string>)ClientEndpoints.Select(e => e.ToString().TrimEnd('/')).ToList();
         var groups = Enumerable.Range(1, Groups).ToDictionary(g => g, _ => endpoints);
         var joined = await controller.JoinAsync(groups, timeout, ct);
-        if (!joined.IsOk) throw new InvalidOperationException($"the shard controller did not accept groups 1..{Groups}: {joined.Status} {joined.Error}");
+        if (joined.IsOk) return;
+        // GroupExists: an attempt of ours that timed out was applied after all and the client's retry found it done.
+        if (joined.Status == Flotilla.ShardCtl.Protos.CtlStatus.GroupExists
+            && (await controller.QueryAsync(-1, timeout, ct)).Config is { } latest && Enumerable.Range(1, Groups).All(latest.Groups.ContainsKey))
+            return;
+        throw new InvalidOperationException($"the shard controller did not accept groups 1..{Groups}: {joined.Status} {joined.Error}");
     }
 
     /// <summary>Starts member <paramref name="node"/> on its data directory; <paramref name="faults"/> are disk faults for this process only.</summary>

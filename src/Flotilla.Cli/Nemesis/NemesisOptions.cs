@@ -13,6 +13,8 @@ public sealed record NemesisOptions
     public long Seed { get; init; } = 1;
     public int Clients { get; init; } = 12;
     public int Keys { get; init; } = 4;
+    /// <summary>Clients that take turns holding the lock (<c>KvLock</c>) on one more key, besides <see cref="Clients"/>.</summary>
+    public int LockClients { get; init; } = 2;
     public required string ReportDirectory { get; init; }
     public required string HistoryFile { get; init; }
     /// <summary>How long after healing the cluster has to acknowledge a put again.</summary>

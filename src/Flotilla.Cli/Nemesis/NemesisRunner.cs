@@ -34,14 +34,14 @@ public sealed class NemesisRunner(NemesisOptions options, TextWriter output)
         var cluster = new NemesisCluster(options.Nodes, nodesDirectory, SelfInvocation.Current(), options.Groups, options.Shards);
         var history = VersionedKv.CreateRecorder();
         var connect = options.Groups > 0 ? NemesisConnect.Sharded(cluster.ClientEndpoints) : NemesisConnect.Replicated(cluster.ClientEndpoints);
-        var workload = new NemesisWorkload(connect, options.Clients, options.Keys, options.Seed, history);
+        var workload = new NemesisWorkload(connect, options.Clients, options.Keys, options.Seed, history, options.LockClients);
         var failure = (string?)null;
         TimeSpan? recovery = null;
         var lost = new List<string>();
         var injected = 0;
         var succeeded = false;
         var store = options.Groups > 0 ? $"sharded store: {options.Groups} groups over {options.Shards} shards" : "replicated KV";
-        Log($"seed {options.Seed}, {options.Nodes} nodes ({store}), {options.Clients} clients on {options.Keys} keys, {schedule.Count} faults planned over {options.Duration.TotalSeconds:0} s ({string.Join(",", options.Faults).ToLowerInvariant()})");
+        Log($"seed {options.Seed}, {options.Nodes} nodes ({store}), {options.Clients} clients on {options.Keys} keys + {options.LockClients} lock clients, {schedule.Count} faults planned over {options.Duration.TotalSeconds:0} s ({string.Join(",", options.Faults).ToLowerInvariant()})");
         try
         {
             await network.CreateAsync();
@@ -105,6 +105,11 @@ public sealed class NemesisRunner(NemesisOptions options, TextWriter output)
         }
         ct.ThrowIfCancellationRequested();
 
+        var lockViolations = workload.Holds.Violations(Stopwatch.Frequency / 1000.0);
+        if (options.LockClients > 0)
+            Log(lockViolations.Count == 0
+                ? $"lock: {workload.Holds.Count} holds by {options.LockClients} clients, none overlapping"
+                : $"lock: {lockViolations.Count} overlapping hold(s): {string.Join("; ", lockViolations.Take(3))}");
         var operations = history.Operations;
         SaveHistory(history, options.HistoryFile);
         var check = Stopwatch.StartNew();
@@ -123,6 +128,7 @@ public sealed class NemesisRunner(NemesisOptions options, TextWriter output)
             Check = checkReport.Result.Outcome,
             CheckSummary = checkReport.Summary(),
             LostWrites = lost,
+            LockViolations = lockViolations,
         };
         var (code, verdict) = NemesisVerdict.Decide(findings);
         if (failure is not null) (code, verdict) = (ExitCodes.Failure, $"nemesis: FAILED: {failure} (ops={operations.Count} faults={injected}; report {report})");

@@ -18,16 +18,21 @@ public sealed record NemesisFindings
     public required string CheckSummary { get; init; }
     /// <summary>Acknowledged writes not readable after healing, one line each ("k1: acked version 7, read version 5").</summary>
     public required IReadOnlyList<string> LostWrites { get; init; }
+    /// <summary>Pairs of lock holds by different clients that overlapped in time, one line each.</summary>
+    public IReadOnlyList<string> LockViolations { get; init; } = [];
 }
 
-/// <summary>The closing line and exit code of a run. Worst finding first: a linearizability violation, then lost
-/// acknowledged writes, then no recovery, then a check that could not decide.</summary>
+/// <summary>The closing line and exit code of a run. Worst finding first: a linearizability violation, then two
+/// clients holding the lock at once, then lost acknowledged writes, then no recovery, then a check that could not
+/// decide.</summary>
 public static class NemesisVerdict
 {
     public static (int ExitCode, string Line) Decide(NemesisFindings f)
     {
         var counts = $"ops={f.Operations} maybe={f.Maybe} faults={f.Faults} recovery={Seconds(f.Recovery)}";
         if (f.Check == CheckOutcome.Illegal) return (ExitCodes.Failure, $"nemesis: NOT linearizable {counts}: {f.CheckSummary}");
+        if (f.LockViolations.Count > 0)
+            return (ExitCodes.Failure, $"nemesis: LOCK VIOLATED: {f.LockViolations.Count} overlapping hold(s) {counts}: {string.Join("; ", f.LockViolations.Take(3))}");
         if (f.LostWrites.Count > 0)
             return (ExitCodes.Failure, $"nemesis: LOST {f.LostWrites.Count} acknowledged write(s) {counts}: {string.Join("; ", f.LostWrites)}");
         if (f.Recovery is null)

@@ -1,4 +1,5 @@
 using Flotilla.Kv.Client;
+using Flotilla.Kv.Lock;
 using Flotilla.Linearizability.History;
 using Flotilla.Linearizability.Kv;
 using Flotilla.Server.Sharding;
@@ -8,12 +9,25 @@ namespace Flotilla.Cli.Nemesis;
 
 /// <summary>
 /// Contended traffic: many clients on few keys, each doing reads and read-then-conditional-put (Get, then Put at the
-/// version read), every request recorded in the history. A request with no answer in time is left never-returned
+/// version read), plus lock clients that take turns holding a <see cref="KvLock"/> on one key and bump a counter
+/// under it; every request (the lock's own reads, takes, renewals and releases included) recorded in the history. A request with no answer in time is left never-returned
 /// (it may still be applied later, docs/history-format.md); ErrMaybe is recorded as returned ErrMaybe. Remembers the
 /// latest acknowledged write of each key, which must be readable after healing.
 /// </summary>
-public sealed class NemesisWorkload(NemesisClients connect, int clients, int keys, long seed, HistoryRecorder<KvInput, KvOutput> history)
+public sealed class NemesisWorkload(NemesisClients connect, int clients, int keys, long seed, HistoryRecorder<KvInput, KvOutput> history,
+    int lockClients = 0)
 {
+    public const string LockKey = "lock";
+    public const string LockedCounterKey = "locked-counter";
+
+    /// <summary>Short enough for several hand-overs in a 12 s run; renewals well inside the trusted part of the lease.</summary>
+    public static readonly KvLockOptions LockOptions = new()
+    {
+        Lease = TimeSpan.FromSeconds(1.5),
+        RenewInterval = TimeSpan.FromMilliseconds(300),
+        PollInterval = TimeSpan.FromMilliseconds(50),
+    };
+
     /// <summary>Per attempt and per operation: short, so clients move on from a cut-off node, yet long enough for an election.</summary>
     public static readonly KvClientOptions ClientOptions = new()
     {
@@ -30,6 +44,9 @@ public sealed class NemesisWorkload(NemesisClients connect, int clients, int key
 
     public IEnumerable<string> Keys => Enumerable.Range(0, keys).Select(Key);
 
+    /// <summary>Every hold of the lock the lock clients saw.</summary>
+    public LockHolds Holds { get; } = new();
+
     /// <summary>ErrMaybe puts and requests left without an answer.</summary>
     public long Maybe => Interlocked.Read(ref _maybe);
 
@@ -42,7 +59,59 @@ public sealed class NemesisWorkload(NemesisClients connect, int clients, int key
     /// <summary>Runs until <paramref name="stop"/>, finishing the operations in flight (each is bounded by its
     /// timeout); <paramref name="abort"/> (Ctrl-C) abandons them.</summary>
     public Task RunAsync(CancellationToken stop, CancellationToken abort) =>
-        Task.WhenAll(Enumerable.Range(1, clients).Select(c => Task.Run(() => ClientLoopAsync(c, stop, abort))));
+        Task.WhenAll(Enumerable.Range(1, clients).Select(c => Task.Run(() => ClientLoopAsync(c, stop, abort)))
+            .Concat(Enumerable.Range(1, lockClients).Select(l => Task.Run(() => LockLoopAsync(l, stop, abort)))));
+
+    /// <summary>
+    /// Lock client <paramref name="index"/>: acquire, bump the counter (read, put at the version read), hold a little,
+    /// release; again until stopped. Its lock requests are recorded as history client <c>clients + 2·index − 1</c>
+    /// and its counter requests as <c>clients + 2·index</c> (a renewal may run while the holder works). Each hold goes
+    /// into <see cref="Holds"/> with the end of the holder's trust, for the mutual-exclusion check.
+    /// </summary>
+    private async Task LockLoopAsync(int index, CancellationToken stop, CancellationToken abort)
+    {
+        var random = new Random(unchecked((int)seed * 104729 + index));
+        var (kv, channel) = connect(random);
+        using var _ = channel;
+        var lockClient = clients + 2 * index - 1;
+        var counterClient = clients + 2 * index;
+        var recorded = new RecordedKvClient(this, lockClient, kv);
+        // Stopping lets a waiter finish acquiring (bounded: a holder that stops releases first, and an acquire that
+        // finds the store unavailable returns) and a holder finish its section and release, like the other clients'
+        // operations in flight; only abort cuts them off.
+        while (!stop.IsCancellationRequested && !abort.IsCancellationRequested)
+        {
+            await using var held = new KvLock(recorded, LockKey, TimeProvider.System, random, LockOptions);
+            try
+            {
+                if (!await held.AcquireAsync(abort))
+                {
+                    await Task.Delay(100, abort);
+                    continue;
+                }
+                var from = TimeProvider.System.GetTimestamp();
+                if (await GetAsync(kv, counterClient, LockedCounterKey, abort) is { } version)
+                    await PutAsync(kv, counterClient, LockedCounterKey, $"l{index}-{held.FencingToken}", version, abort);
+                await Task.Delay(random.Next(50, 300), abort);
+                Holds.Add(new LockHold(index, from, Math.Min(TimeProvider.System.GetTimestamp(), held.ValidUntil), held.FencingToken));
+                await held.ReleaseAsync(abort);
+            }
+            catch (OperationCanceledException) when (abort.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>The lock's view of the store: every request it makes is recorded like the workload's own.</summary>
+    private sealed class RecordedKvClient(NemesisWorkload workload, int client, IKvClient inner) : IKvClient
+    {
+        public Task<KvGetResult> GetAsync(string key, CancellationToken cancellationToken = default) =>
+            workload.ReadAsync(inner, client, key, cancellationToken);
+
+        public async Task<KvPutResult> PutAsync(string key, string value, ulong version, CancellationToken cancellationToken = default) =>
+            new(await workload.PutAsync(inner, client, key, value, (long)version, cancellationToken));
+    }
 
     private async Task ClientLoopAsync(int client, CancellationToken stop, CancellationToken abort)
     {

@@ -100,6 +100,12 @@ public sealed class GrpcKvChannel : IKvChannel, IDisposable
             // The transport refused an oversized message: as malformed as an oversized value.
             return KvCall<T>.Reject(e.Status.Detail);
         }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
+        {
+            // The caller cancelled: say so the .NET way, as the simulated channel does, so code above (the lock's
+            // renewal loop, a client loop being stopped) sees an OperationCanceledException and not a stray RpcException.
+            throw new OperationCanceledException("the call was cancelled", e, cancellationToken);
+        }
         catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
         {
             return KvCall<T>.Lost(Flotilla.Transport.Grpc.RpcErrorText.Describe(e));

@@ -43,11 +43,17 @@ public partial class NemesisRunTests
             foreach (var family in PlannedFault.ParseFamilies(faults))
                 Assert.Contains(lines, l => l.Contains(" inject ") && Enum.GetValues<FaultKind>().Any(k => PlannedFault.FamilyOf(k) == family && l.Contains($" inject {k} ")));
 
+            // The lock clients took turns (their holds never overlapped, or the verdict above would say so), and the
+            // lock's own requests are in the checked history.
+            var holds = lines.Select(l => LockHoldsLine().Match(l)).First(m => m.Success);
+            Assert.True(int.Parse(holds.Groups["n"].Value) >= 1, string.Join("\n", lines));
+
             // The history on disk is what was checked: same count, and the checker agrees on its own.
             var history = VersionedKv.FromJson(File.ReadAllText(Path.Combine(report, "history.json")));
             Assert.Equal(ops, history.Count);
             Assert.Equal(CheckOutcome.Ok, VersionedKv.Check(history, CheckOptions.WithTimeout(TimeSpan.FromSeconds(60))).Outcome);
             Assert.Contains(history, o => o.Input.Op == KvOp.Put && o.Output?.Error == KvError.Ok);
+            Assert.Contains(history, o => o.Input.Op == KvOp.Put && o.Input.Key == NemesisWorkload.LockKey && o.Output?.Error == KvError.Ok);
             Assert.True(File.Exists(Path.Combine(report, "history.html")));
             Assert.True(new FileInfo(Path.Combine(report, "nodes", "n1", "server.log")).Length > 0);
 
@@ -107,6 +113,9 @@ public partial class NemesisRunTests
         }
     }
 
+    [GeneratedRegex(@"lock: (?<n>\d+) holds by 2 clients, none overlapping$")]
+    private static partial Regex LockHoldsLine();
+
     [GeneratedRegex(@"(?<n>\d+) shard move\(s\) accepted by the controller")]
     private static partial Regex MovesAccepted();
 
@@ -129,6 +138,7 @@ public class NemesisCommandLineTests
     [InlineData("--duration", "2s")]
     [InlineData("--clients", "0")]
     [InlineData("--groups", "9")]
+    [InlineData("--lock-clients", "9")]
     [InlineData("--faults", "move")]
     public async Task BadFlagsAreOneLineUsageErrors(string flag, string value)
     {

@@ -48,6 +48,16 @@ public class NemesisVerdictTests
     }
 
     [Fact]
+    public void TwoClientsHoldingTheLockAtOnceFailsAfterAViolationOnly()
+    {
+        var (code, line) = NemesisVerdict.Decide(Clean with { LockViolations = ["lock client 1 (token 7) and client 2 (token 9) both held the lock for 12 ms"], LostWrites = ["k1: lost"] });
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.StartsWith("nemesis: LOCK VIOLATED: 1 overlapping hold(s) ops=1200", line);
+        Assert.Contains("client 2 (token 9)", line);
+        Assert.StartsWith("nemesis: NOT linearizable", NemesisVerdict.Decide(Clean with { Check = CheckOutcome.Illegal, LockViolations = ["x"] }).Line);
+    }
+
+    [Fact]
     public void NoRecoveryWithinTheLimitFails()
     {
         var (code, line) = NemesisVerdict.Decide(Clean with { Recovery = null });

@@ -132,6 +132,24 @@ public sealed class RealServiceTests : IDisposable
         }
     }
 
+    /// <summary>Found by the nemesis's lock clients: a cancelled gRPC call used to escape as RpcException(Cancelled),
+    /// which the lock's renewal loop (and every caller that catches OperationCanceledException) did not expect.</summary>
+    [Fact]
+    public async Task ACancelledCallEndsInOperationCanceledException()
+    {
+        // A listener that accepts connections and never answers: every call waits until cancelled.
+        using var silent = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var (client, channel) = Connect(new Uri($"http://127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}"), TimeSpan.FromSeconds(30));
+        using (channel)
+        {
+            using var getCancelled = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.GetAsync("k", getCancelled.Token)).WaitAsync(TimeSpan.FromSeconds(20));
+            using var putCancelled = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.PutAsync("k", "v", 0, putCancelled.Token)).WaitAsync(TimeSpan.FromSeconds(20));
+        }
+    }
+
     private static int FreePort()
     {
         using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
