@@ -41,5 +41,6 @@ public static partial class RaftScenarios
         new Scenario("leadership-transfer", LeadershipTransfer),
         new Scenario("chaos", Chaos),
         new Scenario("membership-chaos", MembershipChaos),
+        new Scenario("node-chaos", NodeChaos),
     ]);
 }
