@@ -51,6 +51,11 @@ public sealed record RaftConfig
     /// <summary>ReadIndex requests waiting for confirmation at once.</summary>
     public int MaxPendingReads { get; init; } = 10_000;
 
+    /// <summary>Mutation testing only (internal; set by the harness in <c>Testing/</c>, never by a service): breaks
+    /// the Figure 8 rule, letting a leader commit an entry of an earlier term by counting replicas, so a test can
+    /// prove the chaos checker notices (<c>RaftScenarios.NodeChaos</c>).</summary>
+    internal bool MutationCommitEarlierTerms { get; init; }
+
     public int Quorum => Voters.Count / 2 + 1;
 
     public void Validate()

@@ -215,7 +215,7 @@ public sealed partial class RaftCore
     private bool MaybeCommit()
     {
         var candidate = _membership.Voters.CommittedIndex(_ackedIndex!);
-        if (candidate <= _log.Committed || _log.TermAt(candidate) != Term) return false;
+        if (candidate <= _log.Committed || (_log.TermAt(candidate) != Term && !_config.MutationCommitEarlierTerms)) return false;
         _log.CommitTo(candidate);
         OnCommitAdvanced();
         return true;

@@ -65,6 +65,7 @@ public sealed partial class RaftNode : IRpcHandler
     public NodeId Id => _ctx.Id;
     public string GroupId => _options.GroupId;
     public RaftCore Core => _core ?? throw new InvalidOperationException("the node is not started");
+    internal RaftCore? CoreIfStarted => _core;
     public ulong Term => Core.Term;
     public NodeId? Leader => Core.Leader;
     public RaftRole Role => Core.Role;

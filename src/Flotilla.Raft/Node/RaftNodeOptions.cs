@@ -39,6 +39,9 @@ public sealed record RaftNodeOptions
     /// <summary>Smallest allowed heartbeat period: at most ten heartbeats per second per peer.</summary>
     public static readonly TimeSpan MinHeartbeatPeriod = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>Mutation testing only: see <see cref="RaftConfig.MutationCommitEarlierTerms"/>.</summary>
+    internal bool MutationCommitEarlierTerms { get; init; }
+
     public string Service => $"raft.{GroupId}";
     public string StorageDirectory => $"raft/{GroupId}";
 
@@ -47,6 +50,7 @@ public sealed record RaftNodeOptions
         Id = self, Voters = Voters, Join = Join, ElectionTicks = ElectionTicks, HeartbeatTicks = HeartbeatTicks, PreVote = PreVote,
         CheckQuorum = CheckQuorum, MaxInflightMessages = MaxInflightMessages, MaxAppendBytes = MaxAppendBytes,
         SnapshotChunkBytes = SnapshotChunkBytes, MaxUncommittedEntries = MaxUncommittedEntries,
+        MutationCommitEarlierTerms = MutationCommitEarlierTerms,
     };
 
     public void Validate(NodeId self)

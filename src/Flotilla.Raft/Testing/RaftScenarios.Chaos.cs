@@ -13,6 +13,19 @@ public static partial class RaftScenarios
 
     public const int ChaosStepsPerRun = 5_000;
 
+    /// <summary>The chaos run with membership changes among the events: 5 nodes, bootstrap voters 1..3, the others
+    /// joining as learners, promoted, removed, replaced (simple and joint changes, auto and explicit leave), all under
+    /// the same faults and the same safety checks, plus: every node applies each change to the same membership.</summary>
+    public static void MembershipChaos(Simulator sim) => MembershipChaos(sim.Random, ChaosStepsPerRun);
+
+    public static ChaosCluster MembershipChaos(Random random, int steps)
+    {
+        var cluster = new ChaosCluster(random, 5, bootstrapVoters: 3);
+        cluster.Run(steps);
+        cluster.HealAndCommit(maxRounds: 400);
+        return cluster;
+    }
+
     public static ChaosCluster Chaos(Random random, int steps)
     {
         var cluster = new ChaosCluster(random, random.Next(2) == 0 ? 3 : 5);

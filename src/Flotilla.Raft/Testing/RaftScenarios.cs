@@ -43,5 +43,7 @@ public static partial class RaftScenarios
         new Scenario("read-index", ReadIndex),
         new Scenario("leadership-transfer", LeadershipTransfer),
         new Scenario("chaos", Chaos),
+        new Scenario("membership-chaos", MembershipChaos),
+        new Scenario("node-chaos", NodeChaos),
     ]);
 }

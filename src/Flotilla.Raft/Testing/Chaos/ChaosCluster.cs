@@ -21,13 +21,18 @@ public sealed class ChaosCluster
     private readonly Dictionary<NodeId, int> _side = new();
     private long _proposals;
 
-    public ChaosCluster(Random random, int size)
+    /// <param name="bootstrapVoters">With a value, the group starts with voters 1..bootstrapVoters, the other nodes
+    /// wait as joiners, and random membership changes (add learner, promote, remove, replace through a joint config,
+    /// demote) join the events. Without, the membership is static and the run is exactly the classic chaos run.</param>
+    public ChaosCluster(Random random, int size, int? bootstrapVoters = null)
     {
         _random = random;
+        _membershipChanges = bootstrapVoters is not null;
         var ids = Enumerable.Range(1, size).Select(i => new NodeId(i)).ToList();
+        var bootstrap = ids.Take(bootstrapVoters ?? size).ToList();
         RaftConfig ConfigFor(NodeId id) => new()
         {
-            Id = id, Voters = ids, ElectionTicks = 10, HeartbeatTicks = 2, MaxInflightMessages = 8,
+            Id = id, Voters = bootstrap, Join = !bootstrap.Contains(id), ElectionTicks = 10, HeartbeatTicks = 2, MaxInflightMessages = 8,
             SnapshotChunkBytes = 3, // an 8-byte snapshot travels in three chunks
         };
         Nodes = ids.Select(id => new ChaosNode(id, ConfigFor, random)).ToList();
@@ -39,6 +44,15 @@ public sealed class ChaosCluster
     public int Steps { get; private set; }
     public int Crashes { get; private set; }
     public int SnapshotsTaken { get; private set; }
+
+    /// <summary>Membership changes committed and applied (by index), and how many of them entered a joint config or
+    /// removed a voter: the harness guard asserts the runs really change membership.</summary>
+    public int MembershipChangesApplied => _appliedChanges.Count;
+    public int JointConfigsEntered => _appliedChanges.Values.Count(c => c.IsJoint);
+    public int SnapshotsWithChangingMembership { get; private set; }
+
+    private readonly bool _membershipChanges;
+    private readonly Dictionary<ulong, MembershipConfig> _appliedChanges = new();
 
     /// <summary>Runs <paramref name="steps"/> random events, checking safety after each.</summary>
     public void Run(int steps)
@@ -56,7 +70,11 @@ public sealed class ChaosCluster
         var roll = _random.Next(1000);
         if (roll < 600) DeliverOne();
         else if (roll < 850) Pick().Core.Tick();
-        else if (roll < 930) Propose();
+        else if (roll < 930)
+        {
+            if (_membershipChanges && roll < 865) ProposeMembershipChange();
+            else Propose();
+        }
         else if (roll < 960) TakeSnapshot();
         else if (roll < 975) CrashOrRestart();
         else if (roll < 990) Partition();
@@ -84,10 +102,17 @@ public sealed class ChaosCluster
                 ProcessReadys();
             }
             Checker.Check(Nodes.Select(n => n.Core));
-            if (!proposed && Nodes.FirstOrDefault(n => n.Core.Role == RaftRole.Leader) is { } leader)
+            var leader = Nodes.Where(n => n.Core.Role == RaftRole.Leader).MaxBy(n => n.Core.Term);
+            if (!proposed && leader is not null)
                 proposed = leader.Core.Propose(Encoding.UTF8.GetBytes(marker)).IsAccepted;
-            if (proposed && Nodes.All(n => n.Core.AppliedIndex == Nodes[0].Core.LastIndex && n.Core.LastIndex == Nodes[0].Core.LastIndex)
-                && Nodes.All(n => n.StateHash == Nodes[0].StateHash))
+            // An explicit joint config stays until someone leaves it: the operator would, so the harness does.
+            if (leader is not null && leader.Core.Membership is { IsJoint: true, AutoLeave: false }) leader.Core.ProposeConfChange(ConfChange.LeaveJoint);
+            // Every member of the leader's membership (all nodes of a static group) applied everything, identically;
+            // removed nodes and joiners never added are no longer replicated to.
+            var members = leader is null ? [] : Nodes.Where(n => leader.Core.Membership.Contains(n.Id)).Append(leader).ToList();
+            if (proposed && leader is not null && !leader.Core.Membership.IsJoint
+                && members.All(n => n.Core.AppliedIndex == leader.Core.LastIndex && n.Core.LastIndex == leader.Core.LastIndex)
+                && members.All(n => n.StateHash == leader.StateHash))
                 return;
         }
         throw new RaftScenarioException($"no progress within {maxRounds} healed rounds: {string.Join("; ", Nodes.Select(n => n.Core))}");
@@ -121,6 +146,49 @@ public sealed class ChaosCluster
         n.Core.Propose(Encoding.UTF8.GetBytes($"c{++_proposals}"));
     }
 
+    /// <summary>How far behind the leader's last index a learner may be when it is promoted to voter (the operator
+    /// rule <see cref="RaftNode.IsCaughtUp"/> implements): promoting a learner that is far behind would make the new
+    /// majority wait for it, and with a crash or a partition on top, stall the group.</summary>
+    public ulong MaxPromotionLag { get; init; } = 3;
+
+    /// <summary>A random change the leader's membership allows (the leader may still refuse it: one at a time).
+    /// New members join as learners; a learner is promoted (alone, or replacing a voter through a joint config) only
+    /// once caught up within <see cref="MaxPromotionLag"/>; voters stay between 2 and 5; removed nodes may come back,
+    /// as learners first. Explicit joint configs are left by a later event.</summary>
+    private void ProposeMembershipChange()
+    {
+        if (Nodes.FirstOrDefault(n => n.Up && n.Core.Role == RaftRole.Leader) is not { } leader) return;
+        var m = leader.Core.Membership;
+        if (m.IsJoint)
+        {
+            if (!m.AutoLeave) leader.Core.ProposeConfChange(ConfChange.LeaveJoint);
+            return;
+        }
+        var voters = m.Voters.Incoming.Ids;
+        var caughtUp = m.Learners.Ids.Where(id => leader.Core.ProgressOf(id) is { } pr && pr.Match + MaxPromotionLag >= leader.Core.LastIndex).ToList();
+        var outsiders = Nodes.Select(n => n.Id).Where(id => !m.Contains(id)).ToList();
+        NodeId Any(IReadOnlyList<NodeId> ids) => ids[_random.Next(ids.Count)];
+        ConfChange? change = _random.Next(6) switch
+        {
+            0 when outsiders.Count > 0 => ConfChange.AddLearner(Any(outsiders)),
+            1 or 2 when caughtUp.Count > 0 && voters.Count < 5 => ConfChange.AddVoter(Any(caughtUp)),
+            3 when voters.Count > 2 => ConfChange.Remove(Any(voters)),
+            4 when caughtUp.Count > 0 => new ConfChange(_random.Next(2) == 0 ? ConfChangeTransition.JointImplicit : ConfChangeTransition.JointExplicit,
+                [new(ConfChangeType.AddVoter, Any(caughtUp)), new(ConfChangeType.Remove, Any(voters))]),
+            5 when voters.Count > 2 => new ConfChange(ConfChangeTransition.JointImplicit, [new(ConfChangeType.AddLearner, Any(voters))]),
+            _ => null,
+        };
+        if (change is not null)
+        {
+            var r = leader.Core.ProposeConfChange(change);
+            if (r.IsAccepted) MembershipChangesProposed++;
+            if (r.IsAccepted && change.Changes.Any(c => c.Type == ConfChangeType.AddVoter)) PromotionsProposed++;
+        }
+    }
+
+    public int MembershipChangesProposed { get; private set; }
+    public int PromotionsProposed { get; private set; }
+
     private void TakeSnapshot()
     {
         var n = Pick();
@@ -130,6 +198,7 @@ public sealed class ChaosCluster
             n.Storage.SaveSnapshotAsync(snapshot, discardLog: false);
             n.Storage.SyncAsync();
             SnapshotsTaken++;
+            if (!snapshot.Meta.Membership.Equals(MembershipConfig.FromVoters(Nodes.Take(3).Select(x => x.Id)))) SnapshotsWithChangingMembership++;
         }
     }
 
@@ -182,7 +251,14 @@ public sealed class ChaosCluster
                 }
                 foreach (var e in ready.CommittedEntries)
                 {
-                    if (e.Kind == EntryKind.ConfChange) n.Core.ApplyConfChange(e);
+                    if (e.Kind == EntryKind.ConfChange && n.Core.ApplyConfChange(e).Config is { } applied)
+                    {
+                        // Every node must apply each change to the same config (state machine safety covers the entry;
+                        // this covers the membership it produced).
+                        if (_appliedChanges.TryGetValue(e.Index, out var seen) && !seen.Equals(applied))
+                            throw new RaftScenarioException($"membership safety: {n.Id} applied {e} as {applied}, another node as {seen}");
+                        _appliedChanges[e.Index] = applied;
+                    }
                     n.Apply(e);
                     Checker.ObserveApplied(n.Id, n.AppliedIndex, n.StateHash);
                 }

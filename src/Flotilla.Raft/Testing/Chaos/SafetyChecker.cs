@@ -34,7 +34,49 @@ public sealed class SafetyChecker
                 throw new RaftScenarioException($"election safety: {_leaderOfTerm[n.Term]} and {n.Id} both led term {n.Term}");
             CheckLeaderCompleteness(n);
         }
+        CheckNoOneLackingACommittedEntryCanBeElected(nodes);
     }
+
+    /// <summary>
+    /// Leader completeness before the fact: a node whose log lacks a committed entry must not be able to collect a
+    /// majority of votes by the log up-to-date rule (§5.4.1) from the live voters' current logs. Sound for correct
+    /// Raft: the entry was committed through an entry of the committing leader's term T held by a majority, each of
+    /// which holds a log ending at or after it in term ≥ T, while a log lacking the entry ends before it in term ≤ T
+    /// (terms never decrease along a log), so that majority refuses. Counting only live voters (a down one counts as
+    /// refusing; its durable log holds what it acknowledged) never raises a false alarm. Without this check a broken
+    /// commit rule is noticed only once the outvoting leader is actually elected and overwrites the entry.
+    /// Only checked while the voters are one plain config that every live node agrees on.
+    /// </summary>
+    private void CheckNoOneLackingACommittedEntryCanBeElected(List<RaftCore> nodes)
+    {
+        if (nodes.Count == 0 || _maxCommitted == 0) return;
+        var membership = nodes[0].Membership;
+        if (membership.IsJoint || nodes.Any(n => !n.Membership.Equals(membership))) return;
+        var voters = nodes.Where(n => membership.IsVoter(n.Id)).ToList();
+        var quorum = membership.Voters.Incoming.Quorum;
+        if (voters.Count < quorum) return;
+        foreach (var x in voters)
+        {
+            if (FirstCommittedEntryLacking(x) is not { } lacking) continue;
+            var granters = voters.Count(v => v == x || IsAtLeastAsUpToDate(x, v));
+            if (granters >= quorum)
+                throw new RaftScenarioException($"leader completeness: {x.Id} lacks committed entry {lacking.Index}@{lacking.Term} yet its log " +
+                    $"({x.LastIndex}@{x.LastTerm}) would win the votes of {granters} of {membership.Voters.Incoming.Count} voters");
+        }
+    }
+
+    /// <summary>The newest committed entry if <paramref name="node"/> lacks it, else null. Enough as a witness: by log
+    /// matching (checked above), a log holding the newest committed entry holds every earlier one. O(1) per node.</summary>
+    private (ulong Index, ulong Term)? FirstCommittedEntryLacking(RaftCore node)
+    {
+        var log = node.Log;
+        if (!_committed.TryGetValue(_maxCommitted, out var c) || _maxCommitted < log.FirstIndex) return null;
+        return _maxCommitted > log.LastIndex || log.TermAt(_maxCommitted) != c.EntryTerm ? (_maxCommitted, c.EntryTerm) : null;
+    }
+
+    /// <summary>Whether <paramref name="candidate"/>'s log is at least as up-to-date as <paramref name="voter"/>'s (§5.4.1).</summary>
+    private static bool IsAtLeastAsUpToDate(RaftCore candidate, RaftCore voter) =>
+        candidate.LastTerm > voter.LastTerm || (candidate.LastTerm == voter.LastTerm && candidate.LastIndex >= voter.LastIndex);
 
     private void CheckLog(RaftCore n)
     {
