@@ -45,6 +45,9 @@ public sealed class ReplicatedKvServer : IRpcHandler
 
     public ReplicatedStateMachine Rsm => _rsm;
 
+    /// <summary>A deliberate bug for mutation checks (test-only, set by the simulated cluster); None in production.</summary>
+    internal Testing.ReplicatedKvMutation Mutation { get; set; }
+
     /// <summary>This replica's copy of the data (read it on the node's scheduler).</summary>
     public StateMachine.KvStateMachine State => _service.State;
 
@@ -78,6 +81,7 @@ public sealed class ReplicatedKvServer : IRpcHandler
     public async Task<GetReply> GetAsync(GetRequest get, CancellationToken ct)
     {
         if (KvLimits.Validate(get) is { } why) throw new KvInvalidArgumentException(why);
+        if (Mutation == Testing.ReplicatedKvMutation.LocalReadsWithoutReadIndex) return _service.State.Get(get.Key);
         var read = await _rsm.ReadAsync(() => _service.State.Get(get.Key), ct);
         return read.IsOk ? read.Value! : new GetReply { Error = KvError.ErrWrongServer, Leader = Hint() };
     }

@@ -20,7 +20,8 @@ public static partial class RaftScenarios
             var count = SnapshotInterval / 2 + sim.Random.Next(SnapshotInterval);
             for (var j = 0; j < count; j++) await c.OneAsync($"r{sim.Random.Next()}", n, true);
             var before = await c.OneAsync($"r{sim.Random.Next()}", n, true);
-            CheckEverySnapshotted(c);
+            // The first round may stop short of the first snapshot (as in the lab); from then on every server has one.
+            if (before >= SnapshotInterval) CheckEverySnapshotted(c);
             foreach (var i in c.All) c.Crash(i);
             foreach (var i in c.All) c.Restart(i);
             var after = await c.OneAsync($"r{sim.Random.Next()}", n, true);

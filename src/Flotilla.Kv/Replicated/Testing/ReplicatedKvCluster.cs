@@ -21,11 +21,14 @@ public sealed class ReplicatedKvCluster
 
     private readonly Simulator _sim;
     private readonly RsmOptions _options;
+    private readonly ReplicatedKvMutation _mutation;
     private int _clients;
 
-    public ReplicatedKvCluster(Simulator sim, int servers, long? snapshotThresholdBytes = null)
+    /// <param name="mutation">A deliberate server bug (mutation checks only).</param>
+    public ReplicatedKvCluster(Simulator sim, int servers, long? snapshotThresholdBytes = null, ReplicatedKvMutation mutation = ReplicatedKvMutation.None)
     {
         _sim = sim;
+        _mutation = mutation;
         Servers = servers;
         ServerIds = Enumerable.Range(1, servers).Select(i => new NodeId(i)).ToList();
         _options = new RsmOptions
@@ -46,7 +49,12 @@ public sealed class ReplicatedKvCluster
     /// <summary>The heartbeat period of the groups: the unit of the speed scenario.</summary>
     public TimeSpan HeartbeatInterval => _options.Raft.TickInterval * _options.Raft.HeartbeatTicks;
 
-    private void Boot(SimNode node) => node.Post(async () => node.Service = await ReplicatedKvServer.StartAsync(node.Context, _options));
+    private void Boot(SimNode node) => node.Post(async () =>
+    {
+        var server = await ReplicatedKvServer.StartAsync(node.Context, _options);
+        server.Mutation = _mutation;
+        node.Service = server;
+    });
 
     public ReplicatedKvServer? Server(int i) => _sim.Node(i).IsUp ? _sim.Node(i).Service as ReplicatedKvServer : null;
 
@@ -113,7 +121,9 @@ public sealed class ReplicatedKvCluster
         var result = VersionedKv.Check(operations, new CheckOptions { Timeout = TimeSpan.FromSeconds(60) });
         var pending = operations.Count(o => o.ReturnTime is null);
         var maybe = operations.Count(o => o.Output?.Error == KvError.ErrMaybe);
-        _sim.Log($"test: {operations.Count} operations ({pending} without an answer, {maybe} ErrMaybe): {result.Outcome}");
+        var contention = HistoryContention.Measure(operations);
+        _sim.Log($"test: {operations.Count} operations ({pending} without an answer, {maybe} ErrMaybe, {contention.OverlappingPairs} " +
+                 $"overlapping same-key pairs on {contention.ContendedKeys} keys): {result.Outcome}");
         if (result.Outcome == CheckOutcome.Ok) return;
         var failed = result.Partitions.FirstOrDefault(p => p.Outcome != CheckOutcome.Ok);
         throw new KvScenarioException($"history of {operations.Count} operations is {result.Outcome} (key '{failed?.Key}')");

@@ -1,10 +1,16 @@
 using Flotilla.Kv.Client;
+using Flotilla.Linearizability.Checking;
+using Flotilla.Linearizability.Kv;
 using Flotilla.Runtime;
 using Flotilla.Simulation;
 
 namespace Flotilla.Kv.Replicated.Testing;
 
 /// <summary>One shape of 6.5840's GenericTest: what the cluster suffers while clients run for a few rounds.</summary>
+/// <param name="SharedKeys">How many keys all clients share (contended: their operations race on the same keys, so the
+/// linearizability checker has orders to decide). Ignored when <paramref name="OwnKeys"/> is set.</param>
+/// <param name="OwnKeys">The lab's layout: each client alone on its own key (no two clients ever touch the same
+/// key, so the check is per client; kept only for the scenarios named <c>-own-keys</c>).</param>
 public sealed record GenericSpec(
     int Servers = 5,
     int Clients = 1,
@@ -12,9 +18,11 @@ public sealed record GenericSpec(
     bool Crash = false,
     bool Partitions = false,
     long? SnapshotThresholdBytes = null,
-    bool RandomKeys = false,
+    int SharedKeys = ReplicatedKvScenarios.SharedKeys,
+    bool OwnKeys = false,
     int Rounds = 5,
-    int RoundMs = 5000);
+    int RoundMs = 5000,
+    ReplicatedKvMutation Mutation = ReplicatedKvMutation.None);
 
 // 6.5840's GenericTest: clients loop over get-then-conditional-put while the network and the servers misbehave.
 public static partial class ReplicatedKvScenarios
@@ -26,15 +34,27 @@ public static partial class ReplicatedKvScenarios
     /// <summary>Makes values big enough that a few rounds fill the log past the snapshot threshold many times.</summary>
     private const string Padding = "................................";
 
-    public static void Generic(Simulator sim, GenericSpec spec) => Run(sim, async () =>
+    public static void Generic(Simulator sim, GenericSpec spec) => RunGeneric(sim, spec);
+
+    /// <summary>Runs a GenericTest shape and returns its checked history (for tests that look at its shape).</summary>
+    public static IReadOnlyList<Operation<KvInput, KvOutput>> RunGeneric(Simulator sim, GenericSpec spec)
+    {
+        IReadOnlyList<Operation<KvInput, KvOutput>> history = [];
+        Run(sim, async () => history = await GenericBodyAsync(sim, spec));
+        return history;
+    }
+
+    private static async Task<IReadOnlyList<Operation<KvInput, KvOutput>>> GenericBodyAsync(Simulator sim, GenericSpec spec)
     {
         sim.Network.Reliable = !spec.Unreliable;
-        var c = new ReplicatedKvCluster(sim, spec.Servers, spec.SnapshotThresholdBytes);
+        var c = new ReplicatedKvCluster(sim, spec.Servers, spec.SnapshotThresholdBytes, spec.Mutation);
         var clients = Enumerable.Range(0, spec.Clients).Select(_ => c.AddClient(ClientOptions)).ToList();
         for (var round = 0; round < spec.Rounds; round++)
         {
             var stop = false;
-            var work = clients.Select(cl => cl.Node.InvokeAsync(() => ClientLoopAsync(cl.Client, cl.Node.Context.Random, spec, round, () => stop))).ToList();
+            var work = clients.Select(cl => cl.Node.InvokeAsync(() => spec.OwnKeys
+                ? OwnKeyLoopAsync(cl.Client, cl.Node.Context.Random, round, () => stop)
+                : ContendedLoopAsync(cl.Client, cl.Node.Context.Random, spec.SharedKeys, round, () => stop))).ToList();
             var partitioner = spec.Partitions ? PartitionerAsync(c, () => stop) : Task.CompletedTask;
             await sim.Delay(TimeSpan.FromMilliseconds(spec.RoundMs));
             stop = true;
@@ -55,18 +75,20 @@ public static partial class ReplicatedKvScenarios
         if (spec.SnapshotThresholdBytes is not null && !c.All.Any(i => c.Server(i) is { } s && s.Rsm.SnapshotsTaken + s.Rsm.SnapshotsRestored > 0))
             throw new KvScenarioException("no server took or restored a snapshot: the scenario did not exercise snapshots");
         c.CheckLinearizable();
-    });
+        return c.History.Operations;
+    }
 
-    /// <summary>Gets a key, then (half the time) writes it conditionally on the version read; values are unique per
-    /// client, round and step, so the checker can tell every write apart. Returns how many operations got a definite answer.</summary>
-    private static async Task<int> ClientLoopAsync(RecordingClient client, Random random, GenericSpec spec, int round, Func<bool> stop)
+    /// <summary>The lab's client on its own key: gets it, then (half the time) writes it conditionally on the version
+    /// read; values are unique per client, round and step, so the checker can tell every write apart. Returns how
+    /// many operations got a definite answer.</summary>
+    private static async Task<int> OwnKeyLoopAsync(RecordingClient client, Random random, int round, Func<bool> stop)
     {
         var answered = 0;
         var n = 0;
         var earlierPutUnknown = false;
+        var key = $"c{client.ClientId}";
         while (!stop())
         {
-            var key = spec.RandomKeys ? $"k{random.Next(10)}" : $"c{client.ClientId}";
             var get = await client.GetAsync(key);
             if (get.Status is KvStatus.Unavailable) continue;
             answered++;
@@ -76,7 +98,7 @@ public static partial class ReplicatedKvScenarios
             else earlierPutUnknown = true;
             // A put on a client's own key, at the version it just read, can only lose to its own earlier attempt
             // (ErrMaybe), unless an earlier put of its own with an unknown outcome applied meanwhile.
-            if (!spec.RandomKeys && !earlierPutUnknown && put.Status is KvStatus.ErrVersion or KvStatus.ErrNoKey)
+            if (!earlierPutUnknown && put.Status is KvStatus.ErrVersion or KvStatus.ErrNoKey)
                 throw new KvScenarioException($"client {client.ClientId} alone on its key got {put.Status}");
         }
         return answered;

@@ -101,14 +101,17 @@ public static partial class ReplicatedKvScenarios
     /// commits do not wait for heartbeats.</summary>
     public static void Speed(Simulator sim) => MeasureSequentialPuts(sim, 1000);
 
+    /// <summary>Speed4C: the same with snapshots taken all along (a snapshot must not stall the commit path).</summary>
+    public static void SpeedSnapshots(Simulator sim) => MeasureSequentialPuts(sim, 1000, SnapshotThresholdBytes);
+
     /// <summary>Runs <paramref name="puts"/> sequential puts and returns their mean virtual latency; throws when it is
-    /// not under a third of a heartbeat interval.</summary>
-    public static TimeSpan MeasureSequentialPuts(Simulator sim, int puts)
+    /// not under a third of a heartbeat interval (or, with a threshold, when no server snapshotted).</summary>
+    public static TimeSpan MeasureSequentialPuts(Simulator sim, int puts, long? snapshotThresholdBytes = null)
     {
         var mean = TimeSpan.Zero;
         Run(sim, async () =>
         {
-            var c = new ReplicatedKvCluster(sim, 3);
+            var c = new ReplicatedKvCluster(sim, 3, snapshotThresholdBytes);
             var (node, client) = c.AddClient(ClientOptions);
             Expect(await node.InvokeAsync(() => client.PutAsync("x", "0", 0)), KvStatus.Ok, "first put");
             var start = sim.Now;
@@ -117,6 +120,8 @@ public static partial class ReplicatedKvScenarios
             sim.Log($"test: {puts} sequential puts, mean {mean.TotalMilliseconds:0.000} ms of virtual time");
             if (mean >= c.HeartbeatInterval / 3)
                 throw new KvScenarioException($"mean put latency {mean.TotalMilliseconds:0.0} ms is not under a third of the {c.HeartbeatInterval.TotalMilliseconds} ms heartbeat");
+            if (snapshotThresholdBytes is not null && !c.All.Any(i => c.Server(i)!.Rsm.SnapshotsTaken > 0))
+                throw new KvScenarioException("no server took a snapshot: the scenario did not exercise snapshots");
             c.CheckLinearizable();
         });
         return mean;
