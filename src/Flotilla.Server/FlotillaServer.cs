@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Flotilla.Raft;
 using Flotilla.Rsm;
 using Flotilla.Runtime;
-using Flotilla.Server.Console;
+using Flotilla.Server.WebConsole;
 using Flotilla.Transport.Grpc;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Core;

@@ -1,7 +1,7 @@
 using Flotilla.Runtime;
 using Flotilla.Runtime.Network;
 
-namespace Flotilla.Server.Console;
+namespace Flotilla.Server.WebConsole;
 
 /// <summary>
 /// The <c>console/status</c> call on the peer transport: a member answers with its <see cref="MemberStatus"/>, so any

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Flotilla.Raft;
 using Flotilla.Rsm;
 
-namespace Flotilla.Server.Console;
+namespace Flotilla.Server.WebConsole;
 
 /// <summary>
 /// What one member tells the console about itself (the console asks every member over the peer transport, see

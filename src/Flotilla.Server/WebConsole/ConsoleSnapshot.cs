@@ -1,7 +1,7 @@
 using Flotilla.Runtime;
 using Flotilla.Runtime.Network;
 
-namespace Flotilla.Server.Console;
+namespace Flotilla.Server.WebConsole;
 
 /// <summary>One member's row in the console: its own status if it answered, else why not.</summary>
 internal sealed record MemberRow(int Id, bool Reachable, MemberStatus? Status, string? Problem, ulong? Lag);

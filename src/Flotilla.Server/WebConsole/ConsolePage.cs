@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 
-namespace Flotilla.Server.Console;
+namespace Flotilla.Server.WebConsole;
 
 /// <summary>
 /// The console's HTML, rendered on the server: the whole page (readable with JavaScript off) and the fragments the
@@ -87,7 +87,7 @@ internal static class ConsolePage
             Num(html, st?.CommitIndex);
             Num(html, st?.AppliedIndex);
             Num(html, st?.LastIndex);
-            html.Append("<td class=\"num\">").Append(st?.Role == "Leader" ? "—" : m.Lag is { } lag ? $"{lag} entries" : "?").Append("</td>");
+            html.Append("<td class=\"num\">").Append(st?.Role == "Leader" ? "—" : m.Lag is { } lag ? (lag == 1 ? "1 entry" : $"{lag} entries") : "?").Append("</td>");
             html.Append("<td class=\"num\">").Append(st is null ? "—" : Bytes(st.LogBytes)).Append("</td>");
             Num(html, st?.SnapshotIndex);
             html.Append("<td class=\"num\">").Append(st is null ? "—" : $"{st.SnapshotsTaken}" + (st.LastSnapshotBytes > 0 ? $" (last {Bytes(st.LastSnapshotBytes)})" : "")).Append("</td>");
