@@ -28,7 +28,7 @@ internal static class ConsolePage
         Members(html, s);
         html.Append("</div>\n<div id=\"shards\">");
         Shards(html, s.Shards);
-        html.Append("</div>\n<h2 id=\"charts-heading\">Last minutes, measured on n").Append(s.Self).Append("</h2>\n")
+        html.Append("</div>\n<h2 id=\"charts-heading\">Last minutes, <span id=\"charts-from\">").Append(ChartsFrom(s)).Append("</span></h2>\n")
             .Append("<div id=\"charts\" class=\"charts\" aria-labelledby=\"charts-heading\">");
         ConsoleCharts.Render(html, s.Points);
         html.Append("</div>\n<noscript><p class=\"note\">JavaScript is off: reload the page for fresh numbers.</p></noscript>\n</main>\n")
@@ -54,9 +54,13 @@ internal static class ConsolePage
             ["members"] = Of(h => Members(h, s)),
             ["shards"] = Of(h => Shards(h, s.Shards)),
             ["charts"] = Of(h => ConsoleCharts.Render(h, s.Points)),
+            ["charts-from"] = ChartsFrom(s),
             ["updated"] = "taken " + s.Taken.ToString("HH:mm:ss", CultureInfo.InvariantCulture) + " UTC",
         };
     }
+
+    private static string ChartsFrom(ConsoleSnapshot s) =>
+        s.ChartsFrom == s.Leader ? $"measured on the leader, n{s.ChartsFrom}" : $"measured on n{s.ChartsFrom} (this member)";
 
     private static void LeaderLine(StringBuilder html, ConsoleSnapshot s)
     {

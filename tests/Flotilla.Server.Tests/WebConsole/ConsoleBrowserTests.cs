@@ -43,6 +43,8 @@ public class ConsoleBrowserTests
             await Expect(page.Locator("#leader")).ToHaveAttributeAsync("aria-live", "polite");
             await Expect(page.Locator("#leader")).ToContainTextAsync($"Leader: n{leader}");
             await Expect(page.Locator($"#member-table tr[data-member=\"{leader}\"] td.role")).ToHaveTextAsync("Leader");
+            // The charts are the leader's (it serves the requests), fetched over the peer transport.
+            await Expect(page.Locator("#charts-from")).ToHaveTextAsync($"measured on the leader, n{leader}");
             foreach (var chart in new[] { "commits", "put", "get", "fsync", "elections" })
                 await Expect(page.Locator($"#chart-{chart} svg")).ToHaveAttributeAsync("role", "img");
             await Screenshot(page, "console-cluster.png");
