@@ -75,7 +75,9 @@ internal static class ConsolePage
 
     private static void Members(StringBuilder html, ConsoleSnapshot s)
     {
-        html.Append("<table class=\"grid\" id=\"member-table\"><caption>Members</caption><thead><tr>");
+        // A sharded store's members run many Raft groups: the row shows the shard controller's group.
+        html.Append("<table class=\"grid\" id=\"member-table\"><caption>Members").Append(s.Shards is null ? "" : " (the shard controller's Raft group)")
+            .Append("</caption><thead><tr>");
         foreach (var h in new[] { "Member", "Role", "Term", "Commit index", "Applied index", "Last index", "Replication lag",
                      "Log on disk", "Snapshot index", "Snapshots", "Uptime", "Reachable" })
             html.Append("<th scope=\"col\">").Append(h).Append("</th>");
