@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Flotilla.Raft;
 using Flotilla.Rsm;
 using Flotilla.Runtime;
-using Flotilla.Server.Console;
+using Flotilla.Server.WebConsole;
 using Flotilla.Transport.Grpc;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -200,10 +200,11 @@ public sealed class FlotillaServer : IAsyncDisposable
 
     /// <summary>This member's row for the console (on the node's scheduler). Storage trouble is named, not detailed:
     /// its message carries the data directory's path, which the console does not show.</summary>
-    private MemberStatus TakeMemberStatus()
+    private MemberStatus TakeMemberStatus(bool withHistory)
     {
         var problem = Storage.DiskFull is not null ? "disk full" : Replica.Raft.StorageFailure is not null ? "storage failed" : null;
-        return MemberStatus.Take(Context.Id.Value, _members, Replica, Uptime, problem);
+        var status = MemberStatus.Take(Context.Id.Value, _members, Replica, Uptime, problem);
+        return withHistory && _consoleMetrics is { } metrics ? status with { Points = metrics.History() } : status;
     }
 
     private ServerSnapshot TakeSnapshotUnsafeDefault() => new(Context.Id.Value, "Starting", 0, 0, 0, 0, 0, 0, 0, 0, false, 0, Storage.DiskFull);

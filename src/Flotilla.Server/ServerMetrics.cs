@@ -5,7 +5,7 @@ namespace Flotilla.Server;
 /// <summary>
 /// The server's instruments (System.Diagnostics.Metrics, read by OpenTelemetry and exported for Prometheus):
 /// commits, applies, elections (term changes seen), leadership, fsync latency and KV request latency. The web console
-/// (<see cref="Console.ConsoleMetrics"/>) listens to the same instruments.
+/// (<see cref="WebConsole.ConsoleMetrics"/>) listens to the same instruments.
 /// </summary>
 public sealed class ServerMetrics : IDisposable
 {

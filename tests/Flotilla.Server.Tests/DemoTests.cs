@@ -18,6 +18,8 @@ public class DemoTests
         // The sharded tour follows: shards move under load and that history is checked too.
         Assert.Contains("move shard", text);
         Assert.Contains("every shard served: True", text);
+        // Both tours print their web console's address on a line of its own.
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(text, @"(?m)^console: http://127\.0\.0\.1:\d+/\r?$").Count);
     }
 
     [Fact]

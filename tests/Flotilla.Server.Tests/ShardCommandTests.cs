@@ -47,6 +47,21 @@ public class ShardCommandTests
             Assert.Equal(2, status.GetProperty("num").GetInt32());
             Assert.Equal(2, status.GetProperty("shards")[shard].GetProperty("gid").GetInt32());
 
+            // The web console shows the same shard map: the controller's latest configuration, shard -> group.
+            using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) })
+            {
+                var state = default(JsonElement);
+                Assert.True(await ClusterFixture.EventuallyAsync(async () =>
+                {
+                    state = JsonDocument.Parse(await http.GetStringAsync(cluster.Processes.ConsoleAddresses[1] + "/console/state.json")).RootElement;
+                    return state.GetProperty("shards").GetProperty("configNum").GetInt32() == 2;
+                }, TimeSpan.FromSeconds(20)), "the console never showed configuration 2");
+                Assert.Equal(2, state.GetProperty("shards").GetProperty("shards")[shard].GetProperty("gid").GetInt32());
+                Assert.Equal(16, state.GetProperty("shards").GetProperty("shards").GetArrayLength());
+                Assert.Contains("<caption>Shard map", state.GetProperty("html").GetProperty("shards").GetString());
+                Assert.Contains("<caption>Moves in progress</caption>", state.GetProperty("html").GetProperty("shards").GetString());
+            }
+
             var (left, leaveOutput) = await RunAsync("shard", "leave", "1", "--cluster", cluster.ClusterFilePath);
             Assert.True(left == 0, leaveOutput);
             status = await StatusAsync(cluster.ClusterFilePath);

@@ -27,6 +27,7 @@ public static class MapReduceCommand
         AllowMultipleArgumentsPerToken = false,
     };
     private static readonly Option<int> Reduce = new("--reduce") { Description = "Number of reduce tasks (output files).", DefaultValueFactory = _ => 10 };
+    private static readonly Option<int?> PagePort = new("--page-port") { Description = "Serve the job page at http://127.0.0.1:PORT/ (HTTP/1.1; 0 = any free port)." };
     private static readonly Option<int> Port = new("--port") { Description = "Loopback port of the coordinator (0 = any free port).", DefaultValueFactory = _ => 0 };
     private static readonly Option<int> TaskTimeoutMs = new("--task-timeout-ms") { Description = "Give a task to another worker after this long.", DefaultValueFactory = _ => 10_000 };
     private static readonly Option<bool> BackupTasks = new("--backup-tasks") { Description = "Run backup copies of straggling tasks at the end of each phase." };
@@ -61,15 +62,17 @@ public static class MapReduceCommand
         var command = new Command("coordinator", "Coordinate one job: hand tasks to workers until every reduce task is done, then exit.");
         foreach (var option in JobOptions()) command.Options.Add(option);
         command.Options.Add(Port);
+        command.Options.Add(PagePort);
         command.Arguments.Add(Files);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var output = parse.InvocationConfiguration.Output;
-            var options = CoordinatorOptionsFrom(parse, parse.GetValue(Port));
+            var options = CoordinatorOptionsFrom(parse, parse.GetValue(Port)) with { PagePort = CheckedPagePort(parse) };
             var coordinator = await Translate(() => MapReduceCoordinator.StartAsync(options, cancellationToken));
             await using (coordinator)
             {
                 output.WriteLine($"coordinator listening on {coordinator.Address}");
+                if (coordinator.PageAddress is { } page) output.WriteLine($"job page: {page}/");
                 output.Flush();
                 var result = await JobProgressView.PlainAsync(coordinator, output, cancellationToken);
                 return Summarize(result!, coordinator, output); // null only when aborted, and nothing aborts here
@@ -123,6 +126,7 @@ public static class MapReduceCommand
         command.Options.Add(AppArgs);
         command.Options.Add(workers);
         command.Options.Add(outputDir);
+        command.Options.Add(PagePort);
         command.Arguments.Add(Files);
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -133,10 +137,12 @@ public static class MapReduceCommand
             var options = CoordinatorOptionsFrom(parse, port: 0) with
             {
                 InputFiles = parse.GetValue(Files)!.Select(Path.GetFullPath).ToArray(),
+                PagePort = CheckedPagePort(parse),
             };
             var coordinator = await Translate(() => MapReduceCoordinator.StartAsync(options, cancellationToken));
             await using (coordinator)
             {
+                if (coordinator.PageAddress is { } page) parse.InvocationConfiguration.Output.WriteLine($"job page: {page}/");
                 using var pool = new LocalWorkerPool(output, options.ShuffleOverRpc, WorkerArguments(parse, coordinator.Address, output));
                 pool.Start(workerCount);
                 var view = parse.InvocationConfiguration.Output;
@@ -170,6 +176,10 @@ public static class MapReduceCommand
     }
 
     private static IEnumerable<Option> JobOptions() => [Reduce, TaskTimeoutMs, BackupTasks, BackupAfterMs, Combiner, NoCombiner, Partitioner, ShuffleMode];
+
+    private static int? CheckedPagePort(ParseResult parse) => parse.GetValue(PagePort) is { } port
+        ? port is >= 0 and <= 65535 ? port : throw new CliException($"--page-port must be 0..65535, not {port}", ExitCodes.Usage)
+        : null;
 
     private static CoordinatorOptions CoordinatorOptionsFrom(ParseResult parse, int port)
     {

@@ -9,6 +9,9 @@ public sealed record CoordinatorOptions
     public int ReduceCount { get; init; } = 10;
     /// <summary>Loopback port to listen on; 0 picks a free one (see <see cref="MapReduceCoordinator.Address"/>).</summary>
     public int Port { get; init; }
+    /// <summary>Loopback port of the job page (HTTP/1.1, docs/mapreduce.md "Job page"); 0 picks a free one
+    /// (see <see cref="MapReduceCoordinator.PageAddress"/>); null serves none.</summary>
+    public int? PagePort { get; init; }
     public SchedulerOptions Scheduler { get; init; } = new();
     /// <summary>Run the app's combiner on the map side (if the app has one). On by default: an app declares a combiner because it wants it.</summary>
     public bool Combine { get; init; } = true;

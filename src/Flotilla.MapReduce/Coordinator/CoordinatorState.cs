@@ -55,6 +55,12 @@ internal sealed class CoordinatorState(JobScheduler scheduler, CoordinatorOption
         lock (_gate) return scheduler.Progress();
     }
 
+    /// <summary>What the job page shows, under the one lock.</summary>
+    public (JobProgress Progress, IReadOnlyList<TaskView> Tasks, JobCounters Counters, string? FailureReason) View()
+    {
+        lock (_gate) return (scheduler.Progress(), scheduler.Tasks(), scheduler.Counters with { }, scheduler.FailureReason);
+    }
+
     public (JobState State, string? FailureReason, JobCounters Counters) Outcome()
     {
         lock (_gate) return (scheduler.State, scheduler.FailureReason, scheduler.Counters with { });

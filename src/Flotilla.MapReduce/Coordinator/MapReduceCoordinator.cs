@@ -18,16 +18,20 @@ public sealed class MapReduceCoordinator : IAsyncDisposable
     private readonly CoordinatorState _state;
     private readonly CancellationTokenSource _stop = new();
 
-    private MapReduceCoordinator(WebApplication server, string address, CoordinatorState state, CoordinatorOptions options)
+    private MapReduceCoordinator(WebApplication server, string address, string? pageAddress, CoordinatorState state, CoordinatorOptions options)
     {
         _server = server;
         _state = state;
         Address = address;
+        PageAddress = pageAddress;
         Completion = RunAsync(options);
     }
 
     /// <summary>Where workers reach this coordinator, e.g. http://127.0.0.1:41234.</summary>
     public string Address { get; }
+
+    /// <summary>The job page's address (http://127.0.0.1:PORT), with <see cref="CoordinatorOptions.PagePort"/>; else null.</summary>
+    public string? PageAddress { get; }
 
     public Task<JobResult> Completion { get; }
 
@@ -41,9 +45,14 @@ public sealed class MapReduceCoordinator : IAsyncDisposable
             ? 0 : throw new ArgumentException($"unknown partitioner '{options.Partitioner}' (known: {string.Join(", ", Partitioners.Names)})");
         var scheduler = new JobScheduler(options.InputFiles, options.ReduceCount, options.Scheduler, TimeProvider.System);
         var state = new CoordinatorState(scheduler, options, TimeProvider.System);
-        var (server, address) = await GrpcServer.StartAsync(options.Port, services => services.AddSingleton(state),
-            app => app.MapGrpcService<CoordinatorService>(), cancellationToken);
-        return new MapReduceCoordinator(server, address, state, options);
+        var started = DateTimeOffset.UtcNow;
+        var (server, address, pageAddress) = await GrpcServer.StartAsync(options.Port, services => services.AddSingleton(state),
+            app =>
+            {
+                app.MapGrpcService<CoordinatorService>();
+                if (options.PagePort is not null) JobPage.Map(app, state, started);
+            }, cancellationToken, options.PagePort);
+        return new MapReduceCoordinator(server, address, pageAddress, state, options);
     }
 
     private async Task<JobResult> RunAsync(CoordinatorOptions options)

@@ -98,8 +98,24 @@ public sealed class JobScheduler
             State);
     }
 
+    /// <summary>Every task as the job page shows it (<see cref="TaskView"/>), maps first.</summary>
+    public IReadOnlyList<TaskView> Tasks()
+    {
+        ExpireTimedOutAttempts();
+        var now = _time.GetUtcNow();
+        return _maps.Concat(_reduces).Select(t => new TaskView(
+            t.Kind == TaskKind.Map ? "map" : "reduce", t.Index, t.State.ToString(),
+            t.Running.Select(a => a.WorkerId).ToList(), t.Attempts,
+            t.FirstStartedAt is { } first ? (t.CompletedAt ?? now) - first : null,
+            t.State == SlotState.Running && t.Running.Count == 1 && now - t.Running[0].StartedAt >= _options.BackupAfter,
+            t.Running.Count > 1, t.CompletedBy)).ToList();
+    }
+
     private Assignment Start(TaskSlot slot, string workerId, bool backup)
     {
+        slot.Attempts++;
+        slot.FirstStartedAt ??= _time.GetUtcNow();
+        slot.CompletedAt = null;
         var attempt = new Attempt(_nextAttempt++, slot, workerId, _time.GetUtcNow(),
             slot.Kind == TaskKind.Reduce ? _maps.Select(m => m.Location ?? "").ToArray() : null);
         _attempts.Add(attempt.Id, attempt);
@@ -138,6 +154,8 @@ public sealed class JobScheduler
         // A timed-out attempt that reports before its replacement finishes still wins: its output is as good.
         slot.State = SlotState.Done;
         slot.Location = location;
+        slot.CompletedAt = _time.GetUtcNow();
+        slot.CompletedBy = attempt.WorkerId;
         if (kind == TaskKind.Map) Counters.Map += counters;
         else Counters.Reduce += counters;
         if (_reduces.All(r => r.State == SlotState.Done)) State = JobState.Succeeded;
@@ -183,6 +201,10 @@ public sealed class JobScheduler
         public string? Location { get; set; }
         public int FailedAttempts { get; set; }
         public int TimedOutAttempts { get; set; }
+        public int Attempts { get; set; }
+        public DateTimeOffset? FirstStartedAt { get; set; }
+        public DateTimeOffset? CompletedAt { get; set; }
+        public string? CompletedBy { get; set; }
         public override string ToString() => Kind == TaskKind.Map ? $"map task {Index} ({InputFile})" : $"reduce task {Index}";
     }
 

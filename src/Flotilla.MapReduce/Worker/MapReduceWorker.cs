@@ -30,7 +30,7 @@ public sealed class MapReduceWorker
         Directory.CreateDirectory(options.OutputDirectory);
         var worker = new MapReduceWorker(options);
         var directories = new WorkerDirectories(Path.GetFullPath(options.WorkDirectory), Path.GetFullPath(options.OutputDirectory));
-        var (server, address) = await GrpcServer.StartAsync(0, services => services.AddSingleton(directories),
+        var (server, address, _) = await GrpcServer.StartAsync(0, services => services.AddSingleton(directories),
             app => app.MapGrpcService<ShuffleService>(), cancellationToken);
         worker._shuffleAddress = address;
         try

@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 
-namespace Flotilla.Server.Console;
+namespace Flotilla.Server.WebConsole;
 
 /// <summary>
 /// The console's charts: one point a second over the last <see cref="Points"/> seconds, read from this server's own

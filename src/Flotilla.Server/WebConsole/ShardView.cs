@@ -1,7 +1,7 @@
 using Flotilla.Server.Sharding;
 using Flotilla.ShardKv.Group;
 
-namespace Flotilla.Server.Console;
+namespace Flotilla.Server.WebConsole;
 
 /// <summary>One shard in the console: the group the controller's latest configuration gives it, and, when that group
 /// runs on this member, the state of its local replica and the configuration that replica is in.</summary>

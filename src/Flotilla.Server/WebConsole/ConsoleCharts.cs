@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Flotilla.Server.Console;
+namespace Flotilla.Server.WebConsole;
 
 /// <summary>
 /// The console's line charts, drawn on the server as inline SVG (no charting library, nothing to load): the page shows

@@ -1,7 +1,7 @@
 using Flotilla.Runtime;
 using Flotilla.Runtime.Network;
 
-namespace Flotilla.Server.Console;
+namespace Flotilla.Server.WebConsole;
 
 /// <summary>One member's row in the console: its own status if it answered, else why not.</summary>
 internal sealed record MemberRow(int Id, bool Reachable, MemberStatus? Status, string? Problem, ulong? Lag);
@@ -9,7 +9,7 @@ internal sealed record MemberRow(int Id, bool Reachable, MemberStatus? Status, s
 /// <summary>Everything one console page (or one poll of it) shows, taken at <see cref="Taken"/>.</summary>
 internal sealed record ConsoleSnapshot(
     int Self, DateTimeOffset Taken, IReadOnlyList<MemberRow> Members, int? Leader, ulong? LeaderTerm,
-    IReadOnlyList<ConsolePoint> Points, ShardView? Shards);
+    IReadOnlyList<ConsolePoint> Points, int ChartsFrom, ShardView? Shards);
 
 /// <summary>
 /// Takes <see cref="ConsoleSnapshot"/>s: this member's status on its scheduler, every other member's through
@@ -18,7 +18,7 @@ internal sealed record ConsoleSnapshot(
 /// second, so many open pages cost the cluster no more than one.
 /// </summary>
 internal sealed class ConsoleSnapshotSource(
-    NodeContext context, IReadOnlyList<int> members, Func<MemberStatus> local, ConsoleMetrics metrics, Func<ShardView?> shards)
+    NodeContext context, IReadOnlyList<int> members, Func<bool, MemberStatus> local, ConsoleMetrics metrics, Func<ShardView?> shards)
 {
     private static readonly TimeSpan PeerTimeout = TimeSpan.FromMilliseconds(700);
     private static readonly TimeSpan ReuseFor = TimeSpan.FromMilliseconds(900);
@@ -39,8 +39,8 @@ internal sealed class ConsoleSnapshotSource(
     private async Task<ConsoleSnapshot> TakeFreshAsync()
     {
         var self = context.Id.Value;
-        var (mine, shardView) = await context.InvokeAsync(() => Task.FromResult((local(), shards())));
-        var others = members.Where(m => m != self).Select(async id => await AskAsync(id)).ToList();
+        var (mine, shardView) = await context.InvokeAsync(() => Task.FromResult((local(false), shards())));
+        var others = members.Where(m => m != self).Select(async id => await AskAsync(id, withHistory: false)).ToList();
         var rows = new List<MemberRow> { new(self, true, mine, mine.StorageProblem, null) };
         rows.AddRange(await Task.WhenAll(others));
         rows.Sort((a, b) => a.Id.CompareTo(b.Id));
@@ -52,13 +52,17 @@ internal sealed class ConsoleSnapshotSource(
                 ? r with { Lag = leader.Status.LastIndex > match ? leader.Status.LastIndex - match : 0 }
                 : r).ToList();
         }
-        return new ConsoleSnapshot(self, DateTimeOffset.UtcNow, rows, leader?.Id, leader?.Status?.Term, metrics.History(), shardView);
+        // Charts come from the leader, which serves the requests and commits; from this member when there is none.
+        var (points, chartsFrom) = (metrics.History(), self);
+        if (leader is not null && leader.Id != self && (await AskAsync(leader.Id, withHistory: true)).Status?.Points is { Count: > 0 } theirs)
+            (points, chartsFrom) = (theirs, leader.Id);
+        return new ConsoleSnapshot(self, DateTimeOffset.UtcNow, rows, leader?.Id, leader?.Status?.Term, points, chartsFrom, shardView);
     }
 
-    private async Task<MemberRow> AskAsync(int id)
+    private async Task<MemberRow> AskAsync(int id, bool withHistory)
     {
         var reply = await context.InvokeAsync(() => context.Transport.CallAsync(new NodeId(id), ConsoleStatusService.StatusMethod,
-            ReadOnlyMemory<byte>.Empty, PeerTimeout, context.Time));
+            withHistory ? ConsoleStatusService.WithHistory : ReadOnlyMemory<byte>.Empty, PeerTimeout, context.Time));
         if (!reply.IsOk) return new MemberRow(id, reply.Status == RpcStatus.Failed, null, reply.Status == RpcStatus.Failed ? "no console (older version?)" : Describe(reply), null);
         return MemberStatus.Decode(reply.Payload.Span) is { } status
             ? new MemberRow(id, true, status, status.StorageProblem, null)

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 
-namespace Flotilla.Server.Console;
+namespace Flotilla.Server.WebConsole;
 
 /// <summary>
 /// The console's HTML, rendered on the server: the whole page (readable with JavaScript off) and the fragments the
@@ -28,7 +28,7 @@ internal static class ConsolePage
         Members(html, s);
         html.Append("</div>\n<div id=\"shards\">");
         Shards(html, s.Shards);
-        html.Append("</div>\n<h2 id=\"charts-heading\">Last minutes, measured on n").Append(s.Self).Append("</h2>\n")
+        html.Append("</div>\n<h2 id=\"charts-heading\">Last minutes, <span id=\"charts-from\">").Append(ChartsFrom(s)).Append("</span></h2>\n")
             .Append("<div id=\"charts\" class=\"charts\" aria-labelledby=\"charts-heading\">");
         ConsoleCharts.Render(html, s.Points);
         html.Append("</div>\n<noscript><p class=\"note\">JavaScript is off: reload the page for fresh numbers.</p></noscript>\n</main>\n")
@@ -54,9 +54,13 @@ internal static class ConsolePage
             ["members"] = Of(h => Members(h, s)),
             ["shards"] = Of(h => Shards(h, s.Shards)),
             ["charts"] = Of(h => ConsoleCharts.Render(h, s.Points)),
+            ["charts-from"] = ChartsFrom(s),
             ["updated"] = "taken " + s.Taken.ToString("HH:mm:ss", CultureInfo.InvariantCulture) + " UTC",
         };
     }
+
+    private static string ChartsFrom(ConsoleSnapshot s) =>
+        s.ChartsFrom == s.Leader ? $"measured on the leader, n{s.ChartsFrom}" : $"measured on n{s.ChartsFrom} (this member)";
 
     private static void LeaderLine(StringBuilder html, ConsoleSnapshot s)
     {
@@ -71,7 +75,9 @@ internal static class ConsolePage
 
     private static void Members(StringBuilder html, ConsoleSnapshot s)
     {
-        html.Append("<table class=\"grid\" id=\"member-table\"><caption>Members</caption><thead><tr>");
+        // A sharded store's members run many Raft groups: the row shows the shard controller's group.
+        html.Append("<table class=\"grid\" id=\"member-table\"><caption>Members").Append(s.Shards is null ? "" : " (the shard controller's Raft group)")
+            .Append("</caption><thead><tr>");
         foreach (var h in new[] { "Member", "Role", "Term", "Commit index", "Applied index", "Last index", "Replication lag",
                      "Log on disk", "Snapshot index", "Snapshots", "Uptime", "Reachable" })
             html.Append("<th scope=\"col\">").Append(h).Append("</th>");
@@ -87,7 +93,7 @@ internal static class ConsolePage
             Num(html, st?.CommitIndex);
             Num(html, st?.AppliedIndex);
             Num(html, st?.LastIndex);
-            html.Append("<td class=\"num\">").Append(st?.Role == "Leader" ? "—" : m.Lag is { } lag ? $"{lag} entries" : "?").Append("</td>");
+            html.Append("<td class=\"num\">").Append(st?.Role == "Leader" ? "—" : m.Lag is { } lag ? (lag == 1 ? "1 entry" : $"{lag} entries") : "?").Append("</td>");
             html.Append("<td class=\"num\">").Append(st is null ? "—" : Bytes(st.LogBytes)).Append("</td>");
             Num(html, st?.SnapshotIndex);
             html.Append("<td class=\"num\">").Append(st is null ? "—" : $"{st.SnapshotsTaken}" + (st.LastSnapshotBytes > 0 ? $" (last {Bytes(st.LastSnapshotBytes)})" : "")).Append("</td>");

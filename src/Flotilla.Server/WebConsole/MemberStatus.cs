@@ -2,17 +2,18 @@ using System.Text.Json;
 using Flotilla.Raft;
 using Flotilla.Rsm;
 
-namespace Flotilla.Server.Console;
+namespace Flotilla.Server.WebConsole;
 
 /// <summary>
 /// What one member tells the console about itself (the console asks every member over the peer transport, see
 /// <see cref="ConsoleStatusService"/>). On the leader, <see cref="Followers"/> holds the highest log index known
-/// replicated on each follower, from which the console shows replication lag. Nothing secret: no token, no path.
+/// replicated on each follower, from which the console shows replication lag; <see cref="Points"/> carries the member's
+/// chart history when asked for (the console charts the leader's, where requests are served). Nothing secret: no token, no path.
 /// </summary>
 internal sealed record MemberStatus(
     int Id, string Role, ulong Term, int Leader, ulong CommitIndex, ulong AppliedIndex, ulong LastIndex,
     long LogBytes, ulong SnapshotIndex, long SnapshotsTaken, long LastSnapshotBytes, double UptimeSeconds,
-    string? StorageProblem, IReadOnlyDictionary<int, ulong>? Followers)
+    string? StorageProblem, IReadOnlyDictionary<int, ulong>? Followers, IReadOnlyList<ConsolePoint>? Points = null)
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 

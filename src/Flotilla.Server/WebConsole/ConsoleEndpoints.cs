@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 
-namespace Flotilla.Server.Console;
+namespace Flotilla.Server.WebConsole;
 
 /// <summary>
 /// The console's HTTP face, on the console listener only (HTTP/1.1, <c>--console ADDR</c>): <c>/</c> the page,
