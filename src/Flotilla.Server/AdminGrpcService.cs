@@ -30,6 +30,23 @@ internal sealed class AdminGrpcService(FlotillaServer server, AdminGate gate) : 
             LogEntries = s.LastIndex - s.SnapshotIndex,
             LastSnapshotBytes = s.LastSnapshotBytes,
             StorageError = s.DiskFull ?? "",
+            MemberRole = s.MemberRole,
+            Joint = s.Joint,
+            Membership = s.Membership,
+        };
+    }
+
+    /// <summary>Runs the transfer on the node's scheduler; bounded by the caller's deadline as well as by Raft's own
+    /// two election timeouts. Refusals are answers (ok = false with the reason), not gRPC errors.</summary>
+    public override async Task<TransferLeadershipReply> TransferLeadership(TransferLeadershipRequest request, ServerCallContext context)
+    {
+        gate.Check(context);
+        if (request.Target <= 0) throw new RpcException(new Grpc.Core.Status(StatusCode.InvalidArgument, $"{request.Target} is not a member id"));
+        var result = await server.TransferLeadershipAsync(new Flotilla.Runtime.NodeId(request.Target), context.CancellationToken);
+        var after = await server.SnapshotAsync();
+        return new TransferLeadershipReply
+        {
+            Ok = result.Ok, Message = result.Message, AlreadyLeader = result.AlreadyLeader, Leader = after.Leader, Term = after.Term,
         };
     }
 

@@ -174,6 +174,12 @@ public sealed class FlotillaServer : IAsyncDisposable
         _cached = TakeSnapshot();
     }
 
+    /// <summary>Hands leadership of the server's group to <paramref name="target"/> (on the node's scheduler).</summary>
+    public Task<Flotilla.Raft.TransferResult> TransferLeadershipAsync(NodeId target, CancellationToken cancellationToken) =>
+        Context.InvokeAsync(() => Replica.IsStopped
+            ? Task.FromResult(Flotilla.Raft.TransferResult.Failed($"{Context.Id} is stopped"))
+            : Replica.Raft.TransferLeadershipAsync(target, cancellationToken));
+
     /// <summary>A fresh status, taken on the node's scheduler.</summary>
     public Task<ServerSnapshot> SnapshotAsync() => Context.InvokeAsync(() => Task.FromResult(TakeSnapshot()));
 
@@ -195,7 +201,11 @@ public sealed class FlotillaServer : IAsyncDisposable
             replica.SnapshotsTaken,
             !stopped && raft.Role == RaftRole.Leader,
             replica.LastSnapshotBytes,
-            Storage.DiskFull ?? (raft.StorageFailure is { } failure ? $"storage failed ({Storage.Path}): {failure.Message}" : null));
+            Storage.DiskFull ?? (raft.StorageFailure is { } failure ? $"storage failed ({Storage.Path}): {failure.Message}" : null),
+            // The membership this member applied (RaftCore.Membership): its own place in it, and a change in progress.
+            MemberRole: raft.Core.Membership.IsVoter(Context.Id) ? "voter" : raft.Core.Membership.IsLearner(Context.Id) ? "learner" : "none",
+            Joint: raft.Core.Membership.IsJoint,
+            Membership: raft.Core.Membership.ToString());
     }
 
     /// <summary>This member's row for the console (on the node's scheduler). Storage trouble is named, not detailed:

@@ -57,4 +57,7 @@ public sealed class ServerMetrics : IDisposable
 /// <summary>A consistent copy of the numbers status and metrics report, taken on the node's scheduler.</summary>
 public sealed record ServerSnapshot(
     int Id, string Role, ulong Term, int Leader, ulong CommitIndex, ulong AppliedIndex, ulong LastIndex,
-    long PersistedBytes, ulong SnapshotIndex, long SnapshotsTaken, bool IsLeader, long LastSnapshotBytes, string? DiskFull = null);
+    long PersistedBytes, ulong SnapshotIndex, long SnapshotsTaken, bool IsLeader, long LastSnapshotBytes, string? DiskFull = null,
+    string MemberRole = "",
+    bool Joint = false,
+    string Membership = "");

@@ -50,6 +50,31 @@ public class ShardKvClientTests
         new(channel, ["c1"], TimeProvider.System, new Random(1), new KvClientOptions { BackoffMin = TimeSpan.FromMilliseconds(1), BackoffMax = TimeSpan.FromMilliseconds(2) });
 
     [Fact]
+    public async Task AWrongServerAnswerNamingTheLeaderSendsTheNextAttemptThere()
+    {
+        // Three members: the first says the leader is the third, so the second is skipped.
+        var config = new ShardConfigData
+        {
+            Num = 1,
+            Shards = Enumerable.Repeat(1, Shards).ToArray(),
+            Groups = new SortedDictionary<int, string[]> { [1] = ["g1a", "g1b", "g1c"] },
+        };
+        var channel = new ScriptedChannel([config], new([
+            KvCall<ShardKvReply>.Answer(new ShardKvReply { Status = ShardStatus.WrongServer, Leader = "g1c" }),
+            Answer(KvError.Ok),
+            // A hint naming an endpoint the configuration does not list is ignored: the turn goes on.
+            KvCall<ShardKvReply>.Answer(new ShardKvReply { Status = ShardStatus.WrongServer, Leader = "elsewhere" }),
+            Answer(KvError.Ok)]));
+        var client = Client(channel);
+        Assert.Equal(KvStatus.Ok, (await client.PutAsync("k", "v", 0)).Status);
+        Assert.Equal(["1@g1a", "1@g1c"], channel.Sent);
+        Assert.Equal(1, client.HintsFollowed);
+        Assert.Equal(KvStatus.Ok, (await client.PutAsync("k", "w", 1)).Status);
+        Assert.Equal(["1@g1a", "1@g1c", "1@g1c", "1@g1a"], channel.Sent);
+        Assert.Equal(1, client.HintsFollowed);
+    }
+
+    [Fact]
     public async Task AnUnansweredAttemptThenErrVersionIsErrMaybe()
     {
         var channel = new ScriptedChannel([Config(1, 1)], new([Lost, Answer(KvError.ErrVersion)]));

@@ -10,7 +10,7 @@ using Spectre.Console;
 
 namespace Flotilla.Cli.Commands;
 
-/// <summary><c>flotilla cluster start|status|stop|restart</c>: a local cluster of separate server processes.</summary>
+/// <summary><c>flotilla cluster start|status|stop|restart|transfer</c>: a local cluster of separate server processes.</summary>
 public static class ClusterCommand
 {
     public static Command Create()
@@ -20,6 +20,7 @@ public static class ClusterCommand
         command.Subcommands.Add(Status());
         command.Subcommands.Add(Stop());
         command.Subcommands.Add(Restart());
+        command.Subcommands.Add(ClusterTransfer.Create(ClusterOption, AdminTokenOption));
         return command;
     }
 
@@ -159,11 +160,11 @@ public static class ClusterCommand
 
     private static void PrintTable(List<(Uri Endpoint, StatusReply? Status)> rows, TextWriter output)
     {
-        var table = new Table().AddColumns("id", "address", "pid", "role", "term", "leader", "commit", "applied", "log entries", "on disk", "snapshot@", "snapshot size");
+        var table = new Table().AddColumns("id", "address", "pid", "role", "member", "term", "leader", "commit", "applied", "log entries", "on disk", "snapshot@", "snapshot size");
         foreach (var (endpoint, s) in rows)
         {
-            if (s is null) table.AddRow("?", endpoint.ToString(), "-", "[red]unreachable[/]", "-", "-", "-", "-", "-", "-", "-", "-");
-            else table.AddRow($"n{s.Id}", s.Address, s.Pid.ToString(), RoleCell(s), s.Term.ToString(),
+            if (s is null) table.AddRow("?", endpoint.ToString(), "-", "[red]unreachable[/]", "-", "-", "-", "-", "-", "-", "-", "-", "-");
+            else table.AddRow($"n{s.Id}", s.Address, s.Pid.ToString(), RoleCell(s), MemberCell(s), s.Term.ToString(),
                 s.Leader == 0 ? "-" : $"n{s.Leader}", s.CommitIndex.ToString(), s.AppliedIndex.ToString(), s.LogEntries.ToString(),
                 Bytes(s.PersistedBytes), s.SnapshotIndex.ToString(), s.LastSnapshotBytes == 0 ? "-" : Bytes(s.LastSnapshotBytes));
         }
@@ -179,6 +180,10 @@ public static class ClusterCommand
         return s.StorageError.Length == 0 ? role : $"{role} [red]{Markup.Escape(s.StorageError)}[/]";
     }
 
+    /// <summary>Voter or learner, and "joint" while a membership change is in progress ("-" from an older server).</summary>
+    private static string MemberCell(StatusReply s) =>
+        s.MemberRole.Length == 0 ? "-" : s.Joint ? $"{s.MemberRole} [yellow](joint)[/]" : s.MemberRole;
+
     private static void PrintJson(List<(Uri Endpoint, StatusReply? Status)> rows, TextWriter output)
     {
         var items = rows.Select(r => r.Status is { } s
@@ -189,6 +194,8 @@ public static class ClusterCommand
                 ["last_index"] = s.LastIndex, ["persisted_bytes"] = s.PersistedBytes, ["snapshot_index"] = s.SnapshotIndex,
                 ["snapshots_taken"] = s.SnapshotsTaken, ["log_entries"] = s.LogEntries, ["last_snapshot_bytes"] = s.LastSnapshotBytes, ["uptime_ms"] = s.UptimeMs, ["reachable"] = true,
                 ["storage_error"] = s.StorageError.Length == 0 ? null : s.StorageError,
+                ["member_role"] = s.MemberRole.Length == 0 ? null : s.MemberRole, ["joint"] = s.Joint,
+                ["membership"] = s.Membership.Length == 0 ? null : s.Membership,
             }
             : new Dictionary<string, object?> { ["address"] = r.Endpoint.ToString(), ["reachable"] = false });
         output.WriteLine(JsonSerializer.Serialize(items));

@@ -58,5 +58,24 @@ public sealed class AdminClient : IDisposable
         }
     }
 
+    /// <summary>Asks this member (the leader) to hand leadership to <paramref name="target"/>; null if the call failed
+    /// (unreachable, refused token: see <see cref="LastError"/> and <see cref="LastErrorDetail"/>).</summary>
+    public async Task<TransferLeadershipReply?> TryTransferLeadershipAsync(int target, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await _client.TransferLeadershipAsync(new TransferLeadershipRequest { Target = target }, _headers, DateTime.UtcNow + timeout, cancellationToken);
+        }
+        catch (RpcException e)
+        {
+            LastError = e.StatusCode;
+            LastErrorDetail = e.Status.Detail;
+            return null;
+        }
+    }
+
+    /// <summary>The status detail of the last failed call.</summary>
+    public string? LastErrorDetail { get; private set; }
+
     public void Dispose() => _channel.Dispose();
 }

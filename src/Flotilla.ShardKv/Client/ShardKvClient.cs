@@ -48,6 +48,9 @@ public sealed class ShardKvClient : IKvClient
     /// <summary>Attempts sent to groups (first tries and retries): for tests and metrics.</summary>
     public long Attempts { get; private set; }
 
+    /// <summary>Wrong-server answers that named the group's leader, which the client then tried next.</summary>
+    public long HintsFollowed { get; private set; }
+
     /// <summary>Controller queries sent (configuration refreshes).</summary>
     public long Refreshes { get; private set; }
 
@@ -108,6 +111,7 @@ public sealed class ShardKvClient : IKvClient
         var mayHaveApplied = false;
         string? lastError = null;
         var backoff = _options.BackoffMin;
+        var next = 0;
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -118,10 +122,12 @@ public sealed class ShardKvClient : IKvClient
                 var gid = config.Shards[ShardMap.ShardOf(key, config.Shards.Count)];
                 if (gid != 0 && config.Groups.TryGetValue(gid, out var servers) && servers.Count > 0)
                 {
-                    var start = _preferred.GetValueOrDefault(gid) % servers.Count;
-                    for (var i = 0; i < servers.Count; i++)
+                    // One round: at most one attempt per member, in turn from the preferred one, except that a
+                    // wrong-server answer naming the leader sends the next attempt there (and the turn goes on from it).
+                    var index = _preferred.GetValueOrDefault(gid) % servers.Count;
+                    for (var i = 0; i < servers.Count; i++, index = next)
                     {
-                        var index = (start + i) % servers.Count;
+                        next = (index + 1) % servers.Count;
                         var timeout = Timeout(started);
                         if (timeout <= TimeSpan.Zero) break;
                         Attempts++;
@@ -140,6 +146,11 @@ public sealed class ShardKvClient : IKvClient
                             {
                                 _preferred[gid] = index;
                                 break;
+                            }
+                            if (reply is { Status: ShardStatus.WrongServer, Leader: { } leader } && IndexOf(servers, leader) is var hinted && hinted >= 0 && hinted != index)
+                            {
+                                HintsFollowed++;
+                                next = hinted;
                             }
                         }
                         else
@@ -161,6 +172,13 @@ public sealed class ShardKvClient : IKvClient
             backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.BackoffMax.Ticks));
             await RefreshAsync(Timeout(started), cancellationToken);
         }
+    }
+
+    private static int IndexOf(IReadOnlyList<string> servers, string endpoint)
+    {
+        for (var i = 0; i < servers.Count; i++)
+            if (servers[i] == endpoint) return i;
+        return -1;
     }
 
     private TimeSpan? Left(long started) => _options.OperationTimeout is { } limit ? limit - _time.GetElapsedTime(started) : null;

@@ -26,4 +26,8 @@ public interface IShardChannel
 
     /// <summary>Group to group: the caller installed these shards; the previous owner deletes its copy and says Ok when gone.</summary>
     Task<KvCall<ShardMoveReply>> DeleteAsync(string endpoint, int gid, ShardMoveRequest request, TimeSpan timeout, CancellationToken cancellationToken);
+
+    /// <summary>The endpoint string configurations use for Raft member <paramref name="member"/>, for a wrong-server
+    /// answer's leader hint; null when this channel cannot tell (then clients go on in turn).</summary>
+    string? EndpointOfMember(Flotilla.Runtime.NodeId member) => null;
 }

@@ -37,6 +37,9 @@ public sealed record ShardKvReply
     [JsonPropertyName("kv")] public Flotilla.Kv.Protos.KvError KvError { get; init; }
     [JsonPropertyName("value")] public string? Value { get; init; }
     [JsonPropertyName("version")] public ulong Version { get; init; }
+    /// <summary>With <see cref="ShardStatus.WrongServer"/>: the endpoint of the member this replica believes leads the
+    /// group (as configurations name it), when it knows; the client tries it next.</summary>
+    [JsonPropertyName("leader")] public string? Leader { get; init; }
 
     public byte[] Encode() => LogJson.Write(this);
     public static ShardKvReply Decode(ReadOnlySpan<byte> bytes) => LogJson.Read<ShardKvReply>(bytes, "shard KV reply");

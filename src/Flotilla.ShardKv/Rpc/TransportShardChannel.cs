@@ -16,6 +16,8 @@ public sealed class TransportShardChannel(ITransport transport, TimeProvider tim
     /// <summary>The endpoint string of a node: what configurations carry in simulation.</summary>
     public static string EndpointOf(NodeId id) => id.ToString();
 
+    public string? EndpointOfMember(NodeId member) => EndpointOf(member);
+
     public static NodeId? NodeOf(string endpoint) =>
         endpoint.Length > 1 && endpoint[0] == 'n' && int.TryParse(endpoint.AsSpan(1), out var v) ? new NodeId(v) : null;
 

@@ -26,6 +26,7 @@ public sealed class ShardGroupServer : IRpcHandler
 {
     private readonly NodeContext _ctx;
     private readonly ShardGroupDriver _driver;
+    private readonly IShardChannel _channel;
 
     private ShardGroupServer(NodeContext ctx, ShardGroupOptions options, ReplicatedStateMachine rsm, ShardGroupService service, IShardChannel channel)
     {
@@ -34,7 +35,15 @@ public sealed class ShardGroupServer : IRpcHandler
         Rsm = rsm;
         State = service;
         _driver = new ShardGroupDriver(ctx, options, rsm, service, channel);
+        _channel = channel;
     }
+
+    /// <summary>A client's wrong-server answer, naming the leader this replica knows of (not itself) when it can.</summary>
+    private ShardKvReply WrongServer() => new()
+    {
+        Status = ShardStatus.WrongServer,
+        Leader = Rsm.Leader is { } leader && leader != _ctx.Id ? _channel.EndpointOfMember(leader) : null,
+    };
 
     public ShardGroupOptions Options { get; }
     public int Gid => Options.Gid;
@@ -69,7 +78,7 @@ public sealed class ShardGroupServer : IRpcHandler
     {
         if (KvLimits.Validate(new GetRequest { Key = get.Key }) is { } why) throw new ArgumentException(why);
         var read = await Rsm.ReadAsync(() => State.Get(get.Key), ct);
-        if (!read.IsOk) return new ShardKvReply { Status = ShardStatus.WrongServer };
+        if (!read.IsOk) return WrongServer();
         if (read.Value is not { } reply) return new ShardKvReply { Status = ShardStatus.WrongGroup };
         return new ShardKvReply { KvError = reply.Error, Value = reply.Value, Version = reply.Version };
     }
@@ -84,7 +93,7 @@ public sealed class ShardGroupServer : IRpcHandler
             var applied = GroupReply.Decode(submitted.Result.Span);
             return applied.Status == GroupStatus.WrongGroup ? new ShardKvReply { Status = ShardStatus.WrongGroup } : new ShardKvReply { KvError = applied.KvError };
         }
-        if (submitted.DefinitelyNotApplied) return new ShardKvReply { Status = ShardStatus.WrongServer };
+        if (submitted.DefinitelyNotApplied) return WrongServer();
         throw new ShardOutcomeUnknownException(submitted.Status);
     }
 
