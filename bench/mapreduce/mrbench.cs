@@ -35,7 +35,8 @@ switch (args.Length > 0 ? args[0] : "")
         return DuckDb(args[1], Int(args[2]), args[3], args[4..]);
     case "worker":
         await MapReduceWorker.RunAsync(new WorkerOptions
-            { CoordinatorAddress = args[2], App = AppLoader.Load(args[1]), WorkDirectory = args[3], OutputDirectory = args[4] });
+            { CoordinatorAddress = args[2], App = AppLoader.Load(args[1]), WorkDirectory = args[3], OutputDirectory = args[4],
+              ConnectTimeout = TimeSpan.FromSeconds(60) }); // the shared machine's load can delay the coordinator's start by seconds
         Console.WriteLine($"vmhwm-kib {PeakKib()}");
         return 0;
     default:
@@ -103,6 +104,7 @@ static async Task<int> MapReduce(string appName, int workers, int reduce, string
     var processes = Enumerable.Range(0, workers).Select(i =>
     {
         var start = new ProcessStartInfo(self) { UseShellExecute = false, RedirectStandardOutput = true };
+        WorkerProcessEnvironment.ApplyTo(start); // as flotilla mr run does
         if (Path.GetFileNameWithoutExtension(self) == "dotnet") start.ArgumentList.Add(System.Reflection.Assembly.GetEntryAssembly()!.Location);
         foreach (var a in new[] { "worker", appName, coordinator.Address, Path.Combine(scratch, $"w{i}"), output }) start.ArgumentList.Add(a);
         var process = Process.Start(start)!;

@@ -303,6 +303,7 @@ public static class MapReduceCommand
                     UseShellExecute = false,
                 };
                 foreach (var argument in prefix.Concat(workerArguments).Concat(["--work-dir", workDir])) start.ArgumentList.Add(argument);
+                Flotilla.MapReduce.Worker.WorkerProcessEnvironment.ApplyTo(start);
                 var process = new Process { StartInfo = start, EnableRaisingEvents = true };
                 var stderr = new System.Text.StringBuilder();
                 process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };

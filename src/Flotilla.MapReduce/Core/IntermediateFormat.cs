@@ -21,6 +21,17 @@ public static class IntermediateFormat
         }
     }
 
+    /// <summary>The records of <paramref name="stream"/> in order, decoded one at a time as they are consumed.</summary>
+    public static IEnumerable<KeyValue> Read(Stream stream)
+    {
+        using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
+        while (stream.Position < stream.Length)
+        {
+            var key = reader.ReadString();
+            yield return new KeyValue(key, reader.ReadString());
+        }
+    }
+
     /// <summary>Appends every record of <paramref name="stream"/> to <paramref name="into"/>; returns how many.</summary>
     public static long ReadAll(Stream stream, List<KeyValue> into)
     {

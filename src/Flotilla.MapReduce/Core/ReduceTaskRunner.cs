@@ -8,24 +8,46 @@ public static class ReduceTaskRunner
 {
     public static string OutputFileName(int reduceTask) => $"mr-out-{reduceTask}";
 
-    /// <summary>Returns how many output lines were written.</summary>
+    /// <summary>Sorts <paramref name="records"/> in place, then <see cref="RunSorted"/>; returns how many output lines were written.</summary>
     public static long Run(IMapReduceApp app, List<KeyValue> records, Stream output)
     {
         MapTaskRunner.SortByKey(records);
+        return RunSorted(app, records, output);
+    }
+
+    /// <summary>
+    /// Groups <paramref name="sorted"/> (already in key order, e.g. from <see cref="SortedRunMerger"/>) by key and
+    /// writes one line per key; returns how many output lines were written.
+    /// </summary>
+    public static long RunSorted(IMapReduceApp app, IEnumerable<KeyValue> sorted, Stream output)
+    {
         using var writer = new StreamWriter(output, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
         var values = new List<string>();
         long lines = 0;
-        var i = 0;
-        while (i < records.Count)
+        string? key = null;
+        foreach (var record in sorted)
         {
-            var key = records[i].Key;
-            values.Clear();
-            while (i < records.Count && string.Equals(records[i].Key, key, StringComparison.Ordinal)) values.Add(records[i++].Value);
-            writer.Write(key);
-            writer.Write(' ');
-            writer.WriteLine(app.Reduce(key, values));
+            if (key is not null && !string.Equals(record.Key, key, StringComparison.Ordinal))
+            {
+                WriteLine(writer, app, key, values);
+                lines++;
+                values.Clear();
+            }
+            key = record.Key;
+            values.Add(record.Value);
+        }
+        if (key is not null)
+        {
+            WriteLine(writer, app, key, values);
             lines++;
         }
         return lines;
+    }
+
+    private static void WriteLine(StreamWriter writer, IMapReduceApp app, string key, List<string> values)
+    {
+        writer.Write(key);
+        writer.Write(' ');
+        writer.WriteLine(app.Reduce(key, values));
     }
 }

@@ -120,7 +120,7 @@ public sealed class MapReduceWorker
     private async Task<ReportTaskRequest> RunReduceAsync(GetTaskReply task, CancellationToken cancellationToken)
     {
         var report = NewReport(task);
-        var records = new List<KeyValue>();
+        var runs = new List<MemoryStream>();
         long bytesIn = 0;
         foreach (var location in task.Locations)
         {
@@ -131,7 +131,7 @@ public sealed class MapReduceWorker
                 continue;
             }
             bytesIn += data.Length;
-            IntermediateFormat.ReadAll(data, records);
+            runs.Add(data);
         }
         if (report.UnreachableMapTasks.Count > 0)
         {
@@ -140,10 +140,20 @@ public sealed class MapReduceWorker
         }
         try
         {
-            var recordsIn = records.Count;
+            // Each map task's partition is sorted already: merge them rather than sort everything again.
+            long recordsIn = 0;
+            var merged = SortedRunMerger.Merge(runs.Select(IntermediateFormat.Read).ToList());
             long lines = 0;
             var bytesOut = AtomicFile.Write(Path.Combine(_options.OutputDirectory, ReduceTaskRunner.OutputFileName(task.Task)),
-                stream => lines = ReduceTaskRunner.Run(_options.App, records, stream));
+                stream => lines = ReduceTaskRunner.RunSorted(_options.App, Counted(merged), stream));
+            IEnumerable<KeyValue> Counted(IEnumerable<KeyValue> records)
+            {
+                foreach (var record in records)
+                {
+                    recordsIn++;
+                    yield return record;
+                }
+            }
             report.Succeeded = true;
             report.Counters = new Protos.TaskCounters { RecordsIn = recordsIn, RecordsOut = lines, BytesIn = bytesIn, BytesOut = bytesOut };
         }
