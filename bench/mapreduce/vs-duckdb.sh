@@ -36,13 +36,21 @@ measure() { # key bytes command...: runs it, prints one line, remembers the wall
   t0=$(date +%s.%N)
   times=$( { TIMEFORMAT='%U %S'; time "$@" > "$out/$key.log" 2>&1; } 2>&1 ) || { echo "$key failed:"; cat "$out/$key.log"; exit 1; }
   t1=$(date +%s.%N)
-  wall[$key]=$(echo "$t1 - $t0" | bc)
+  wall[$key]=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
   peak=$(grep -o 'peak [0-9]* MiB.*' "$out/$key.log" | tail -1)
   awk -v n="$key" -v b="$bytes" -v w="${wall[$key]}" -v c="$(echo "$times" | awk '{print $1 + $2}')" -v p="$peak" \
     'BEGIN { m = b / 1048576; printf "%-22s %7.1f MiB %8.2f s %7.1f MiB/s %7.1f MiB/cpu-s   %s\n", n, m, w, m / w, m / c, p }'
 }
-gnu_sort() { /usr/bin/time -f 'peak %M' -o "$out/gnu-sort.rss" env LC_ALL=C sort --parallel=2 -o "$out/gnu-sort.txt" "$@"
-             echo "peak $(( $(cut -d' ' -f2 "$out/gnu-sort.rss") / 1024 )) MiB"; }
+# GNU sort's peak memory needs GNU time (Debian package "time"); without it the sort still runs and its peak is n/a.
+gnu_sort() {
+  if [[ -x /usr/bin/time ]]; then
+    /usr/bin/time -f 'peak %M' -o "$out/gnu-sort.rss" env LC_ALL=C sort --parallel=2 -o "$out/gnu-sort.txt" "$@"
+    echo "peak $(( $(cut -d' ' -f2 "$out/gnu-sort.rss") / 1024 )) MiB"
+  else
+    LC_ALL=C sort --parallel=2 -o "$out/gnu-sort.txt" "$@"
+    echo "peak n/a (no /usr/bin/time)"
+  fi
+}
 same() { # label file-a file-b: equal content or stop
   cmp -s "$2" "$3" || { echo "MISMATCH: $1 ($2 vs $3)"; exit 1; }
 }
@@ -76,5 +84,5 @@ same "sort, duckdb vs GNU sort" "$out/duckdb-sort.txt" "$out/gnu-sort.txt"
 echo "## outputs equal: wc, indexer (sorted lines), sort (byte for byte: flotilla's mr-out-0..$((reduce - 1)) concatenated, duckdb, GNU sort)"
 echo "# load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
 rm -rf "$out"
-ratio() { echo "scale=2; ${wall[duckdb-$1]} / ${wall[flotilla-$1]}" | bc | sed 's/^\./0./'; }
+ratio() { awk -v d="${wall[duckdb-$1]}" -v f="${wall[flotilla-$1]}" 'BEGIN { printf "%.2f", d / f }'; }
 echo "flotilla/duckdb wc=$(ratio wc) indexer=$(ratio indexer) sort=$(ratio sort)"
