@@ -25,7 +25,9 @@ public sealed class ServerLimitFlagsProcessTests : IDisposable
         var (client, peer) = (CliProcess.FreePort(), CliProcess.FreePort());
         using var server = CliProcess.Start("server", "--id", "1", "--peers", $"1=127.0.0.1:{client}", "--peer-urls", $"1=tcp://127.0.0.1:{peer}",
             "--data", _data, "--client-max-message-bytes", "8192", "--client-max-streams-per-connection", "3",
-            "--peer-max-connections", "1", "--peer-first-frame-timeout", "3s");
+            "--peer-max-connections", "1", "--peer-first-frame-timeout", "3s",
+            // If this test host dies before disposing the process (a crashed host skips Dispose), the server exits too.
+            "--parent-pid", Environment.ProcessId.ToString());
         Assert.True(await ClusterFixture.EventuallyAsync(() => Task.FromResult(server.Out.Contains("serving", StringComparison.Ordinal) || server.HasExited),
             TimeSpan.FromSeconds(30)), "the server did not start");
         Assert.False(server.HasExited, server.Err);
