@@ -41,6 +41,21 @@ public class ConsoleBrowserTests
             await Expect(page.Locator("#member-table tbody tr")).ToHaveCountAsync(3);
             await Expect(page.Locator("#member-table caption")).ToHaveTextAsync("Members");
             await Expect(page.Locator("#leader")).ToHaveAttributeAsync("aria-live", "polite");
+            // An election may move leadership between reading the status and loading the page (seen under load): wait
+            // until the page names a leader, then go on with the one it names, which must also be the status's.
+            await Expect(page.Locator("#leader")).ToContainTextAsync(new Regex(@"Leader: n\d"));
+            var shown = int.Parse(Regex.Match(await page.Locator("#leader").InnerTextAsync(), @"Leader: n(\d+)").Groups[1].Value);
+            if (shown != leader)
+            {
+                Assert.True(await ClusterFixture.EventuallyAsync(async () => await ClusterFixture.LeaderAsync(cluster) == shown, Deadline),
+                    $"the page names n{shown} as leader, the members do not");
+                leader = shown;
+                if (watcher == leader)
+                {
+                    watcher = cluster.MemberIds.First(id => id != leader);
+                    await page.GotoAsync(cluster.ConsoleAddresses[watcher] + "/");
+                }
+            }
             await Expect(page.Locator("#leader")).ToContainTextAsync($"Leader: n{leader}");
             await Expect(page.Locator($"#member-table tr[data-member=\"{leader}\"] td.role")).ToHaveTextAsync("Leader");
             // The charts are the leader's (it serves the requests), fetched over the peer transport.
