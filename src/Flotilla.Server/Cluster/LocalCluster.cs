@@ -124,33 +124,45 @@ public sealed class LocalCluster : IAsyncDisposable
         if (options.BasePort != 0 && (options.BasePort < 1 || options.BasePort > basePortMax))
             throw new ArgumentOutOfRangeException(nameof(options), $"the base port must be 0 (free ports) or 1..{basePortMax} ({portCount} consecutive ports), not {options.BasePort}");
         System.IO.Directory.CreateDirectory(options.Directory);
-        var cluster = new LocalCluster(options);
-        cluster.ClaimDirectory();
-        cluster.AdminToken = ClusterSecrets.Prepare(options.Directory);
-        var ports = options.BasePort > 0
-            ? Enumerable.Range(options.BasePort, portCount).ToList()
-            : FreePorts(portCount);
-        for (var i = 1; i <= options.Nodes; i++)
+        // Free ports are found by binding port 0 and letting go, so another process can take one before our member
+        // binds it (seen with parallel test clusters): such a start is tried again on fresh ports. Ports the caller
+        // chose (BasePort) are not, since they are checked up front and a clash there is the caller's to see.
+        const int attemptsWithFreePorts = 3;
+        for (var attempt = 1; ; attempt++)
         {
-            cluster._addresses[i] = $"http://127.0.0.1:{ports[i - 1]}";
-            if (tcpPeers) cluster._peerAddresses[i] = $"tcp://127.0.0.1:{ports[options.Nodes + i - 1]}";
-            cluster._adminAddresses[i] = $"http://127.0.0.1:{ports[portCount - 2 * options.Nodes + i - 1]}";
-            cluster._consoleAddresses[i] = $"http://127.0.0.1:{ports[portCount - options.Nodes + i - 1]}";
-        }
-        // Chosen ports held by someone else (another cluster, most likely) fail here, naming the port, rather than as
-        // members that die while the other cluster answers in their place.
-        if (options.BasePort > 0) cluster.CheckPortsFree();
-        try
-        {
-            foreach (var id in cluster.MemberIds) cluster.Launch(id);
-            await cluster.WaitReadyAsync(options.ReadyTimeout, cancellationToken);
-            cluster.File.Save(cluster.ClusterFilePath);
-            return cluster;
-        }
-        catch
-        {
-            await cluster.DisposeAsync();
-            throw;
+            var cluster = new LocalCluster(options);
+            cluster.ClaimDirectory();
+            cluster.AdminToken = ClusterSecrets.Prepare(options.Directory);
+            var ports = options.BasePort > 0
+                ? Enumerable.Range(options.BasePort, portCount).ToList()
+                : FreePorts(portCount);
+            for (var i = 1; i <= options.Nodes; i++)
+            {
+                cluster._addresses[i] = $"http://127.0.0.1:{ports[i - 1]}";
+                if (tcpPeers) cluster._peerAddresses[i] = $"tcp://127.0.0.1:{ports[options.Nodes + i - 1]}";
+                cluster._adminAddresses[i] = $"http://127.0.0.1:{ports[portCount - 2 * options.Nodes + i - 1]}";
+                cluster._consoleAddresses[i] = $"http://127.0.0.1:{ports[portCount - options.Nodes + i - 1]}";
+            }
+            // Chosen ports held by someone else (another cluster, most likely) fail here, naming the port, rather than as
+            // members that die while the other cluster answers in their place.
+            if (options.BasePort > 0) cluster.CheckPortsFree();
+            try
+            {
+                foreach (var id in cluster.MemberIds) cluster.Launch(id);
+                await cluster.WaitReadyAsync(options.ReadyTimeout, cancellationToken);
+                cluster.File.Save(cluster.ClusterFilePath);
+                return cluster;
+            }
+            catch (InvalidOperationException e) when (options.BasePort == 0 && attempt < attemptsWithFreePorts
+                                                       && e.Message.Contains("address already in use", StringComparison.Ordinal))
+            {
+                await cluster.DisposeAsync();
+            }
+            catch
+            {
+                await cluster.DisposeAsync();
+                throw;
+            }
         }
     }
 
