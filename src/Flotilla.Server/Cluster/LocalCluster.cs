@@ -262,10 +262,29 @@ public sealed class LocalCluster : IAsyncDisposable
         foreach (var a in _options.ServerArguments) start.ArgumentList.Add(a);
         _commands[id] = [start.FileName, .. start.ArgumentList];
         var log = new StreamWriter(LogFile(id), append: true) { AutoFlush = true };
+        var logClosed = false;
+        // Exited can fire before the output readers have delivered the process's last lines (its error line among
+        // them): the handler first waits for them (WaitForExit() returns once redirected output reaches its end), and
+        // a line arriving after the log is closed anyway is dropped rather than thrown on a thread-pool thread.
+        void Append(string? line)
+        {
+            if (line is null) return;
+            lock (log)
+                if (!logClosed) log.WriteLine(line);
+        }
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
-        process.Exited += (_, _) => { lock (log) log.Dispose(); };
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.Exited += (_, _) =>
+        {
+            try { process.WaitForExit(); }
+            catch (InvalidOperationException) { } // disposed meanwhile: nothing more will arrive
+            lock (log)
+            {
+                logClosed = true;
+                log.Dispose();
+            }
+        };
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
