@@ -124,8 +124,8 @@ public sealed class LocalCluster : IAsyncDisposable
         if (options.BasePort != 0 && (options.BasePort < 1 || options.BasePort > basePortMax))
             throw new ArgumentOutOfRangeException(nameof(options), $"the base port must be 0 (free ports) or 1..{basePortMax} ({portCount} consecutive ports), not {options.BasePort}");
         System.IO.Directory.CreateDirectory(options.Directory);
-        // Free ports are found by binding port 0 and letting go, so another process can take one before our member
-        // binds it (seen with parallel test clusters): such a start is tried again on fresh ports. Ports the caller
+        // Free ports are found by binding and letting go, so another process can take one before our member binds it
+        // (seen with parallel test clusters): such a start is tried again on fresh ports. Ports the caller
         // chose (BasePort) are not, since they are checked up front and a clash there is the caller's to see.
         const int attemptsWithFreePorts = 3;
         for (var attempt = 1; ; attempt++)
@@ -135,7 +135,7 @@ public sealed class LocalCluster : IAsyncDisposable
             cluster.AdminToken = ClusterSecrets.Prepare(options.Directory);
             var ports = options.BasePort > 0
                 ? Enumerable.Range(options.BasePort, portCount).ToList()
-                : FreePorts(portCount);
+                : LoopbackPorts.PickFree(portCount);
             for (var i = 1; i <= options.Nodes; i++)
             {
                 cluster._addresses[i] = $"http://127.0.0.1:{ports[i - 1]}";
@@ -403,15 +403,5 @@ public sealed class LocalCluster : IAsyncDisposable
             return error?["flotilla: error: ".Length..] ?? lines.LastOrDefault() ?? "no output";
         }
         catch (IOException) { return "no output"; }
-    }
-
-    private static List<int> FreePorts(int count)
-    {
-        // Hold every listener until all ports are chosen so the same port is not handed out twice.
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
-        listeners.ForEach(l => l.Start());
-        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToList();
-        listeners.ForEach(l => l.Stop());
-        return ports;
     }
 }

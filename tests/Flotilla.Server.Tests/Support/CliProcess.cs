@@ -71,11 +71,6 @@ internal sealed class CliProcess : IDisposable
         _process.Dispose();
     }
 
-    /// <summary>A loopback port nothing listens on now.</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    /// <summary>A loopback port nothing listens on now, from below the ephemeral range so no outgoing connection takes it.</summary>
+    public static int FreePort() => Flotilla.Server.Cluster.LoopbackPorts.PickFree(1)[0];
 }
