@@ -20,7 +20,12 @@ internal static class GrpcServer
     public static async Task<(WebApplication Server, string Address, string? PageAddress)> StartAsync(int port, Action<IServiceCollection> addServices,
         Action<WebApplication> mapServices, CancellationToken cancellationToken, int? pagePort = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        // No watching of configuration files (see RealNodeHost: the watcher walks the content root's tree).
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+            ContentRootPath = AppContext.BaseDirectory,
+        });
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
