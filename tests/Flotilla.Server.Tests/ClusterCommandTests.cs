@@ -33,7 +33,16 @@ public class ClusterCommandTests
             using (var channel = new GrpcKvChannel(cluster.File.Endpoints.Select(GrpcKvChannel.ParseEndpoint).ToList()))
             {
                 var client = new KvClient(channel, TimeProvider.System, new Random(1), new KvClientOptions { OperationTimeout = TimeSpan.FromSeconds(30) });
-                for (var i = 0; i < 200; i++) Assert.True((await client.PutAsync($"k{i % 20}", new string('v', 100), (ulong)(i / 20))).IsOk);
+                // Each put names the version it reads first: a retried put that was applied comes back ErrMaybe
+                // (an election under load is enough), and the next put of that key must not then fail on a guessed version.
+                for (var i = 0; i < 200; i++)
+                {
+                    var key = $"k{i % 20}";
+                    var read = await client.GetAsync(key);
+                    Assert.True(read.IsOk || read.Status == KvStatus.ErrNoKey, $"get {key}: {read}");
+                    var put = await client.PutAsync(key, new string('v', 100), read.IsOk ? read.Version : 0);
+                    Assert.True(put.IsOk || put.Status == KvStatus.ErrMaybe, $"put {i} of {key}: {put}");
+                }
             }
             var output = new StringWriter();
             var code = await FlotillaCommand.RunAsync(["cluster", "status", "--cluster", cluster.ClusterFilePath, "--json"], output, output);
