@@ -12,7 +12,7 @@ namespace Flotilla.Transport.Grpc;
 /// <see cref="Flotilla.Runtime.Network.RpcRouter"/> ON THE NODE'S SCHEDULER, never on a Kestrel thread,
 /// so protocol code stays single-threaded.
 /// </summary>
-public sealed class PeerService(NodeContext node, GrpcTransportOptions options, IHostApplicationLifetime lifetime, ILogger<PeerService> log,
+internal sealed class PeerService(NodeContext node, GrpcTransportOptions options, IHostApplicationLifetime lifetime, ILogger<PeerService> log,
     GrpcPeerAuth? auth = null)
     : Peer.PeerBase
 {

@@ -7,7 +7,7 @@ namespace Flotilla.MapReduce.Core;
 /// merges them in O(n log k) comparisons instead of re-sorting everything in O(n log n), and decodes records only as
 /// it consumes them. Records with equal keys come out in run order (a run's own order kept), so the merge is stable.
 /// </summary>
-public static class SortedRunMerger
+internal static class SortedRunMerger
 {
     /// <exception cref="InvalidDataException">A run is not sorted by key (its records would be grouped wrongly).</exception>
     public static IEnumerable<KeyValue> Merge(IReadOnlyList<IEnumerable<KeyValue>> runs)

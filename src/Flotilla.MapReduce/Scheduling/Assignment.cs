@@ -1,7 +1,7 @@
 namespace Flotilla.MapReduce.Scheduling;
 
 /// <summary>The coordinator's answer to a worker asking for work.</summary>
-public abstract record Assignment
+internal abstract record Assignment
 {
     private Assignment() { }
 

@@ -12,7 +12,7 @@ namespace Flotilla.MapReduce.Scheduling;
 /// the first completion wins and later ones are ignored; a reducer that cannot fetch a map's output sends
 /// that map task back to idle.</para>
 /// </summary>
-public sealed class JobScheduler
+internal sealed class JobScheduler
 {
     private readonly SchedulerOptions _options;
     private readonly TimeProvider _time;

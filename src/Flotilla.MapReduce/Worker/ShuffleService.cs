@@ -30,4 +30,4 @@ internal sealed class ShuffleService(WorkerDirectories directories) : Shuffle.Sh
 }
 
 /// <summary>Where a worker keeps intermediate files (Work) and writes final output (Output).</summary>
-public sealed record WorkerDirectories(string Work, string Output);
+internal sealed record WorkerDirectories(string Work, string Output);

@@ -8,7 +8,7 @@ namespace Flotilla.MapReduce.Apps.Testing;
 /// of the time it stalls for a random delay (up to FLOTILLA_MR_CRASH_DELAY_MS, default 10 000 ms), else it
 /// works normally. Output equals <see cref="NoCrashApp"/>'s.
 /// </summary>
-public sealed class CrashApp : NoCrashApp
+internal sealed class CrashApp : NoCrashApp
 {
     public const string DelayEnvironmentVariable = "FLOTILLA_MR_CRASH_DELAY_MS";
 

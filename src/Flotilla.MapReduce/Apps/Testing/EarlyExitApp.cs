@@ -6,7 +6,7 @@ namespace Flotilla.MapReduce.Apps.Testing;
 /// Catches processes that exit while output can still change (6.5840 early_exit.go): the key is the input
 /// file name, and the reduces of some keys take 3 s longer than the others.
 /// </summary>
-public sealed class EarlyExitApp : IMapReduceApp
+internal sealed class EarlyExitApp : IMapReduceApp
 {
     public IEnumerable<KeyValue> Map(string fileName, string contents) => [new KeyValue(fileName, "1")];
 

@@ -8,7 +8,7 @@ namespace Flotilla.MapReduce.Apps.Testing;
 /// current directory and takes 2–5 s; the single reduce outputs "a COUNT" with the number of such files.
 /// With no failures the count must equal the number of input files: no task ran twice.
 /// </summary>
-public sealed class JobCountApp : IMapReduceApp
+internal sealed class JobCountApp : IMapReduceApp
 {
     private int _calls;
 

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Flotilla.MapReduce.Apps.Testing;
 
 /// <summary>Shows whether map tasks run in parallel (6.5840 mtiming.go): output "parallel-PID N" lines.</summary>
-public sealed class MapTimingApp : IMapReduceApp
+internal sealed class MapTimingApp : IMapReduceApp
 {
     public IEnumerable<KeyValue> Map(string fileName, string contents)
     {

@@ -1,7 +1,7 @@
 namespace Flotilla.MapReduce.Apps.Testing;
 
 /// <summary>The crash app without the crashes: the reference output for <see cref="CrashApp"/> (6.5840 nocrash.go).</summary>
-public class NoCrashApp : IMapReduceApp
+internal class NoCrashApp : IMapReduceApp
 {
     public IEnumerable<KeyValue> Map(string fileName, string contents)
     {

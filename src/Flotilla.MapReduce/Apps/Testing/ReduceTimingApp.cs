@@ -4,7 +4,7 @@ namespace Flotilla.MapReduce.Apps.Testing;
 
 /// <summary>Shows whether reduce tasks run in parallel (6.5840 rtiming.go): keys a..j, output "k N" where N
 /// is how many workers were reducing at the same time.</summary>
-public sealed class ReduceTimingApp : IMapReduceApp
+internal sealed class ReduceTimingApp : IMapReduceApp
 {
     public IEnumerable<KeyValue> Map(string fileName, string contents)
     {
