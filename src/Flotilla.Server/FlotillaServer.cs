@@ -31,6 +31,7 @@ public sealed class FlotillaServer : IAsyncDisposable
     private ConsoleMetrics? _consoleMetrics;
     private int[] _members = [];
     private int _disposed;
+    private Faults.RuntimeFaults? _runtimeFaults;
 
     private readonly IServerApplication _application;
 
@@ -72,6 +73,8 @@ public sealed class FlotillaServer : IAsyncDisposable
         metrics.ObserveStorage(health);
         var faults = StorageFaults.FromEnvironment();
         if (faults.Any) options.Logs?.CreateLogger<FlotillaServer>().LogWarning("injected disk faults are on: {Faults}", faults);
+        // Latency and clock faults switched at run time (nemesis); null, and nothing wrapped, unless the environment asks.
+        var runtimeFaults = Faults.RuntimeFaults.FromEnvironment(options.Logs?.CreateLogger<Faults.RuntimeFaults>());
         var host = new RealNodeHost(new RealNodeHostOptions
         {
             Id = options.Id,
@@ -79,6 +82,8 @@ public sealed class FlotillaServer : IAsyncDisposable
             Peers = peers,
             DataDirectory = options.DataDirectory,
             WrapStorage = storage => new InstrumentedFileSystem(storage, metrics, health, faults),
+            WrapTransport = runtimeFaults is null ? null : transport => new Faults.DelayingTransport(transport, runtimeFaults.Delays),
+            Time = runtimeFaults?.Clock,
             Protocol = options.PeerUrls is null ? PeerProtocol.Grpc : PeerProtocol.Tcp,
             TcpListen = options.PeerUrls is null ? null : options.PeerListen,
             Security = new PeerSecurity
@@ -92,7 +97,7 @@ public sealed class FlotillaServer : IAsyncDisposable
             ClientLimits = options.ClientLimits,
             Transport = options.PeerTransport,
         });
-        var server = new FlotillaServer(host, metrics, application) { Storage = health, _members = options.Members.Keys.Select(m => m.Value).Order().ToArray() };
+        var server = new FlotillaServer(host, metrics, application) { Storage = health, _runtimeFaults = runtimeFaults, _members = options.Members.Keys.Select(m => m.Value).Order().ToArray() };
         try
         {
             var rsmOptions = new RsmOptions
@@ -233,6 +238,7 @@ public sealed class FlotillaServer : IAsyncDisposable
             });
         }
         await _host.DisposeAsync();
+        _runtimeFaults?.Dispose();
         _consoleMetrics?.Dispose();
         _metrics.Dispose();
     }

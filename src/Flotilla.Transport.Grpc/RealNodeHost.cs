@@ -54,8 +54,8 @@ public sealed class RealNodeHost : IAsyncDisposable
             PeerProtocol.Tcp => new TcpTransport(options.Id, options.Peers, options.Transport, logs, options.Security),
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Protocol, "unknown peer protocol"),
         };
-        Context = new NodeContext(options.Id, new ContextTimeProvider(TimeProvider.System, scheduler), new Random(),
-            Transport, new RpcRouter(), WrapStorage(options, new PhysicalFileSystem(options.DataDirectory)), scheduler, logs);
+        Context = new NodeContext(options.Id, new ContextTimeProvider(options.Time ?? TimeProvider.System, scheduler), new Random(),
+            options.WrapTransport is { } wrap ? wrap(Transport) : Transport, new RpcRouter(), WrapStorage(options, new PhysicalFileSystem(options.DataDirectory)), scheduler, logs);
         if (options.Protocol == PeerProtocol.Tcp)
         {
             _tcpListener = new TcpPeerListener(Context, options.TcpListen!, options.Transport, logs.CreateLogger<TcpPeerListener>(),

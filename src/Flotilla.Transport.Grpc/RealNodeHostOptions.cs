@@ -46,6 +46,15 @@ public sealed record RealNodeHostOptions
     /// <summary>Wraps the node's file system (e.g. to time fsyncs for metrics); null uses it as is.</summary>
     public Func<Flotilla.Runtime.Storage.IFileSystem, Flotilla.Runtime.Storage.IFileSystem>? WrapStorage { get; init; }
 
+    /// <summary>Wraps the transport protocol code sends through (<see cref="NodeContext.Transport"/>), e.g. to delay
+    /// messages in a fault-injection run; null uses <see cref="RealNodeHost.Transport"/> as is. Inbound traffic and the
+    /// host's own use of the transport (stats, shutdown) are not affected.</summary>
+    public Func<Flotilla.Runtime.Network.ITransport, Flotilla.Runtime.Network.ITransport>? WrapTransport { get; init; }
+
+    /// <summary>The node's clock (timers and timestamps of <see cref="NodeContext.Time"/>); null is the system clock.
+    /// A fault-injection run passes a skewed one.</summary>
+    public TimeProvider? Time { get; init; }
+
     /// <summary>How long a stop waits for in-flight inbound calls before cutting them off.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
 }

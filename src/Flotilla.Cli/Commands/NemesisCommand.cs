@@ -15,7 +15,7 @@ public static class NemesisCommand
         var duration = new Option<string>("--duration") { Description = "How long faults are injected (e.g. 20s, 2m).", DefaultValueFactory = _ => "60s" };
         var faults = new Option<string>("--faults")
         {
-            Description = "Fault families, comma-separated: partition, pause, kill, loss, disk, move (shard moves; needs --groups 2 or more).",
+            Description = "Fault families, comma-separated: partition, pause, kill, loss, disk, move (shard moves; needs --groups 2 or more), latency, disk-full (or full), clock.",
             DefaultValueFactory = _ => "partition,pause,kill,loss",
         };
         var nodes = new Option<int>("--nodes") { Description = "Cluster size: 3 or 5.", DefaultValueFactory = _ => 3 };
@@ -30,7 +30,7 @@ public static class NemesisCommand
         var checkTimeout = new Option<string>("--check-timeout") { Description = "How long the linearizability check may take before the verdict is 'unknown'.", DefaultValueFactory = _ => "5m" };
         var command = new Command("nemesis",
             "Fault-test a real cluster: server processes in their own network namespaces, contended client traffic, partitions, " +
-            "pauses, kills, packet loss and disk faults on a schedule from the seed; checks the history for linearizability. Needs root, ip and nft.")
+            "pauses, kills, packet loss, latency, clock skew, full and faulty disks on a schedule from the seed; checks the history for linearizability. Needs root, ip and nft.")
         {
             duration, faults, nodes, groups, seed, clients, keys, lockClients, report, history, recovery, checkTimeout,
         };

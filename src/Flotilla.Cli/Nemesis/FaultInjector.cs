@@ -5,7 +5,9 @@ namespace Flotilla.Cli.Nemesis;
 /// <summary>
 /// Puts a planned fault into effect on the real cluster and takes it away again: partitions and loss as nftables
 /// rules in the namespaces, pauses as SIGSTOP/SIGCONT, kills as kill -9 and a restart on the same data directory,
-/// disk faults as a restart with <see cref="StorageFaults"/> variables (and a plain restart to heal). "Leader" targets
+/// disk faults as a restart with <see cref="StorageFaults"/> variables (and a plain restart to heal), latency and clock
+/// faults through the members' control files (<see cref="RuntimeFaultControl"/>), disk-full as a ballast file on the
+/// member's small disk (<see cref="NemesisDisks"/>), deleted to heal. "Leader" targets
 /// are resolved when the fault starts (a random node if no leader answers). Shard moves go through the controller
 /// like an operator's <c>shard move</c>.
 /// </summary>
@@ -16,6 +18,12 @@ public sealed class FaultInjector(NetnsTopology network, NemesisCluster cluster,
     private readonly HashSet<Cut> _cuts = [];
     private readonly Dictionary<int, int> _loss = [];
     private readonly HashSet<int> _needRestart = [];
+    private readonly RuntimeFaultControl _control = new();
+    private readonly HashSet<int> _full = [];
+    private readonly Dictionary<FaultFamily, int> _byFamily = [];
+
+    /// <summary>Faults put into effect so far, per family (for the report).</summary>
+    public IReadOnlyDictionary<FaultFamily, int> InjectedByFamily => _byFamily;
 
     /// <summary>Faults put into effect so far.</summary>
     public int Injected { get; private set; }
@@ -81,8 +89,29 @@ public sealed class FaultInjector(NetnsTopology network, NemesisCluster cluster,
                     _needRestart.Add(n);
                 }
                 break;
+            case FaultKind.SlowLink or FaultKind.SlowNode:
+                _control.AddDelay(RuntimeFaultControl.LinksOf(fault.Kind, targets, cluster.Nodes), fault.Amount, fault.Jitter);
+                ApplyControl();
+                break;
+            case FaultKind.ClockRate:
+                foreach (var n in targets) _control.SetRate(n, fault.Amount);
+                ApplyControl();
+                break;
+            case FaultKind.ClockJump:
+                foreach (var n in targets) _control.Jump(n, fault.Amount);
+                ApplyControl();
+                break;
+            case FaultKind.DiskFullNode or FaultKind.DiskFullLeader:
+                var disks = cluster.Disks ?? throw new InvalidOperationException("disk-full faults need the members on their own small disks");
+                foreach (var n in targets)
+                {
+                    log($"n{n}: ballast of {disks.Fill(n) >> 20} MiB fills its data directory");
+                    _full.Add(n);
+                }
+                break;
         }
         Injected++;
+        _byFamily[PlannedFault.FamilyOf(fault.Kind)] = _byFamily.GetValueOrDefault(PlannedFault.FamilyOf(fault.Kind)) + 1;
         return targets;
     }
 
@@ -106,6 +135,17 @@ public sealed class FaultInjector(NetnsTopology network, NemesisCluster cluster,
             case FaultKind.KillLeader or FaultKind.KillNode or FaultKind.SlowFsync or FaultKind.FailingFsync:
                 foreach (var n in targets) await RestartAsync(n, ct);
                 break;
+            case FaultKind.SlowLink or FaultKind.SlowNode:
+                _control.RemoveDelay(RuntimeFaultControl.LinksOf(fault.Kind, targets, cluster.Nodes), fault.Amount, fault.Jitter);
+                ApplyControl();
+                break;
+            case FaultKind.ClockRate:
+                foreach (var n in targets) _control.ResetRate(n);
+                ApplyControl();
+                break;
+            case FaultKind.DiskFullNode or FaultKind.DiskFullLeader:
+                foreach (var n in targets) FreeDisk(n);
+                break;
         }
         log($"healed {fault.Kind}; {await LeadershipAsync()}");
     }
@@ -117,6 +157,9 @@ public sealed class FaultInjector(NetnsTopology network, NemesisCluster cluster,
         _cuts.Clear();
         _loss.Clear();
         await ApplyNetworkAsync();
+        _control.Clear();
+        ApplyControl();
+        foreach (var n in _full.ToList()) FreeDisk(n);
         foreach (var n in cluster.Paused.ToList()) cluster.Resume(n);
         foreach (var n in cluster.Members)
             if (_needRestart.Contains(n) || !cluster.IsRunning(n)) await RestartAsync(n, ct);
@@ -164,6 +207,18 @@ public sealed class FaultInjector(NetnsTopology network, NemesisCluster cluster,
         cluster.Launch(node);
         _needRestart.Remove(node);
         await cluster.WaitReadyAsync(node, RestartReady, ct);
+    }
+
+    /// <summary>Every member's control file brought up to date (the members read it within 100 ms).</summary>
+    private void ApplyControl()
+    {
+        foreach (var n in cluster.Members) cluster.WriteControl(n, _control.FileFor(n));
+    }
+
+    private void FreeDisk(int node)
+    {
+        cluster.Disks?.Free(node);
+        _full.Remove(node);
     }
 
     private async Task ApplyNetworkAsync()

@@ -8,8 +8,9 @@ namespace Flotilla.Cli.Nemesis;
 /// <summary>
 /// The real <c>flotilla server</c> processes of a nemesis run, one per namespace of <see cref="NetnsTopology"/>, each
 /// on REPORT/nodes/nI (data/ and server.log). Every member can be killed and started again with the same command line
-/// and data directory; a restart may add disk-fault variables (<see cref="StorageFaults"/>). The members watch this
-/// process (<c>--parent-pid</c>) and exit if it dies.
+/// and data directory; a restart may add disk-fault variables (<see cref="StorageFaults"/>). Each member reads latency
+/// and clock faults from its control file (nI/faults.control) and, with disk-full faults, keeps its data on a small
+/// tmpfs of its own (<see cref="NemesisDisks"/>). The members watch this process (<c>--parent-pid</c>) and exit if it dies.
 /// </summary>
 public sealed class NemesisCluster : IAsyncDisposable
 {
@@ -24,8 +25,9 @@ public sealed class NemesisCluster : IAsyncDisposable
     private readonly string _adminToken;
     private readonly string _clusterId;
 
-    public NemesisCluster(int nodes, string directory, Flotilla.Server.Cluster.FlotillaInvocation flotilla, int groups = 0, int shards = 16)
+    public NemesisCluster(int nodes, string directory, Flotilla.Server.Cluster.FlotillaInvocation flotilla, int groups = 0, int shards = 16, bool smallDisks = false)
     {
+        Disks = smallDisks ? new NemesisDisks(DataDirectory) : null;
         Nodes = nodes;
         Groups = groups;
         Shards = shards;
@@ -55,11 +57,28 @@ public sealed class NemesisCluster : IAsyncDisposable
 
     public IReadOnlyCollection<int> Paused => _paused;
 
+    /// <summary>The members' own small disks (disk-full faults), or null when their data is on the report's disk.</summary>
+    public NemesisDisks? Disks { get; }
+
+    /// <summary>The file the member reads its latency and clock faults from (<see cref="Flotilla.Server.Faults.RuntimeFaults"/>).</summary>
+    public string ControlFile(int node) => Path.Combine(NodeDirectory(node), "faults.control");
+
+    /// <summary>Replaces the member's control file in one step (written aside, then renamed), so it never reads half of it.</summary>
+    public void WriteControl(int node, string text)
+    {
+        var path = ControlFile(node);
+        if (File.Exists(path) && File.ReadAllText(path) == text) return;
+        File.WriteAllText(path + ".tmp", text);
+        File.Move(path + ".tmp", path, overwrite: true);
+    }
+
     /// <summary>How many times members were started (first starts included).</summary>
     public int Launches { get; private set; }
 
     public async Task StartAllAsync(TimeSpan timeout, CancellationToken ct)
     {
+        if (Disks is not null)
+            foreach (var node in Members) await Disks.MountAsync(node);
         foreach (var node in Members) Launch(node);
         foreach (var node in Members) await WaitReadyAsync(node, timeout, ct);
         if (Groups > 0) await JoinGroupsAsync(timeout, ct);
@@ -111,6 +130,9 @@ public sealed class NemesisCluster : IAsyncDisposable
         if (Groups > 0)
             foreach (var a in new[] { "--shard-groups", string.Join(",", Enumerable.Range(1, Groups)), "--shards", Shards.ToString() })
                 start.ArgumentList.Add(a);
+        // Every member reads its latency and clock faults from its control file (no file: none).
+        Directory.CreateDirectory(NodeDirectory(node));
+        start.Environment[Flotilla.Server.Faults.RuntimeFaults.ControlVariable] = ControlFile(node);
         start.Environment.Remove(StorageFaults.FsyncDelayVariable);
         start.Environment.Remove(StorageFaults.FsyncFailVariable);
         if (faults is { FsyncDelayMs: > 0 }) start.Environment[StorageFaults.FsyncDelayVariable] = faults.FsyncDelayMs.ToString();
@@ -208,6 +230,7 @@ public sealed class NemesisCluster : IAsyncDisposable
         }
         foreach (var p in _processes.Values) p.Dispose();
         _processes.Clear();
+        if (Disks is not null) await Disks.UnmountAllAsync();
     }
 
     /// <summary>The member's own error line (<c>flotilla: error: ...</c>), else the last line of its log.</summary>

@@ -10,6 +10,13 @@ public enum FaultFamily
     Disk,
     /// <summary>Shard moves between replica groups (sharded store only, <c>--groups</c> 2 or more).</summary>
     Move,
+    /// <summary>Added delay and jitter on peer links (the server's delaying transport, switched through its control file).</summary>
+    Latency,
+    /// <summary>A member's data directory (its own small tmpfs) filled up by a ballast file; freed to heal. <c>--faults</c>
+    /// calls it <c>disk-full</c> or <c>full</c>.</summary>
+    DiskFull,
+    /// <summary>A member's clock running fast or slow, or jumping forward (the server's skewed clock).</summary>
+    Clock,
 }
 
 public enum FaultKind
@@ -43,6 +50,21 @@ public enum FaultKind
     /// <summary><see cref="PlannedFault.Amount"/> shards, drawn when the fault starts, each moved to another group
     /// through the controller; the migrations run on while later faults hit, and nothing is undone at the end.</summary>
     MoveShards,
+    /// <summary>Messages both ways between the two listed nodes wait <see cref="PlannedFault.Amount"/> ms, plus or minus
+    /// <see cref="PlannedFault.Jitter"/>.</summary>
+    SlowLink,
+    /// <summary>Every peer message to and from the listed node waits <see cref="PlannedFault.Amount"/> ms (plus or minus
+    /// <see cref="PlannedFault.Jitter"/>).</summary>
+    SlowNode,
+    /// <summary>One node's data directory filled to the last byte; the ballast removed at the end.</summary>
+    DiskFullNode,
+    /// <summary>The leader's data directory filled to the last byte; the ballast removed at the end.</summary>
+    DiskFullLeader,
+    /// <summary>One node's clock runs at <see cref="PlannedFault.Amount"/> percent of real speed; back to 100 at the end.</summary>
+    ClockRate,
+    /// <summary>One node's clock jumps <see cref="PlannedFault.Amount"/> ms forward (timers it passes fire at once); a
+    /// monotonic clock cannot go back, so the heal leaves it ahead.</summary>
+    ClockJump,
 }
 
 /// <summary>One fault of the schedule: when it starts (from the start of the run), how long it lasts, what it is,
@@ -52,7 +74,10 @@ public sealed record PlannedFault(TimeSpan At, TimeSpan Duration, FaultKind Kind
 {
     public TimeSpan End => At + Duration;
 
-    public bool TargetsLeader => Kind is FaultKind.IsolateLeader or FaultKind.PauseLeader or FaultKind.KillLeader;
+    public bool TargetsLeader => Kind is FaultKind.IsolateLeader or FaultKind.PauseLeader or FaultKind.KillLeader or FaultKind.DiskFullLeader;
+
+    /// <summary>The jitter of a latency fault: a quarter of its delay.</summary>
+    public int Jitter => Kind is FaultKind.SlowLink or FaultKind.SlowNode ? Amount / 4 : 0;
 
     public string Describe(IReadOnlyList<int>? resolved = null)
     {
@@ -64,6 +89,11 @@ public sealed record PlannedFault(TimeSpan At, TimeSpan Duration, FaultKind Kind
             FaultKind.FailingFsync => $"{Amount}% fsync failures at {nodes}",
             FaultKind.RollingRestart => "all nodes in turn",
             FaultKind.MoveShards => $"{Amount} shard(s) to other groups",
+            FaultKind.SlowLink => $"+{Amount}ms ±{Jitter}ms between {nodes}",
+            FaultKind.SlowNode => $"+{Amount}ms ±{Jitter}ms to and from {nodes}",
+            FaultKind.DiskFullNode or FaultKind.DiskFullLeader => $"disk full at {(nodes.Length == 0 ? "leader" : nodes)}",
+            FaultKind.ClockRate => $"clock at {Amount / 100.0:0.##}x at {nodes}",
+            FaultKind.ClockJump => $"clock +{Amount}ms at {nodes}",
             _ => nodes.Length == 0 ? "leader" : nodes,
         };
         return $"{Kind} ({what}) at {At.TotalSeconds:0.0}s for {Duration.TotalSeconds:0.0}s";
@@ -76,17 +106,33 @@ public sealed record PlannedFault(TimeSpan At, TimeSpan Duration, FaultKind Kind
         FaultKind.PauseLeader or FaultKind.PauseNode => FaultFamily.Pause,
         FaultKind.KillNode or FaultKind.KillLeader or FaultKind.RollingRestart => FaultFamily.Kill,
         FaultKind.MoveShards => FaultFamily.Move,
-        _ => FaultFamily.Disk,
+        FaultKind.SlowLink or FaultKind.SlowNode => FaultFamily.Latency,
+        FaultKind.DiskFullNode or FaultKind.DiskFullLeader => FaultFamily.DiskFull,
+        FaultKind.ClockRate or FaultKind.ClockJump => FaultFamily.Clock,
+        FaultKind.SlowFsync or FaultKind.FailingFsync => FaultFamily.Disk,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "no family"),
     };
 
-    /// <summary>Parses "partition,pause,kill,loss,disk,move" (any subset, any order, no repeats needed).</summary>
+    /// <summary>The family's name on the command line and in reports.</summary>
+    public static string NameOf(FaultFamily family) => family == FaultFamily.DiskFull ? "disk-full" : family.ToString().ToLowerInvariant();
+
+    private const string Known = "partition, pause, kill, loss, disk, move, latency, disk-full (or full), clock";
+
+    /// <summary>Parses "partition,pause,kill,loss,disk,move,latency,disk-full,clock" (any subset, any order, no repeats
+    /// needed; "full" is short for disk-full).</summary>
     public static IReadOnlyList<FaultFamily> ParseFamilies(string text)
     {
         var families = new SortedSet<FaultFamily>();
         foreach (var item in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            if (!Enum.TryParse<FaultFamily>(item, ignoreCase: true, out var family) || !Enum.IsDefined(family) || int.TryParse(item, out _))
-                throw new FormatException($"unknown fault '{item}' (known: partition, pause, kill, loss, disk, move)");
+            if (item.Equals("disk-full", StringComparison.OrdinalIgnoreCase) || item.Equals("full", StringComparison.OrdinalIgnoreCase))
+            {
+                families.Add(FaultFamily.DiskFull);
+                continue;
+            }
+            if (!Enum.TryParse<FaultFamily>(item, ignoreCase: true, out var family) || !Enum.IsDefined(family) || int.TryParse(item, out _)
+                || family == FaultFamily.DiskFull)
+                throw new FormatException($"unknown fault '{item}' (known: {Known})");
             families.Add(family);
         }
         return families.Count > 0 ? families.ToList() : throw new FormatException("no faults named (e.g. partition,pause,kill,loss,disk)");

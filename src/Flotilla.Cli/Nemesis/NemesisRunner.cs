@@ -26,12 +26,14 @@ public sealed class NemesisRunner(NemesisOptions options, TextWriter output)
         if (NemesisEnvironment.Missing() is { } missing) throw new CliException($"nemesis {missing}", ExitCodes.Failure);
         var report = Path.GetFullPath(options.ReportDirectory);
         var nodesDirectory = Path.Combine(report, "nodes");
+        // A killed earlier run may have left its small disks mounted under the report.
+        await NemesisDisks.UnmountLeftoversAsync();
         if (Directory.Exists(nodesDirectory)) Directory.Delete(nodesDirectory, recursive: true);
         Directory.CreateDirectory(report);
         _faultLog = new StreamWriter(Path.Combine(report, "faults.log"), append: false) { AutoFlush = true };
         var schedule = NemesisSchedule.Draw(options.Seed, options.Faults, options.Nodes, options.Duration);
         var network = new NetnsTopology(options.Nodes);
-        var cluster = new NemesisCluster(options.Nodes, nodesDirectory, SelfInvocation.Current(), options.Groups, options.Shards);
+        var cluster = new NemesisCluster(options.Nodes, nodesDirectory, SelfInvocation.Current(), options.Groups, options.Shards, smallDisks: options.Faults.Contains(FaultFamily.DiskFull));
         var history = VersionedKv.CreateRecorder();
         var connect = options.Groups > 0 ? NemesisConnect.Sharded(cluster.ClientEndpoints) : NemesisConnect.Replicated(cluster.ClientEndpoints);
         var workload = new NemesisWorkload(connect, options.Clients, options.Keys, options.Seed, history, options.LockClients);
@@ -41,7 +43,7 @@ public sealed class NemesisRunner(NemesisOptions options, TextWriter output)
         var injected = 0;
         var succeeded = false;
         var store = options.Groups > 0 ? $"sharded store: {options.Groups} groups over {options.Shards} shards" : "replicated KV";
-        Log($"seed {options.Seed}, {options.Nodes} nodes ({store}), {options.Clients} clients on {options.Keys} keys + {options.LockClients} lock clients, {schedule.Count} faults planned over {options.Duration.TotalSeconds:0} s ({string.Join(",", options.Faults).ToLowerInvariant()})");
+        Log($"seed {options.Seed}, {options.Nodes} nodes ({store}), {options.Clients} clients on {options.Keys} keys + {options.LockClients} lock clients, {schedule.Count} faults planned over {options.Duration.TotalSeconds:0} s ({string.Join(",", options.Faults.Select(PlannedFault.NameOf))})");
         try
         {
             await network.CreateAsync();
@@ -70,6 +72,7 @@ public sealed class NemesisRunner(NemesisOptions options, TextWriter output)
             finally
             {
                 injected = injector.Injected;
+                Log($"injected {injected} fault(s): {string.Join(" ", options.Faults.Select(f => $"{PlannedFault.NameOf(f)}={injector.InjectedByFamily.GetValueOrDefault(f)}"))}");
                 if (options.Groups > 0) Log($"{injector.ShardsMoved} shard move(s) accepted by the controller");
             }
             await WaitUntilAsync(options.Duration + slip, ct);

@@ -76,6 +76,20 @@ public static class NemesisSchedule
             case FaultFamily.Move:
                 // 1 to 3 shards at once: concurrent migrations, some of them still running when the next fault hits.
                 return new(at, length, FaultKind.MoveShards, [], random.Next(1, 4));
+            case FaultFamily.Latency:
+                // 50-400 ms (jitter a quarter of it) on one link, both ways, or on everything a node sends and receives.
+                var delay = random.Next(50, 401);
+                return random.Next(2) == 0
+                    ? new(at, length, FaultKind.SlowLink, Shuffled(random, all).Take(2).Order().ToArray(), delay)
+                    : new(at, length, FaultKind.SlowNode, [Node()], delay);
+            case FaultFamily.DiskFull:
+                return random.Next(2) == 0 ? new(at, length, FaultKind.DiskFullLeader, []) : new(at, length, FaultKind.DiskFullNode, [Node()]);
+            case FaultFamily.Clock:
+                // A quarter to 4x the real speed (never 1x), or a jump of 0.5-5 s: around and beyond Raft's timeouts.
+                return random.Next(2) == 0
+                    ? new(at, length, FaultKind.ClockRate, [Node()], ClockRates[random.Next(ClockRates.Length)])
+                    : new(at, length, FaultKind.ClockJump, [Node()], random.Next(500, 5001));
+            case FaultFamily.Disk:
             default:
                 // A failing disk fails some fsyncs, so the member usually starts and then poisons its log while
                 // serving (all of them would only show that it refuses to start).
@@ -84,6 +98,9 @@ public static class NemesisSchedule
                     : new(at, length, FaultKind.FailingFsync, [Node()], random.Next(5, 21));
         }
     }
+
+    /// <summary>Clock speeds in percent of real time.</summary>
+    private static readonly int[] ClockRates = [25, 50, 200, 400];
 
     private static int[] Shuffled(Random random, int[] items)
     {

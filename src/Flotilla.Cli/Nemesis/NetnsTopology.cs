@@ -49,7 +49,8 @@ public sealed class NetnsTopology
     public Task ApplyRulesAsync(int node, string script) =>
         HostShell.CheckedAsync("ip", ["netns", "exec", Namespace(node), "nft", "-f", "-"], script);
 
-    /// <summary>Removes every <c>flt-</c> namespace (killing what still runs in it, stopped processes too) and the bridge.</summary>
+    /// <summary>Removes every <c>flt-</c> namespace (killing what still runs in it, stopped processes too), the bridge,
+    /// and the members' small disks (<see cref="NemesisDisks"/>) once nothing runs on them.</summary>
     public static async Task RemoveLeftoversAsync()
     {
         var list = await HostShell.RunAsync("ip", ["netns", "list"]);
@@ -71,6 +72,7 @@ public sealed class NetnsTopology
             var name = parts[1].Trim().Split('@')[0];
             if (name.StartsWith(Prefix, StringComparison.Ordinal)) await HostShell.RunAsync("ip", ["link", "del", name]);
         }
+        await NemesisDisks.UnmountLeftoversAsync();
     }
 
     private static Task Ip(params string[] arguments) => HostShell.CheckedAsync("ip", arguments);

@@ -19,14 +19,41 @@ public partial class NemesisRunTests
     [InlineData("pause,kill", 12)]
     [InlineData("loss,partition", 13)]
     [InlineData("disk,kill,pause", 14)]
-    public async Task ARealRunUnderFaultsIsLinearizableRecoversAndLeavesNothingBehind(string faults, int seed)
+    public Task ARealRunUnderFaultsIsLinearizableRecoversAndLeavesNothingBehind(string faults, int seed) => RunAndCheckAsync(faults, seed, Duration);
+
+    /// <summary>The newer families (latency, disk-full, clock) mixed with partitions and kills, in one 20 s run whose
+    /// schedule (seed 27) holds one of each: a 4x clock, the leader's disk filled up, a kill, a slowed link, a split.
+    /// Besides the verdict, the members' logs must show the faults biting: the control file read, the full disk refused.</summary>
+    [NemesisFact]
+    public async Task ARunMixingLatencyDiskFullAndClockFaultsWithPartitionsAndKillsIsLinearizable()
+    {
+        var report = await RunAndCheckAsync("latency,disk-full,clock,partition,kill", 27, TimeSpan.FromSeconds(20), keepReport: true);
+        try
+        {
+            var logs = string.Join("\n", Directory.GetFiles(Path.Combine(report, "nodes"), "server.log", SearchOption.AllDirectories).Select(File.ReadAllText));
+            Assert.Contains("injected runtime faults now: clock-rate 4", logs);
+            Assert.Matches(@"injected runtime faults now: delay \d \d+ \d+", logs);
+            Assert.Contains("disk full", logs);
+            var faultLog = File.ReadAllText(Path.Combine(report, "faults.log"));
+            Assert.Matches(@"injected 5 fault\(s\): partition=1 kill=1 latency=1 disk-full=1 clock=1", faultLog);
+            Assert.DoesNotContain(NemesisDisks.Source, File.ReadAllText("/proc/mounts"));
+        }
+        finally
+        {
+            try { Directory.Delete(report, recursive: true); }
+            catch (IOException) { }
+        }
+    }
+
+    private static async Task<string> RunAndCheckAsync(string faults, int seed, TimeSpan duration, bool keepReport = false)
     {
         // What a crashed earlier run would leave: the run must clear it first.
         await HostShell.CheckedAsync("ip", ["netns", "add", "flt-n7"]);
         var report = Path.Combine(Path.GetTempPath(), $"flotilla-nemesis-{Guid.NewGuid():N}");
+        var passed = false;
         try
         {
-            var (code, output, error) = await CliHarness.RunAsync("nemesis", "--duration", $"{Duration.TotalSeconds}s", "--faults", faults, "--seed", seed.ToString(), "--report", report);
+            var (code, output, error) = await CliHarness.RunAsync("nemesis", "--duration", $"{duration.TotalSeconds}s", "--faults", faults, "--seed", seed.ToString(), "--report", report);
             var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var verdict = lines.LastOrDefault() ?? "";
             Assert.True(code == ExitCodes.Ok, $"exit {code}: {verdict}\n{error}\n{output}");
@@ -35,8 +62,8 @@ public partial class NemesisRunTests
             var ops = int.Parse(match.Groups["ops"].Value);
             Assert.True(ops > 500, $"only {ops} operations: {verdict}");
             // Every planned fault was injected (the schedule is the seed's, so its length is known beforehand).
-            var planned = NemesisSchedule.Draw(seed, PlannedFault.ParseFamilies(faults), 3, Duration);
-            Assert.True(planned.Count >= 2, $"seed {seed} plans only {planned.Count} fault(s) in {Duration}");
+            var planned = NemesisSchedule.Draw(seed, PlannedFault.ParseFamilies(faults), 3, duration);
+            Assert.True(planned.Count >= 2, $"seed {seed} plans only {planned.Count} fault(s) in {duration}");
             Assert.Equal(planned.Count, int.Parse(match.Groups["faults"].Value));
             Assert.True(double.Parse(match.Groups["recovery"].Value, System.Globalization.CultureInfo.InvariantCulture) < 30, verdict);
             // Every fault family asked for was injected.
@@ -63,12 +90,17 @@ public partial class NemesisRunTests
             var links = await HostShell.RunAsync("ip", ["-o", "link", "show"]);
             Assert.DoesNotContain("flt-", links.Output);
             Assert.DoesNotContain(System.Diagnostics.Process.GetProcesses(), p => SafeCommandLine(p).Contains(report));
+            passed = true;
+            return report;
         }
         finally
         {
             await NetnsTopology.RemoveLeftoversAsync();
-            try { Directory.Delete(report, recursive: true); }
-            catch (IOException) { }
+            if (!keepReport || !passed)
+            {
+                try { Directory.Delete(report, recursive: true); }
+                catch (IOException) { }
+            }
         }
     }
 

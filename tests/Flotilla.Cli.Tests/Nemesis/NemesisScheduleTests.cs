@@ -28,6 +28,8 @@ public class NemesisScheduleTests
     [InlineData("loss,disk", 5)]
     [InlineData("partition,pause,kill,loss,disk", 5)]
     [InlineData("move,partition,kill", 3)]
+    [InlineData("latency,disk-full,clock", 3)]
+    [InlineData("latency,full,clock,partition,kill", 5)]
     public void OnlyTheAskedFamiliesAppearAndEachAppears(string faults, int nodes)
     {
         var families = PlannedFault.ParseFamilies(faults);
@@ -73,6 +75,15 @@ public class NemesisScheduleTests
             if (f.Kind == FaultKind.PacketLoss) Assert.InRange(f.Amount, 10, 40);
             if (f.Kind == FaultKind.SlowFsync) Assert.InRange(f.Amount, 50, 300);
             if (f.Kind == FaultKind.FailingFsync) Assert.InRange(f.Amount, 5, 20);
+            if (f.Kind is FaultKind.SlowLink or FaultKind.SlowNode)
+            {
+                Assert.InRange(f.Amount, 50, 400);
+                Assert.Equal(f.Amount / 4, f.Jitter);
+                Assert.Equal(f.Kind == FaultKind.SlowLink ? 2 : 1, f.Nodes.Distinct().Count());
+            }
+            if (f.Kind == FaultKind.ClockRate) Assert.Contains(f.Amount, new[] { 25, 50, 200, 400 });
+            if (f.Kind == FaultKind.ClockJump) Assert.InRange(f.Amount, 500, 5000);
+            if (f.Kind is FaultKind.DiskFullNode or FaultKind.DiskFullLeader) Assert.Equal(f.Kind == FaultKind.DiskFullLeader, f.TargetsLeader);
         }
     }
 
@@ -82,6 +93,32 @@ public class NemesisScheduleTests
     [InlineData("1")]
     public void UnknownFaultFamiliesAreRefused(string text) =>
         Assert.Throws<FormatException>(() => PlannedFault.ParseFamilies(text));
+
+    [Theory]
+    [InlineData("latency,disk-full,clock")]
+    [InlineData("Clock, FULL ,latency")]
+    [InlineData("disk-full,full,latency,clock,latency")]
+    public void TheNewFamiliesParseWithDiskFullUnderBothNames(string text) =>
+        Assert.Equal([FaultFamily.Latency, FaultFamily.DiskFull, FaultFamily.Clock], PlannedFault.ParseFamilies(text));
+
+    [Fact]
+    public void DiskFullIsNamedDiskFullAndItsEnumNameIsNotAccepted()
+    {
+        Assert.Equal("disk-full", PlannedFault.NameOf(FaultFamily.DiskFull));
+        Assert.Equal("latency", PlannedFault.NameOf(FaultFamily.Latency));
+        Assert.Throws<FormatException>(() => PlannedFault.ParseFamilies("diskfull"));
+        Assert.Contains("disk-full", Assert.Throws<FormatException>(() => PlannedFault.ParseFamilies("slow")).Message);
+    }
+
+    [Fact]
+    public void EveryKindBelongsToAFamilyAndTheNewOnesToTheirs()
+    {
+        Assert.All(Enum.GetValues<FaultKind>(), k => Assert.True(Enum.IsDefined(PlannedFault.FamilyOf(k))));
+        Assert.Equal(FaultFamily.Latency, PlannedFault.FamilyOf(FaultKind.SlowNode));
+        Assert.Equal(FaultFamily.DiskFull, PlannedFault.FamilyOf(FaultKind.DiskFullLeader));
+        Assert.Equal(FaultFamily.Clock, PlannedFault.FamilyOf(FaultKind.ClockJump));
+        Assert.Equal(FaultFamily.Disk, PlannedFault.FamilyOf(FaultKind.SlowFsync));
+    }
 
     [Fact]
     public void FamiliesParseInAnyCaseAndOrder() =>
