@@ -212,6 +212,7 @@ public sealed class FaultInjector(NetnsTopology network, NemesisCluster cluster,
     /// <summary>Every member's control file brought up to date (the members read it within 100 ms).</summary>
     private void ApplyControl()
     {
+        if (!cluster.RuntimeFaults) return;
         foreach (var n in cluster.Members) cluster.WriteControl(n, _control.FileFor(n));
     }
 

@@ -8,9 +8,9 @@ namespace Flotilla.Cli.Nemesis;
 /// <summary>
 /// The real <c>flotilla server</c> processes of a nemesis run, one per namespace of <see cref="NetnsTopology"/>, each
 /// on REPORT/nodes/nI (data/ and server.log). Every member can be killed and started again with the same command line
-/// and data directory; a restart may add disk-fault variables (<see cref="StorageFaults"/>). Each member reads latency
-/// and clock faults from its control file (nI/faults.control) and, with disk-full faults, keeps its data on a small
-/// tmpfs of its own (<see cref="NemesisDisks"/>). The members watch this process (<c>--parent-pid</c>) and exit if it dies.
+/// and data directory; a restart may add disk-fault variables (<see cref="StorageFaults"/>). With latency or clock
+/// faults, each member reads them from its control file (nI/faults.control); with disk-full faults, it keeps its data on a
+/// small tmpfs of its own (<see cref="NemesisDisks"/>). The members watch this process (<c>--parent-pid</c>) and exit if it dies.
 /// </summary>
 public sealed class NemesisCluster : IAsyncDisposable
 {
@@ -24,9 +24,12 @@ public sealed class NemesisCluster : IAsyncDisposable
     private readonly HashSet<int> _paused = [];
     private readonly string _adminToken;
     private readonly string _clusterId;
+    private readonly bool _runtimeFaults;
 
-    public NemesisCluster(int nodes, string directory, Flotilla.Server.Cluster.FlotillaInvocation flotilla, int groups = 0, int shards = 16, bool smallDisks = false)
+    public NemesisCluster(int nodes, string directory, Flotilla.Server.Cluster.FlotillaInvocation flotilla, int groups = 0, int shards = 16, bool smallDisks = false,
+        bool runtimeFaults = false)
     {
+        _runtimeFaults = runtimeFaults;
         Disks = smallDisks ? new NemesisDisks(DataDirectory) : null;
         Nodes = nodes;
         Groups = groups;
@@ -59,6 +62,9 @@ public sealed class NemesisCluster : IAsyncDisposable
 
     /// <summary>The members' own small disks (disk-full faults), or null when their data is on the report's disk.</summary>
     public NemesisDisks? Disks { get; }
+
+    /// <summary>Whether the members were started with the latency and clock hooks (<see cref="ControlFile"/>).</summary>
+    public bool RuntimeFaults => _runtimeFaults;
 
     /// <summary>The file the member reads its latency and clock faults from (<see cref="Flotilla.Server.Faults.RuntimeFaults"/>).</summary>
     public string ControlFile(int node) => Path.Combine(NodeDirectory(node), "faults.control");
@@ -130,9 +136,10 @@ public sealed class NemesisCluster : IAsyncDisposable
         if (Groups > 0)
             foreach (var a in new[] { "--shard-groups", string.Join(",", Enumerable.Range(1, Groups)), "--shards", Shards.ToString() })
                 start.ArgumentList.Add(a);
-        // Every member reads its latency and clock faults from its control file (no file: none).
-        Directory.CreateDirectory(NodeDirectory(node));
-        start.Environment[Flotilla.Server.Faults.RuntimeFaults.ControlVariable] = ControlFile(node);
+        // With latency or clock faults in the run, every member reads them from its control file (no file: none);
+        // otherwise the members run without the hooks at all, as in production.
+        start.Environment.Remove(Flotilla.Server.Faults.RuntimeFaults.ControlVariable);
+        if (_runtimeFaults) start.Environment[Flotilla.Server.Faults.RuntimeFaults.ControlVariable] = ControlFile(node);
         start.Environment.Remove(StorageFaults.FsyncDelayVariable);
         start.Environment.Remove(StorageFaults.FsyncFailVariable);
         if (faults is { FsyncDelayMs: > 0 }) start.Environment[StorageFaults.FsyncDelayVariable] = faults.FsyncDelayMs.ToString();

@@ -33,7 +33,8 @@ public sealed class NemesisRunner(NemesisOptions options, TextWriter output)
         _faultLog = new StreamWriter(Path.Combine(report, "faults.log"), append: false) { AutoFlush = true };
         var schedule = NemesisSchedule.Draw(options.Seed, options.Faults, options.Nodes, options.Duration);
         var network = new NetnsTopology(options.Nodes);
-        var cluster = new NemesisCluster(options.Nodes, nodesDirectory, SelfInvocation.Current(), options.Groups, options.Shards, smallDisks: options.Faults.Contains(FaultFamily.DiskFull));
+        var cluster = new NemesisCluster(options.Nodes, nodesDirectory, SelfInvocation.Current(), options.Groups, options.Shards, smallDisks: options.Faults.Contains(FaultFamily.DiskFull),
+            runtimeFaults: options.Faults.Contains(FaultFamily.Latency) || options.Faults.Contains(FaultFamily.Clock));
         var history = VersionedKv.CreateRecorder();
         var connect = options.Groups > 0 ? NemesisConnect.Sharded(cluster.ClientEndpoints) : NemesisConnect.Replicated(cluster.ClientEndpoints);
         var workload = new NemesisWorkload(connect, options.Clients, options.Keys, options.Seed, history, options.LockClients);

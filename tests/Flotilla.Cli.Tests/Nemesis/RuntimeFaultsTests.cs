@@ -48,6 +48,38 @@ public class RuntimeFaultsTests
     }
 
     [Fact]
+    public async Task ANodeHostSendsThroughTheWrapperAndRunsOnTheClockItIsGiven()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), $"flotilla-hooks-{Guid.NewGuid():N}");
+        var clock = new SkewedTimeProvider(TimeProvider.System);
+        var delays = new LinkDelays();
+        DelayingTransport? wrapper = null;
+        var host = new Flotilla.Transport.Grpc.RealNodeHost(new Flotilla.Transport.Grpc.RealNodeHostOptions
+        {
+            Id = new Flotilla.Runtime.NodeId(1),
+            Listen = System.Net.IPEndPoint.Parse("127.0.0.1:0"),
+            Peers = new Flotilla.Transport.Grpc.PeerDirectory(),
+            DataDirectory = directory,
+            WrapTransport = inner => wrapper = new DelayingTransport(inner, delays),
+            Time = clock,
+        });
+        try
+        {
+            Assert.NotNull(wrapper);
+            Assert.Same(wrapper, host.Context.Transport);
+            Assert.NotSame(wrapper, host.Transport);
+            var before = host.Context.Time.GetTimestamp();
+            clock.Set(1, TimeSpan.FromSeconds(30));
+            Assert.True(host.Context.Time.GetElapsedTime(before) >= TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            await host.DisposeAsync();
+            if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public void WithoutTheVariableThereIsNoControl()
     {
         if (Environment.GetEnvironmentVariable(RuntimeFaults.ControlVariable) is null) Assert.Null(RuntimeFaults.FromEnvironment(null));
