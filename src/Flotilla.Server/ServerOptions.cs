@@ -41,6 +41,21 @@ public sealed record ServerOptions
     /// <summary>The Raft group the KV service runs in (one group per process for now).</summary>
     public string GroupId { get; init; } = "kv";
 
+    /// <summary>Where gets are answered (<c>--reads</c>): leader ReadIndex (default), the leader's lease, or any member.</summary>
+    public Flotilla.Raft.ReadMode Reads { get; init; } = Flotilla.Raft.ReadMode.Leader;
+
+    /// <summary>The clock drift bound the read lease is shortened by (<c>--max-clock-drift</c>; lease reads only).</summary>
+    public TimeSpan MaxClockDrift { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>The Raft options of the member's group.</summary>
+    public Flotilla.Raft.RaftNodeOptions RaftOptions() => Flotilla.Raft.ReadModes.WithReads(new Flotilla.Raft.RaftNodeOptions
+    {
+        GroupId = GroupId,
+        Voters = Members.Keys.Order().ToList(),
+        TickInterval = TickInterval,
+        MaxClockDrift = MaxClockDrift,
+    }, Reads);
+
     /// <summary>The cluster's id and shared secret: every peer connection proves them (docs/security.md). Required with
     /// more than one member unless <see cref="InsecurePeers"/>; a one-member server without it refuses every peer.</summary>
     public Flotilla.Transport.Grpc.ClusterCredentials? Credentials { get; init; }
@@ -87,6 +102,7 @@ public sealed record ServerOptions
         catch (ArgumentOutOfRangeException e) { throw new ArgumentException($"limit {e.ParamName} is out of range", e); }
         if (!Members.ContainsKey(Id)) throw new ArgumentException($"the member list does not include this node ({Id})");
         if (Members.Count is < 1 or > 9) throw new ArgumentException($"a group has 1 to 9 members, not {Members.Count}");
+        RaftOptions().Validate(Id); // e.g. a drift bound that leaves no lease: one line, before anything starts
         if (SnapshotThresholdBytes is < 4096) throw new ArgumentException("the snapshot threshold must be at least 4096 bytes");
         if (PeerUrls is { } urls)
         {

@@ -15,6 +15,12 @@ public sealed partial class RaftCore
     private readonly Dictionary<ulong, long> _forwardedReads = new();
     private ulong _remoteReadSeq;
 
+    /// <summary>Reads this leader answered from its lease, with no round (counted for tests and metrics).</summary>
+    public long LeaseReadsServed { get; private set; }
+
+    /// <summary>Reads this follower got a read index for from the leader.</summary>
+    public long ForwardedReadsServed { get; private set; }
+
     /// <summary>
     /// Asks for a read index. The answer arrives as a <see cref="ReadState"/> in a later Ready. On the leader: once a
     /// quorum confirmed in a heartbeat round that this node was still leader after the request arrived (or at once
@@ -70,6 +76,7 @@ public sealed partial class RaftCore
     private void HandleReadIndexResponse(Message m)
     {
         if (!_forwardedReads.Remove(m.Context, out _)) return;
+        if (!m.Reject) ForwardedReadsServed++;
         _readStates.Add(new ReadState(m.Context, m.Reject ? 0 : m.Index, !m.Reject));
     }
 
@@ -77,6 +84,7 @@ public sealed partial class RaftCore
     {
         if (_membership.IsSingleton(Id) || HasReadLease)
         {
+            if (!_membership.IsSingleton(Id)) LeaseReadsServed++;
             // Alone, or inside the lease: no other leader can exist now, so the commit index is the read index.
             EmitRead(new ReadState(requestId, _log.Committed, true));
             return;
