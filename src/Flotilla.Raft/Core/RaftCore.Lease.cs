@@ -29,9 +29,13 @@ public sealed partial class RaftCore
     /// in flight) lets the target win forced votes inside every follower's lease.</summary>
     private bool _leaseForfeited;
 
+    /// <summary>The membership the lease's quorum was counted in. A change (a new config object) voids the lease and
+    /// the rounds in flight: a quorum of the old config need not intersect a quorum of the new one.</summary>
+    private MembershipConfig? _leaseMembership;
+
     /// <summary>Whether the leader holds a valid read lease now (always false with lease reads off).</summary>
     public bool HasReadLease => _config.LeaseReads && Role == RaftRole.Leader && !_leaseForfeited && _leadTransferee is null
-                                && _leaseExpires is { } expires && LeaseNow() < expires;
+                                && ReferenceEquals(_membership, _leaseMembership) && _leaseExpires is { } expires && LeaseNow() < expires;
 
     /// <summary>Monotonic time since the core started (the mutation reads it from the tick counter instead).</summary>
     private TimeSpan LeaseNow() => _config.MutationTickBasedLease
@@ -41,6 +45,13 @@ public sealed partial class RaftCore
     private ulong NextLeaseRound()
     {
         if (!_config.LeaseReads || Role != RaftRole.Leader) return 0;
+        if (!ReferenceEquals(_membership, _leaseMembership))
+        {
+            _leaseExpires = null;
+            _leaseRoundsInFlight.Clear();
+            _leaseAcks.Clear();
+            _leaseMembership = _membership;
+        }
         var round = ++_leaseRound;
         _leaseRoundsInFlight.Enqueue((round, LeaseNow()));
         // Rounds whose answers were all lost must not pile up: a round older than a lease cannot extend it anyway.
@@ -52,7 +63,7 @@ public sealed partial class RaftCore
     /// leader counts itself for every round it sent), the lease runs from that round's send time.</summary>
     private void AckLeaseRound(NodeId from, ulong round)
     {
-        if (round == 0 || !_config.LeaseReads) return;
+        if (round == 0 || !_config.LeaseReads || !ReferenceEquals(_membership, _leaseMembership)) return;
         if (_leaseAcks.GetValueOrDefault(from) >= round) return;
         _leaseAcks[from] = round;
         var confirmed = _membership.Voters.CommittedIndex(id => id == Id ? _leaseRound : _leaseAcks.GetValueOrDefault(id));
