@@ -110,6 +110,23 @@ public class LeaseAndFollowerReadTests
     }
 
     [Fact]
+    public void AMembershipChangeVoidsTheLeaseUntilARoundOfTheNewConfigIsAcknowledged()
+    {
+        var clock = new ManualClock();
+        var net = new CoreNetwork(4, c => c with { LeaseReads = true }, clock: clock, voters: 3);
+        var leader = net.ElectLeader();
+        net.ProposeOn(leader, "x");
+        net.TickNode(leader.Value);
+        Assert.True(net.Cores[leader].HasReadLease);
+        var change = net.Cores[leader].ProposeConfChange(ConfChange.AddLearner(new NodeId(4)));
+        Assert.True(change.IsAccepted);
+        net.Settle(); // committed and applied: the leader's membership changed
+        Assert.False(net.Cores[leader].HasReadLease);
+        net.TickNode(leader.Value);
+        Assert.True(net.Cores[leader].HasReadLease);
+    }
+
+    [Fact]
     public void AFollowerGetsTheLeadersReadIndex()
     {
         var net = new CoreNetwork(3, c => c with { FollowerReads = true });
