@@ -42,6 +42,7 @@ public class ServerReadsFlagTests
     [Theory]
     [InlineData(new[] { "--reads", "everywhere" }, "--reads: 'everywhere' is not leader, lease or follower")]
     [InlineData(new[] { "--reads", "lease", "--max-clock-drift", "400ms" }, "below the minimum election timeout (400 ms)")]
+    [InlineData(new[] { "--reads", "follower", "--shard-groups", "1" }, "the sharded store (--shard-groups) reads through the leader")]
     public async Task BadReadModeOrDriftIsAUsageError(string[] flags, string expected)
     {
         var (code, _, error) = await CliHarness.RunAsync(["server", "--id", "1", "--peers", "1=127.0.0.1:7001", "--data", Data, .. flags]);

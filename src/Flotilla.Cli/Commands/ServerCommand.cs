@@ -102,6 +102,10 @@ public static class ServerCommand
             // strangers (credentials nobody else has), as its peer port does; --insecure-peers: unauthenticated.
             var application = ShardServerFlags.Application(parse, members,
                 options.Credentials ?? (options.InsecurePeers ? null : Flotilla.Transport.Grpc.ClusterCredentials.Unshared("unshared")));
+            // The sharded store's groups (controller and shard groups, with migrations) are only tested reading
+            // through the leader: refuse another mode rather than run it unchecked.
+            if (application is Flotilla.Server.Sharding.ShardServerApplication && options.Reads != Flotilla.Raft.ReadMode.Leader)
+                throw new CliException("--reads lease|follower is for the replicated KV only; the sharded store (--shard-groups) reads through the leader", ExitCodes.Usage);
             await using var server = await StartAsync(options, application, ct);
             output.WriteLine($"flotilla server n{self.Value} serving {server.Address} (pid {Environment.ProcessId}); members {string.Join(", ", members.OrderBy(x => x.Key).Select(x => $"n{x.Key.Value}={x.Value.Authority}"))}" +
                 (peerListenAt is null ? "; raft over gRPC" : $"; raft over framed TCP at {peerListenAt}") + ShardServerFlags.Describe(application));
