@@ -102,7 +102,6 @@ public sealed record ServerOptions
         catch (ArgumentOutOfRangeException e) { throw new ArgumentException($"limit {e.ParamName} is out of range", e); }
         if (!Members.ContainsKey(Id)) throw new ArgumentException($"the member list does not include this node ({Id})");
         if (Members.Count is < 1 or > 9) throw new ArgumentException($"a group has 1 to 9 members, not {Members.Count}");
-        RaftOptions().Validate(Id); // e.g. a drift bound that leaves no lease: one line, before anything starts
         if (SnapshotThresholdBytes is < 4096) throw new ArgumentException("the snapshot threshold must be at least 4096 bytes");
         if (PeerUrls is { } urls)
         {
@@ -116,6 +115,7 @@ public sealed record ServerOptions
             throw new ArgumentException("a server with peers needs the cluster secret (--cluster-secret-file FILE), or --insecure-peers to accept anyone on the peer port");
         if (ServesAdmin && AdminToken is null && ClientTls is not { RequireClientCertificate: true })
             throw new ArgumentException("the Admin service needs an admin token (--admin-token-file FILE) or mutual TLS (--tls-client-ca)");
+        RaftOptions().Validate(Id); // e.g. a drift bound that leaves no lease: one line, before anything starts
     }
 
     /// <summary>Parses "1=127.0.0.1:7001,2=127.0.0.1:7002" (an address may carry http://).</summary>
