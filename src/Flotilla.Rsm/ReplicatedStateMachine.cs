@@ -101,8 +101,10 @@ public sealed class ReplicatedStateMachine
 
     /// <summary>
     /// A linearizable read: confirms leadership through Raft's ReadIndex, waits until this replica applied the read
-    /// index, then runs <paramref name="read"/> against the local state. No leases: a leader in a minority partition
-    /// never confirms, so its reads time out instead of returning stale data.
+    /// index, then runs <paramref name="read"/> against the local state. With the default <see cref="ReadMode.Leader"/>
+    /// no leases: a leader in a minority partition never confirms, so its reads time out instead of returning stale
+    /// data. The Raft options choose otherwise (<see cref="ReadModes.WithReads"/>): the leader's lease (no round while
+    /// it holds), or follower reads (this replica may be a follower; its read index comes from the leader).
     /// </summary>
     public async Task<ReadResult<T>> ReadAsync<T>(Func<T> read, CancellationToken ct = default)
     {

@@ -102,12 +102,7 @@ public sealed class FlotillaServer : IAsyncDisposable
         {
             var rsmOptions = new RsmOptions
             {
-                Raft = new Flotilla.Raft.RaftNodeOptions
-                {
-                    GroupId = options.GroupId,
-                    Voters = options.Members.Keys.Order().ToList(),
-                    TickInterval = options.TickInterval,
-                },
+                Raft = options.RaftOptions(),
                 SnapshotThresholdBytes = options.SnapshotThresholdBytes,
             };
             await host.Context.InvokeAsync(async () =>

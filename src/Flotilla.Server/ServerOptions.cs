@@ -41,6 +41,21 @@ public sealed record ServerOptions
     /// <summary>The Raft group the KV service runs in (one group per process for now).</summary>
     public string GroupId { get; init; } = "kv";
 
+    /// <summary>Where gets are answered (<c>--reads</c>): leader ReadIndex (default), the leader's lease, or any member.</summary>
+    public Flotilla.Raft.ReadMode Reads { get; init; } = Flotilla.Raft.ReadMode.Leader;
+
+    /// <summary>The clock drift bound the read lease is shortened by (<c>--max-clock-drift</c>; lease reads only).</summary>
+    public TimeSpan MaxClockDrift { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>The Raft options of the member's group.</summary>
+    public Flotilla.Raft.RaftNodeOptions RaftOptions() => Flotilla.Raft.ReadModes.WithReads(new Flotilla.Raft.RaftNodeOptions
+    {
+        GroupId = GroupId,
+        Voters = Members.Keys.Order().ToList(),
+        TickInterval = TickInterval,
+        MaxClockDrift = MaxClockDrift,
+    }, Reads);
+
     /// <summary>The cluster's id and shared secret: every peer connection proves them (docs/security.md). Required with
     /// more than one member unless <see cref="InsecurePeers"/>; a one-member server without it refuses every peer.</summary>
     public Flotilla.Transport.Grpc.ClusterCredentials? Credentials { get; init; }
@@ -100,6 +115,7 @@ public sealed record ServerOptions
             throw new ArgumentException("a server with peers needs the cluster secret (--cluster-secret-file FILE), or --insecure-peers to accept anyone on the peer port");
         if (ServesAdmin && AdminToken is null && ClientTls is not { RequireClientCertificate: true })
             throw new ArgumentException("the Admin service needs an admin token (--admin-token-file FILE) or mutual TLS (--tls-client-ca)");
+        RaftOptions().Validate(Id); // e.g. a drift bound that leaves no lease: one line, before anything starts
     }
 
     /// <summary>Parses "1=127.0.0.1:7001,2=127.0.0.1:7002" (an address may carry http://).</summary>

@@ -166,6 +166,12 @@ public sealed class Simulator
         _nowTicks = Math.Max(_nowTicks, ev.Time);
         var owner = ev.Context.Owner;
         if (owner is not null && (!owner.IsUp || owner.Incarnation != ev.Context.Incarnation)) return; // died with its node
+        if (owner is { IsPaused: true })
+        {
+            // A stopped process (SIGSTOP, a long GC pause): nothing of it runs, its timers and inbound messages wait.
+            _held.Add(ev);
+            return;
+        }
         if (++EventsRun > Options.EventsMax)
             throw new SimulationStuckException($"more than {Options.EventsMax} events without finishing (a livelock?)");
         Trace(ev.Kind, owner?.Id.Value ?? -1, ev.Tag, ev.Size);
@@ -184,6 +190,19 @@ public sealed class Simulator
     // ---- scheduling ----------------------------------------------------------------------------------------
 
     internal SimSynchronizationContext TesterContext => _testerContext;
+
+    private readonly List<ScheduledEvent> _held = [];
+
+    /// <summary>A paused node resumes: what it missed runs now, in the order it was due (a periodic timer fires once,
+    /// not once per missed period, as after a real SIGCONT).</summary>
+    internal void ReleaseHeld(SimNode node)
+    {
+        foreach (var ev in _held.Where(e => e.Context.Owner == node).ToList())
+        {
+            _held.Remove(ev);
+            _queue.Enqueue(ev with { Time = _nowTicks }, (_nowTicks, _sequence++));
+        }
+    }
 
     internal void ScheduleFromContext(SimSynchronizationContext context, TimeSpan delay, Action action,
         EventKind kind = EventKind.Continuation, int tag = 0, int size = 0)

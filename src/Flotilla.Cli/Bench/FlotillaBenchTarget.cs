@@ -7,7 +7,9 @@ namespace Flotilla.Cli.Bench;
 /// as an application would: each session is its own client with its own HTTP/2 connection(s), which retries across
 /// endpoints (a follower answers ERR_WRONG_SERVER) until the request deadline.
 /// </summary>
-public sealed class FlotillaBenchTarget(IReadOnlyList<Uri> endpoints) : IBenchTarget
+/// <param name="readAnyMember">Gets start at a random member (<see cref="KvClientOptions.ReadFromAnyMember"/>), for
+/// a group serving follower reads.</param>
+public sealed class FlotillaBenchTarget(IReadOnlyList<Uri> endpoints, bool readAnyMember = false) : IBenchTarget
 {
     public string Name => "flotilla";
 
@@ -23,6 +25,7 @@ public sealed class FlotillaBenchTarget(IReadOnlyList<Uri> endpoints) : IBenchTa
         {
             AttemptTimeout = requestTimeout,
             OperationTimeout = requestTimeout,
+            ReadFromAnyMember = readAnyMember,
         });
         return new Session(channel, client);
     }

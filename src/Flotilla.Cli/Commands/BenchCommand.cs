@@ -35,12 +35,13 @@ public static class BenchCommand
         var requestTimeout = new Option<string>("--request-timeout") { Description = "Deadline of every request.", DefaultValueFactory = _ => "2s" };
         var seed = new Option<int>("--seed") { Description = "Seeds key choice and values.", DefaultValueFactory = _ => 1 };
         var sharedWrites = new Option<bool>("--shared-writes") { Description = "Every client writes every key (version conflicts); default: each client writes its own keys." };
+        var readAny = new Option<bool>("--read-any-member") { Description = "Start every get at a random member (for servers run with --reads follower); default: the member that answered last." };
         var history = new Option<string?>("--history") { Description = "Record every request to this file, for 'flotilla check'." };
         var cpuPids = new Option<string?>("--cpu-pids") { Description = "Comma-separated pids of the server processes: report their CPU per operation and peak memory (Linux /proc)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object with all numbers instead of a table." };
 
         var command = new Command("kv", "Drive a KV cluster with C clients for a duration; print throughput, latency percentiles and errors.");
-        foreach (var option in new Option[] { cluster, target, clients, duration, warmup, keys, valueSize, readRatio, requestTimeout, seed, sharedWrites, history, cpuPids, json })
+        foreach (var option in new Option[] { cluster, target, clients, duration, warmup, keys, valueSize, readRatio, requestTimeout, seed, sharedWrites, readAny, history, cpuPids, json })
             command.Options.Add(option);
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -63,7 +64,7 @@ public static class BenchCommand
             await using IBenchTarget benchTarget = parse.GetValue(target) == "etcd"
                 ? new EtcdBenchTarget(endpoints, recordPreviousVersion: options.HistoryPath is not null)
                 : ShardedClusterTarget.IsSharded(parse.GetValue(cluster)) ? new ShardedBenchTarget(ShardedClusterTarget.Load(parse.GetValue(cluster)!))
-                : new FlotillaBenchTarget(endpoints);
+                : new FlotillaBenchTarget(endpoints, parse.GetValue(readAny));
             return await RunAsync(benchTarget, options, parse.GetValue(json), parse.InvocationConfiguration, cancellationToken);
         });
         return command;

@@ -31,10 +31,16 @@ public static class ServerCommand
         var snapshot = new Option<long?>("--snapshot-threshold") { Description = "Snapshot the state when Raft's persisted bytes pass this (default 8 MiB)." };
         var metrics = new Option<string?>("--metrics-listen") { Description = "Serve Prometheus metrics at http://ADDR/metrics (HTTP/1.1)." };
         var console = new Option<string?>("--console") { Description = "Serve the read-only web console at http://ADDR/ (HTTP/1.1; no token needed, nothing secret shown)." };
+        var reads = new Option<string>("--reads")
+        {
+            Description = "Where gets are answered: leader (ReadIndex, a heartbeat round per batch; the default), lease (the leader's lease, no round; assumes bounded clock drift), follower (any member, after asking the leader for a read index).",
+            DefaultValueFactory = _ => "leader",
+        };
+        var drift = new Option<string?>("--max-clock-drift") { Description = "With --reads lease: how much the lease is shortened for clock drift (default 50ms; below the 400ms election timeout)." };
         var parent = new Option<int?>("--parent-pid") { Description = "Exit when this process exits (used by 'flotilla cluster start')." };
         var command = new Command("server", "Run one member of a replicated KV cluster (Raft + WAL + snapshots), serving the flotilla.kv.v1 gRPC API.")
         {
-            id, peers, listen, peerUrls, peerListen, data, snapshot, metrics, console, parent,
+            id, peers, listen, peerUrls, peerListen, data, snapshot, metrics, console, reads, drift, parent,
         };
         ShardServerFlags.AddTo(command);
         var security = new ServerSecurityFlags();
@@ -76,6 +82,9 @@ public static class ServerCommand
                 SnapshotThresholdBytes = parse.GetValue(snapshot) ?? 8 << 20,
                 MetricsListen = parse.GetValue(metrics) is { } m ? ParseEndPoint(m, "--metrics-listen") : null,
                 ConsoleListen = parse.GetValue(console) is { } c ? ParseEndPoint(c, "--console") : null,
+                Reads = Flotilla.Raft.ReadModes.Parse(parse.GetValue(reads)!)
+                        ?? throw new CliException($"--reads: '{parse.GetValue(reads)}' is not leader, lease or follower", ExitCodes.Usage),
+                MaxClockDrift = parse.GetValue(drift) is { } d ? Flotilla.Cli.Bench.BenchDuration.Parse(d, "--max-clock-drift") : TimeSpan.FromMilliseconds(50),
             };
             // Warnings on stdout (the launcher's server.log): refused peer connections, handler failures, a full disk.
             // Stderr stays for the one-line error of a failed start.
@@ -93,6 +102,10 @@ public static class ServerCommand
             // strangers (credentials nobody else has), as its peer port does; --insecure-peers: unauthenticated.
             var application = ShardServerFlags.Application(parse, members,
                 options.Credentials ?? (options.InsecurePeers ? null : Flotilla.Transport.Grpc.ClusterCredentials.Unshared("unshared")));
+            // The sharded store's groups (controller and shard groups, with migrations) are only tested reading
+            // through the leader: refuse another mode rather than run it unchecked.
+            if (application is Flotilla.Server.Sharding.ShardServerApplication && options.Reads != Flotilla.Raft.ReadMode.Leader)
+                throw new CliException("--reads lease|follower is for the replicated KV only; the sharded store (--shard-groups) reads through the leader", ExitCodes.Usage);
             await using var server = await StartAsync(options, application, ct);
             output.WriteLine($"flotilla server n{self.Value} serving {server.Address} (pid {Environment.ProcessId}); members {string.Join(", ", members.OrderBy(x => x.Key).Select(x => $"n{x.Key.Value}={x.Value.Authority}"))}" +
                 (peerListenAt is null ? "; raft over gRPC" : $"; raft over framed TCP at {peerListenAt}") + ShardServerFlags.Describe(application));

@@ -46,7 +46,7 @@ public sealed class KvClient : IKvClient
     {
         var request = new GetRequest { Key = key };
         if (KvLimits.Validate(request) is { } why) return new KvGetResult(KvStatus.InvalidArgument, Detail: why);
-        var (call, _, lastError) = await CallWithRetriesAsync((e, t, ct) => _channel.GetAsync(e, request, t, ct), cancellationToken);
+        var (call, _, lastError) = await CallWithRetriesAsync((e, t, ct) => _channel.GetAsync(e, request, t, ct), cancellationToken, _options.ReadFromAnyMember);
         return call.Outcome switch
         {
             KvCallOutcome.Rejected => new KvGetResult(KvStatus.InvalidArgument, Detail: call.Error),
@@ -85,14 +85,14 @@ public sealed class KvClient : IKvClient
     /// Returns the final call and whether any earlier attempt may have been processed (went unanswered).
     /// </summary>
     private async Task<(KvCall<T> Call, bool MayHaveApplied, string? LastError)> CallWithRetriesAsync<T>(
-        Func<int, TimeSpan, CancellationToken, Task<KvCall<T>>> attempt, CancellationToken cancellationToken) where T : class
+        Func<int, TimeSpan, CancellationToken, Task<KvCall<T>>> attempt, CancellationToken cancellationToken, bool anyMember = false) where T : class
     {
         var started = _time.GetTimestamp();
         var mayHaveApplied = false;
         string? lastError = null;
         var backoff = _options.BackoffMin;
         var unansweredInRound = 0;
-        var endpoint = _preferred;
+        var endpoint = anyMember ? _random.Next(_channel.EndpointCount) : _preferred;
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -124,7 +124,7 @@ public sealed class KvClient : IKvClient
             }
             else if (call.Outcome != KvCallOutcome.NoAnswer)
             {
-                _preferred = endpoint;
+                if (!anyMember) _preferred = endpoint;
                 return (call, mayHaveApplied, lastError);
             }
             else

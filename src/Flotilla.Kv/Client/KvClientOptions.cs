@@ -2,6 +2,10 @@ namespace Flotilla.Kv.Client;
 
 public sealed record KvClientOptions
 {
+    /// <summary>Start each get at a random member instead of the last one that answered (for a group serving follower
+    /// reads, <c>--reads follower</c>: spreads reads over every member). Puts still go to the leader.</summary>
+    public bool ReadFromAnyMember { get; init; }
+
     /// <summary>How long one attempt at one endpoint may take before the client tries again.</summary>
     public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(1);
 

@@ -26,6 +26,9 @@ public static class MessageCodec
         /// <summary>The snapshot's membership is more than a plain voter list (joint, learners): the extras follow.
         /// Unset for every static cluster, whose messages are byte-for-byte what they were before membership changes.</summary>
         HasMembership = 16,
+        /// <summary>A lease round number follows (heartbeats with lease reads on); unset otherwise, so messages of a
+        /// cluster without lease reads are byte-for-byte what they were before.</summary>
+        HasRound = 32,
     }
 
     public static ReadOnlyMemory<byte> Encode(Message m)
@@ -34,7 +37,8 @@ public static class MessageCodec
         w.Byte(Version);
         w.Byte((byte)m.Type);
         var flags = (m.Reject ? Flags.Reject : 0) | (m.Force ? Flags.Force : 0) | (m.SnapshotDone ? Flags.SnapshotDone : 0)
-                    | (m.SnapshotMeta is not null ? Flags.HasSnapshot : 0) | (m.SnapshotMeta is { Membership.IsPlain: false } ? Flags.HasMembership : 0);
+                    | (m.SnapshotMeta is not null ? Flags.HasSnapshot : 0) | (m.SnapshotMeta is { Membership.IsPlain: false } ? Flags.HasMembership : 0)
+                    | (m.Round != 0 ? Flags.HasRound : 0);
         w.Byte((byte)flags);
         w.VarInt(m.From.Value);
         w.VarInt(m.To.Value);
@@ -45,6 +49,7 @@ public static class MessageCodec
         w.VarUInt(m.RejectHint);
         w.VarUInt(m.Context);
         w.VarUInt(m.SnapshotOffset);
+        if (m.Round != 0) w.VarUInt(m.Round);
         w.VarUInt((ulong)m.Entries.Count);
         foreach (var e in m.Entries) EntryCodec.Write(w, e);
         if (m.SnapshotMeta is { } meta)
@@ -67,7 +72,7 @@ public static class MessageCodec
         var type = (MessageType)r.Byte();
         if (!Enum.IsDefined(type)) throw new RaftCodecException($"unknown message type {(byte)type}");
         var flags = (Flags)r.Byte();
-        if ((flags & ~(Flags.Reject | Flags.Force | Flags.SnapshotDone | Flags.HasSnapshot | Flags.HasMembership)) != 0) throw new RaftCodecException("unknown flags");
+        if ((flags & ~(Flags.Reject | Flags.Force | Flags.SnapshotDone | Flags.HasSnapshot | Flags.HasMembership | Flags.HasRound)) != 0) throw new RaftCodecException("unknown flags");
         if ((flags & Flags.HasMembership) != 0 && (flags & Flags.HasSnapshot) == 0) throw new RaftCodecException("membership without a snapshot");
         var from = new NodeId(r.VarInt());
         var to = new NodeId(r.VarInt());
@@ -78,6 +83,7 @@ public static class MessageCodec
         var hint = r.VarUInt();
         var context = r.VarUInt();
         var offset = r.VarUInt();
+        var round = (flags & Flags.HasRound) != 0 ? r.VarUInt() : 0;
         var count = r.Count(MaxEntriesPerMessage);
         var entries = count == 0 ? (IReadOnlyList<LogEntry>)[] : new List<LogEntry>(Math.Min(count, 4096));
         for (var i = 0; i < count; i++) ((List<LogEntry>)entries).Add(EntryCodec.Read(ref r));
@@ -98,7 +104,7 @@ public static class MessageCodec
         return new Message
         {
             Type = type, From = from, To = to, Term = term, LogTerm = logTerm, Index = index, Commit = commit,
-            Reject = (flags & Flags.Reject) != 0, RejectHint = hint, Force = (flags & Flags.Force) != 0, Context = context,
+            Reject = (flags & Flags.Reject) != 0, RejectHint = hint, Force = (flags & Flags.Force) != 0, Context = context, Round = round,
             Entries = entries, SnapshotMeta = meta, SnapshotOffset = offset, SnapshotData = chunk,
             SnapshotDone = (flags & Flags.SnapshotDone) != 0,
         };

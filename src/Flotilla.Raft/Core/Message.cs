@@ -17,6 +17,11 @@ public enum MessageType : byte
     SnapshotResponse = 10,
     /// <summary>Leadership transfer: "start an election now, ignoring leases".</summary>
     TimeoutNow = 11,
+    /// <summary>Follower read: "give me a read index" (Context = the follower's request id).</summary>
+    ReadIndex = 12,
+    /// <summary>The leader's answer to <see cref="ReadIndex"/>: Context = the request id, Index = the read index,
+    /// Reject = no index (not leader any more, too many reads waiting).</summary>
+    ReadIndexResponse = 13,
 }
 
 /// <summary>
@@ -27,7 +32,9 @@ public enum MessageType : byte
 /// <item>AppendResponse: Index = last index now matching (success), or the rejected prevLogIndex; on reject
 /// LogTerm = the follower's term at that index (0 if its log is shorter) and RejectHint = the first index the
 /// follower holds of that term (or its last index + 1): the fast-backup hints.</item>
-/// <item>Heartbeat/HeartbeatResponse: Commit; Context = the ReadIndex request the round confirms (0 = none).</item>
+/// <item>Heartbeat/HeartbeatResponse: Commit; Context = the ReadIndex request the round confirms (0 = none);
+/// Round = the leader's lease round, echoed in the response (0 = lease reads off).</item>
+/// <item>ReadIndex/ReadIndexResponse (follower reads): Context = the follower's request id; Index = the read index.</item>
 /// <item>Snapshot: SnapshotMeta, SnapshotOffset, SnapshotData, SnapshotDone. SnapshotResponse: Index = snapshot
 /// index, SnapshotOffset = bytes the follower holds so far.</item>
 /// </list>
@@ -45,6 +52,7 @@ public sealed record Message
     public ulong RejectHint { get; init; }
     public bool Force { get; init; }
     public ulong Context { get; init; }
+    public ulong Round { get; init; }
     public IReadOnlyList<LogEntry> Entries { get; init; } = [];
     public SnapshotMeta? SnapshotMeta { get; init; }
     public ulong SnapshotOffset { get; init; }
@@ -57,6 +65,6 @@ public sealed record Message
 
     public override string ToString() =>
         $"{Type} {From}->{To} t{Term} i{Index} lt{LogTerm} c{Commit}{(Reject ? $" REJECT hint{RejectHint}" : "")}" +
-        $"{(Entries.Count > 0 ? $" [{Entries[0].Index}..{Entries[^1].Index}]" : "")}{(Context != 0 ? $" ctx{Context}" : "")}" +
+        $"{(Entries.Count > 0 ? $" [{Entries[0].Index}..{Entries[^1].Index}]" : "")}{(Context != 0 ? $" ctx{Context}" : "")}{(Round != 0 ? $" round{Round}" : "")}" +
         $"{(SnapshotMeta is null ? "" : $" snap{SnapshotMeta.Index}@{SnapshotMeta.Term} off{SnapshotOffset} len{SnapshotData.Length}{(SnapshotDone ? " done" : "")}")}";
 }

@@ -51,6 +51,38 @@ public sealed record RaftConfig
     /// <summary>ReadIndex requests waiting for confirmation at once.</summary>
     public int MaxPendingReads { get; init; } = 10_000;
 
+    /// <summary>
+    /// Lease-based reads on the leader (etcd's ReadOnlyLeaseBased): while a lease holds, <see cref="RaftCore.ReadIndex"/>
+    /// answers at the leader's commit index with no confirmation round. The lease starts when the leader SENT a
+    /// heartbeat round that a quorum later acknowledged and lasts <see cref="LeaseDuration"/>, measured on the
+    /// monotonic clock given to the core (not in ticks: a paused process's ticks stand still while real time runs).
+    /// Requires <see cref="CheckQuorum"/> (followers then refuse votes for an election timeout after hearing from the
+    /// leader, which is what makes the lease hold) and a clock. Off by default. See docs/raft.md "Reads".
+    /// </summary>
+    public bool LeaseReads { get; init; }
+
+    /// <summary>The real duration of one tick, as the driver runs them (only the lease needs it: it converts the
+    /// minimum election timeout, <see cref="ElectionTicks"/> ticks, into time).</summary>
+    public TimeSpan TickDuration { get; init; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>The most the leader's clock may fall behind any follower's over one minimum election timeout (clock
+    /// rate drift): the lease is shortened by this much. Must be below the minimum election timeout.</summary>
+    public TimeSpan MaxClockDrift { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Followers answer <see cref="RaftCore.ReadIndex"/> too: they ask the leader for its read index
+    /// (MessageType.ReadIndex) and hand it back as a ReadState; the service then serves the read once it applied that
+    /// index. The leader confirms as for its own reads (a heartbeat round, or its lease).</summary>
+    public bool FollowerReads { get; init; }
+
+    /// <summary>How long a lease lasts from the moment its heartbeat round was sent: the minimum election timeout
+    /// less the clock drift bound.</summary>
+    public TimeSpan LeaseDuration => TickDuration * ElectionTicks - MaxClockDrift;
+
+    /// <summary>Mutation testing only (internal): measure the lease in ticks instead of on the monotonic clock, the
+    /// bug a paused process exposes (its ticks stop while time runs, so it serves stale reads after it resumes);
+    /// <c>RaftScenarios</c>/<c>ReplicatedKvScenarios</c> show the paused-leader scenario catches it.</summary>
+    internal bool MutationTickBasedLease { get; init; }
+
     /// <summary>Mutation testing only (internal; set by the harness in <c>Testing/</c>, never by a service): breaks
     /// the Figure 8 rule, letting a leader commit an entry of an earlier term by counting replicas, so a test can
     /// prove the chaos checker notices (<c>RaftScenarios.NodeChaos</c>).</summary>
@@ -69,6 +101,11 @@ public sealed record RaftConfig
         if (MaxUncommittedEntries < 1 || MaxPendingReads < 1) throw new ArgumentException("queue limits must be positive");
         if (SnapshotChunkBytes < 1 || SnapshotChunkBytes > MessageCodec.MaxChunkBytes)
             throw new ArgumentException($"SnapshotChunkBytes must be in [1, {MessageCodec.MaxChunkBytes}]");
+        if (LeaseReads && !CheckQuorum)
+            throw new ArgumentException("lease reads need CheckQuorum: without it a follower votes for a new leader while the old leader's lease still holds, so the old leader could serve stale reads");
+        if (LeaseReads && TickDuration <= TimeSpan.Zero) throw new ArgumentException("TickDuration must be positive for lease reads");
+        if (LeaseReads && (MaxClockDrift < TimeSpan.Zero || LeaseDuration <= TimeSpan.Zero))
+            throw new ArgumentException($"MaxClockDrift ({MaxClockDrift.TotalMilliseconds} ms) must be at least 0 and below the minimum election timeout ({(TickDuration * ElectionTicks).TotalMilliseconds} ms), or the lease is empty");
         if (MaxAppendBytes > MessageCodec.MaxMessageBytes / 2) throw new ArgumentException("MaxAppendBytes is too large for one message");
     }
 }

@@ -8,6 +8,7 @@ public sealed partial class RaftCore
     private void TickElection()
     {
         _electionElapsed++;
+        if (_electionElapsed >= _config.ElectionTicks) _voteHoldAfterStart = false;
         if (IsVoter && _electionElapsed >= _randomizedElectionTimeout)
         {
             _electionElapsed = 0;

@@ -28,6 +28,13 @@ public sealed partial class RaftCore
                 // The leader is handing over: campaign now, skipping the pre-vote and everyone's lease.
                 if (IsVoter) Campaign(force: true);
                 break;
+            case MessageType.ReadIndexResponse:
+                HandleReadIndexResponse(m);
+                break;
+            case MessageType.ReadIndex:
+                // Asked as if we led (the asker's view is stale): say no at once so it can retry elsewhere.
+                Send(new Message { Type = MessageType.ReadIndexResponse, From = Id, To = m.From, Term = Term, Context = m.Context, Reject = true });
+                break;
         }
     }
 
@@ -40,6 +47,7 @@ public sealed partial class RaftCore
             case MessageType.AppendResponse: HandleAppendResponse(m, pr); break;
             case MessageType.HeartbeatResponse: HandleHeartbeatResponse(m, pr); break;
             case MessageType.SnapshotResponse: HandleSnapshotResponse(m, pr); break;
+            case MessageType.ReadIndex: HandleReadIndexRequest(m); break;
         }
     }
 
@@ -82,7 +90,7 @@ public sealed partial class RaftCore
         // The leader sends min(our match, its commit), which we are known to hold; clamp anyway against a stale heartbeat.
         _log.CommitTo(Math.Min(m.Commit, _log.LastIndex));
         // Index = our last index, so a leader notices a follower that lost entries it had acknowledged.
-        Send(new Message { Type = MessageType.HeartbeatResponse, From = Id, To = m.From, Term = Term, Context = m.Context, Index = _log.LastIndex });
+        Send(new Message { Type = MessageType.HeartbeatResponse, From = Id, To = m.From, Term = Term, Context = m.Context, Round = m.Round, Index = _log.LastIndex });
     }
 
     // ------------------------------------------------------------ leader side
@@ -138,6 +146,7 @@ public sealed partial class RaftCore
         // Behind: (re)send from Next. Even an empty Append helps: if earlier ones were lost, the follower's rejection
         // moves us back to probing from its real position.
         if (pr.Match < _log.LastIndex) SendAppend(m.From, sendIfEmpty: true);
+        AckLeaseRound(m.From, m.Round);
         if (m.Context != 0) AckRead(m.From, m.Context);
     }
 
@@ -199,13 +208,14 @@ public sealed partial class RaftCore
 
     private void SendHeartbeats(ulong readContext)
     {
+        var round = NextLeaseRound();
         foreach (var (peer, pr) in _progress)
         {
             Send(new Message
             {
                 Type = MessageType.Heartbeat, From = Id, To = peer, Term = Term,
                 // Never tell a follower to commit past what it is known to hold.
-                Commit = Math.Min(pr.Match, _log.Committed), Context = readContext,
+                Commit = Math.Min(pr.Match, _log.Committed), Context = readContext, Round = round,
             });
         }
     }

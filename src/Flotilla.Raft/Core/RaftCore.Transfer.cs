@@ -27,6 +27,8 @@ public sealed partial class RaftCore
         if (TransferRefusal(target) is not null) return false;
         if (_leadTransferee == target) return true;
         _leadTransferee = target;
+        // The target's forced campaign wins votes inside every follower's lease: no lease for the rest of this term.
+        ForfeitLease();
         // The abort clock (TickLeader) restarts: the transfer gets one full election timeout.
         _electionElapsed = 0;
         var pr = _progress[target];

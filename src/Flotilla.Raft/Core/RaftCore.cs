@@ -33,9 +33,15 @@ public sealed partial class RaftCore
     private RaftSnapshot? _snapshotToInstall;
     private SnapshotAssembly? _incomingSnapshot;
 
-    public RaftCore(RaftConfig config, Random random, RaftPersistentState? restored = null)
+    /// <param name="clock">The monotonic clock the read lease is measured on (virtual time in simulation); required
+    /// with <see cref="RaftConfig.LeaseReads"/>, unused otherwise.</param>
+    public RaftCore(RaftConfig config, Random random, RaftPersistentState? restored = null, TimeProvider? clock = null)
     {
         config.Validate();
+        if (config.LeaseReads && clock is null) throw new ArgumentException("lease reads need a clock (a TimeProvider) to measure the lease on");
+        _clock = clock;
+        _clockOrigin = clock?.GetTimestamp() ?? 0;
+        _voteHoldAfterStart = config.LeaseReads;
         if (!config.Join && !config.Voters.Contains(config.Id)) throw new ArgumentException($"{config.Id} is not among the voters");
         _config = config;
         _random = random;
@@ -80,6 +86,8 @@ public sealed partial class RaftCore
     /// <summary>Advances logical time by one tick: election timeouts, heartbeats, CheckQuorum.</summary>
     public void Tick()
     {
+        _tickCount++;
+        ExpireForwardedReads();
         if (Role == RaftRole.Leader) TickLeader();
         else TickElection();
     }
@@ -105,7 +113,7 @@ public sealed partial class RaftCore
             {
                 // A node that heard from a live leader within the minimum election timeout ignores campaigns (§6
                 // "disruptive servers"), unless the leader itself asked for it (leadership transfer).
-                var inLease = _config.CheckQuorum && Leader is not null && _electionElapsed < _config.ElectionTicks;
+                var inLease = _config.CheckQuorum && (Leader is not null || _voteHoldAfterStart) && _electionElapsed < _config.ElectionTicks;
                 if (!m.Force && inLease) return;
             }
             if (m.Type == MessageType.PreVote || (m.Type == MessageType.PreVoteResponse && !m.Reject))
@@ -275,6 +283,7 @@ public sealed partial class RaftCore
             p.RecentActive = false;
         }
         FailPendingReads();
+        DropLease();
     }
 
     private void BecomeFollower(ulong term, NodeId? leader)

@@ -111,7 +111,7 @@ public sealed partial class RaftNode : IRpcHandler
         if (_core is not null) throw new InvalidOperationException("already started");
         var state = await _storage.LoadAsync(ct);
         _syncedHardState = state.HardState;
-        _core = new RaftCore(_options.ToCoreConfig(_ctx.Id), _ctx.Random, state);
+        _core = new RaftCore(_options.ToCoreConfig(_ctx.Id), _ctx.Random, state, _ctx.Time);
         if (state.Snapshot is not null) await _apply.Writer.WriteAsync(ApplyMsg.FromSnapshot(state.Snapshot), ct);
         RaiseMembershipApplied(_core.SnapshotIndex, null, _core.Membership);
         _ctx.Router.Map(_options.Service, this);
@@ -146,7 +146,9 @@ public sealed partial class RaftNode : IRpcHandler
 
     /// <summary>
     /// A linearizable read point: when the result is Ok, serve the read once the state machine has applied
-    /// <c>Index</c>. Confirmed by the next heartbeat round (at most one heartbeat period plus a round trip).
+    /// <c>Index</c>. On the leader: confirmed by a heartbeat round (one round trip), or at once while it holds a read
+    /// lease (<see cref="RaftNodeOptions.LeaseReads"/>). On a follower with <see cref="RaftNodeOptions.FollowerReads"/>:
+    /// the leader's read index, one round trip to it; without that option a follower answers NotLeader.
     /// </summary>
     public Task<ReadIndexResult> ReadIndexAsync()
     {

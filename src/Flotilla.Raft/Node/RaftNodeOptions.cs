@@ -30,6 +30,18 @@ public sealed record RaftNodeOptions
     public int SnapshotChunkBytes { get; init; } = 256 << 10;
     public int MaxUncommittedEntries { get; init; } = 10_000;
 
+    /// <summary>Lease-based reads on the leader (<see cref="RaftConfig.LeaseReads"/>): needs <see cref="CheckQuorum"/>.</summary>
+    public bool LeaseReads { get; init; }
+
+    /// <summary>The clock drift bound the lease is shortened by (<see cref="RaftConfig.MaxClockDrift"/>).</summary>
+    public TimeSpan MaxClockDrift { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Followers serve ReadIndex by asking the leader (<see cref="RaftConfig.FollowerReads"/>).</summary>
+    public bool FollowerReads { get; init; }
+
+    /// <summary>Mutation testing only: see <see cref="RaftConfig.MutationTickBasedLease"/>.</summary>
+    internal bool MutationTickBasedLease { get; init; }
+
     /// <summary>Layout of the group's write-ahead log (the directory is set by the node); null for the defaults.</summary>
     public Flotilla.Wal.WalOptions? Wal { get; init; }
 
@@ -51,6 +63,8 @@ public sealed record RaftNodeOptions
         CheckQuorum = CheckQuorum, MaxInflightMessages = MaxInflightMessages, MaxAppendBytes = MaxAppendBytes,
         SnapshotChunkBytes = SnapshotChunkBytes, MaxUncommittedEntries = MaxUncommittedEntries,
         MutationCommitEarlierTerms = MutationCommitEarlierTerms,
+        LeaseReads = LeaseReads, MaxClockDrift = MaxClockDrift, TickDuration = TickInterval, FollowerReads = FollowerReads,
+        MutationTickBasedLease = MutationTickBasedLease,
     };
 
     public void Validate(NodeId self)

@@ -13,12 +13,14 @@ internal sealed class CoreNetwork
     private readonly Func<NodeId, RaftConfig> _configFor;
     private readonly Queue<Message> _wire = new();
     private readonly HashSet<(NodeId, NodeId)> _cut = new();
+    private readonly TimeProvider? _clock;
 
     /// <param name="voters">The bootstrap voters are nodes 1..voters (default: all); the others start as joiners
     /// outside the group, waiting to be added by a membership change.</param>
     public CoreNetwork(int size, Func<RaftConfig, RaftConfig>? configure = null, int seed = 1,
-        Func<NodeId, RaftPersistentState>? initial = null, int? voters = null)
+        Func<NodeId, RaftPersistentState>? initial = null, int? voters = null, TimeProvider? clock = null)
     {
+        _clock = clock;
         Ids = Enumerable.Range(1, size).Select(i => new NodeId(i)).ToList();
         var bootstrap = Ids.Take(voters ?? size).ToList();
         _configFor = id =>
@@ -39,7 +41,7 @@ internal sealed class CoreNetwork
             }
             Storages[id] = storage;
             Applied[id] = new List<LogEntry>();
-            Cores[id] = new RaftCore(_configFor(id), new Random(seed * 1000 + id.Value), storage.LoadAsync().Result);
+            Cores[id] = new RaftCore(_configFor(id), new Random(seed * 1000 + id.Value), storage.LoadAsync().Result, _clock);
         }
     }
 
@@ -79,7 +81,7 @@ internal sealed class CoreNetwork
     {
         var nodeId = new NodeId(id);
         Storages[nodeId].CrashAndRecover();
-        Cores[nodeId] = new RaftCore(_configFor(nodeId), new Random(id), Storages[nodeId].LoadAsync().Result);
+        Cores[nodeId] = new RaftCore(_configFor(nodeId), new Random(id), Storages[nodeId].LoadAsync().Result, _clock);
         Applied[nodeId] = new List<LogEntry>();
     }
 
@@ -88,7 +90,7 @@ internal sealed class CoreNetwork
     {
         var nodeId = new NodeId(id);
         Storages[nodeId] = new MemoryRaftStorage();
-        Cores[nodeId] = new RaftCore(_configFor(nodeId), new Random(id), RaftPersistentState.Empty);
+        Cores[nodeId] = new RaftCore(_configFor(nodeId), new Random(id), RaftPersistentState.Empty, _clock);
         Applied[nodeId] = new List<LogEntry>();
     }
 

@@ -25,22 +25,24 @@ public sealed class ReplicatedKvCluster
     private int _clients;
 
     /// <param name="mutation">A deliberate server bug (mutation checks only).</param>
-    public ReplicatedKvCluster(Simulator sim, int servers, long? snapshotThresholdBytes = null, ReplicatedKvMutation mutation = ReplicatedKvMutation.None)
+    /// <param name="reads">Where the servers answer gets (leader ReadIndex, leader lease, or any member).</param>
+    public ReplicatedKvCluster(Simulator sim, int servers, long? snapshotThresholdBytes = null, ReplicatedKvMutation mutation = ReplicatedKvMutation.None,
+        ReadMode reads = ReadMode.Leader)
     {
         _sim = sim;
         _mutation = mutation;
         Servers = servers;
         ServerIds = Enumerable.Range(1, servers).Select(i => new NodeId(i)).ToList();
-        _options = new RsmOptions
-        {
-            Raft = new RaftNodeOptions { GroupId = Group, Voters = ServerIds },
-            SnapshotThresholdBytes = snapshotThresholdBytes,
-        };
+        var raft = new RaftNodeOptions { GroupId = Group, Voters = ServerIds }.WithReads(mutation == ReplicatedKvMutation.TickBasedLease ? ReadMode.Lease : reads);
+        if (mutation == ReplicatedKvMutation.TickBasedLease) raft = Raft.Testing.RaftMutations.WithTickBasedLease(raft);
+        Reads = reads;
+        _options = new RsmOptions { Raft = raft, SnapshotThresholdBytes = snapshotThresholdBytes };
         History = VersionedKv.CreateRecorder(sim.Time);
         foreach (var id in ServerIds) sim.AddNode(id, Boot);
     }
 
     public Simulator Sim => _sim;
+    public ReadMode Reads { get; }
     public int Servers { get; }
     public IReadOnlyList<NodeId> ServerIds { get; }
     public IEnumerable<int> All => Enumerable.Range(1, Servers);
@@ -64,6 +66,8 @@ public sealed class ReplicatedKvCluster
     {
         var index = ++_clients;
         var node = _sim.AddClient(new NodeId(ClientIdBase + index));
+        // With follower reads every member serves gets: spread them, so followers really answer some.
+        if (Reads == ReadMode.Follower) options = (options ?? new KvClientOptions()) with { ReadFromAnyMember = true };
         var client = new RecordingClient(KvClient.Over(node.Context, endpoints ?? ServerIds, options), History, index);
         return (node, client);
     }
@@ -122,8 +126,10 @@ public sealed class ReplicatedKvCluster
         var pending = operations.Count(o => o.ReturnTime is null);
         var maybe = operations.Count(o => o.Output?.Error == KvError.ErrMaybe);
         var contention = HistoryContention.Measure(operations);
+        var cores = All.Select(Server).Where(s => s is not null).Select(s => s!.Rsm.Raft.Core).ToList();
         _sim.Log($"test: {operations.Count} operations ({pending} without an answer, {maybe} ErrMaybe, {contention.OverlappingPairs} " +
-                 $"overlapping same-key pairs on {contention.ContendedKeys} keys): {result.Outcome}");
+                 $"overlapping same-key pairs on {contention.ContendedKeys} keys; reads since the last restart: {cores.Sum(c => c.LeaseReadsServed)} " +
+                 $"by lease, {cores.Sum(c => c.ForwardedReadsServed)} by followers): {result.Outcome}");
         if (result.Outcome == CheckOutcome.Ok) return;
         var failed = result.Partitions.FirstOrDefault(p => p.Outcome != CheckOutcome.Ok);
         throw new KvScenarioException($"history of {operations.Count} operations is {result.Outcome} (key '{failed?.Key}')");

@@ -11,4 +11,9 @@ public enum ReplicatedKvMutation
     /// <summary>Every replica, follower or deposed leader alike, answers a get from its own local state at once,
     /// without ReadIndex: a read can miss writes that completed before it began (a stale read).</summary>
     LocalReadsWithoutReadIndex,
+
+    /// <summary>Lease reads whose lease is measured in ticks instead of on the monotonic clock: a leader paused (no
+    /// ticks) while time runs resumes believing its lease holds and serves reads a newer leader's writes made stale.
+    /// Turns lease reads on.</summary>
+    TickBasedLease,
 }

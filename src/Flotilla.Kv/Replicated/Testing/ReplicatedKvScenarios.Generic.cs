@@ -22,7 +22,8 @@ public sealed record GenericSpec(
     bool OwnKeys = false,
     int Rounds = 5,
     int RoundMs = 5000,
-    ReplicatedKvMutation Mutation = ReplicatedKvMutation.None);
+    ReplicatedKvMutation Mutation = ReplicatedKvMutation.None,
+    Raft.ReadMode Reads = Raft.ReadMode.Leader);
 
 // 6.5840's GenericTest: clients loop over get-then-conditional-put while the network and the servers misbehave.
 public static partial class ReplicatedKvScenarios
@@ -47,7 +48,7 @@ public static partial class ReplicatedKvScenarios
     private static async Task<IReadOnlyList<Operation<KvInput, KvOutput>>> GenericBodyAsync(Simulator sim, GenericSpec spec)
     {
         sim.Network.Reliable = !spec.Unreliable;
-        var c = new ReplicatedKvCluster(sim, spec.Servers, spec.SnapshotThresholdBytes, spec.Mutation);
+        var c = new ReplicatedKvCluster(sim, spec.Servers, spec.SnapshotThresholdBytes, spec.Mutation, spec.Reads);
         var clients = Enumerable.Range(0, spec.Clients).Select(_ => c.AddClient(ClientOptions)).ToList();
         for (var round = 0; round < spec.Rounds; round++)
         {

@@ -44,6 +44,9 @@ public static partial class ReplicatedKvScenarios
         new Scenario("snapshot-unreliable-recover-partitions-linearizable", SnapshotUnreliableRecoverPartitionsLinearizable),
         new Scenario("speed", Speed),
         new Scenario("speed-snapshots", SpeedSnapshots),
+        new Scenario("lease-reads-contended", LeaseReadsContended),
+        new Scenario("follower-reads-contended", FollowerReadsContended),
+        new Scenario("lease-reads-paused-leader", LeaseReadsPausedLeader),
     ]);
 
     private static void Run(Simulator sim, Func<Task> body, int limitSeconds = 600) => sim.RunTest(body, TimeSpan.FromSeconds(limitSeconds));
