@@ -4,9 +4,9 @@ using Flotilla.Server.Membership;
 
 namespace Flotilla.Server;
 
-/// <summary>What a membership operation on the leader came to: <c>Status</c> is "applied", "not_leader", "busy" (another
-/// change is pending, or the leader is busy: retry), "refused" (invalid: the one-line <c>Message</c> says why),
-/// "not_caught_up", "lost" or "unknown".</summary>
+/// <summary>What a membership operation on the leader came to: <c>Status</c> is "applied", "not_leader", "busy" (the
+/// leader is transferring leadership or has too many uncommitted entries: retry shortly), "pending" (another change
+/// is not applied yet), "refused" (invalid: the one-line <c>Message</c> says why), "not_caught_up", "lost" or "unknown".</summary>
 public sealed record MembershipResult(bool Ok, string Status, string Message, int Leader, string Membership, ulong Index);
 
 // Membership changes of the server's group, run on the node's scheduler (the admin RPCs call these): add a learner
@@ -106,7 +106,7 @@ public sealed partial class FlotillaServer
             ConfChangeStatus.Applied => "applied",
             ConfChangeStatus.NotLeader => "not_leader",
             ConfChangeStatus.Busy => "busy",
-            ConfChangeStatus.Refused => pending ? "busy" : "refused",
+            ConfChangeStatus.Refused => pending ? "pending" : "refused",
             ConfChangeStatus.Lost => "lost",
             _ => "unknown",
         };

@@ -29,8 +29,8 @@ public sealed record MemberChangeOptions
     /// <summary>Entries a learner may lag the leader's log and be promoted.</summary>
     public ulong MaxLag { get; init; } = FlotillaServer.DefaultMaxLag;
 
-    /// <summary>Tests: runs right after the new member's process started (e.g. to kill it, for a never-catching-up member).</summary>
-    public Func<int, Task>? AfterLaunch { get; init; }
+    /// <summary>Tests: runs once the new member is a learner, with its process id (e.g. to stop it: a member that never catches up).</summary>
+    public Func<int, Task>? AfterLearnerAdded { get; init; }
 }
 
 /// <summary>
@@ -122,7 +122,6 @@ public static class MemberChanges
         member = member with { Command = MemberCommandLine.For(template.Command!, member, [.. file.Members, member]) };
         var process = MemberRestart.LaunchDetached(MemberCommandLine.With(member.Command!, "--initial-state", "join"), member.LogFile);
         member = member with { Pid = process.Id };
-        if (options.AfterLaunch is { } hook) await hook(process.Id);
         try
         {
             await MemberRestart.WaitReadyAsync(member, process, token, options.ReadyTimeout, ct);
@@ -156,6 +155,7 @@ public static class MemberChanges
             await StopQuietlyAsync(member, token);
             throw new MemberChangeException($"adding n{member.Id} as a learner failed: {reply.Message}", MemberChangeFailure.Failed);
         }
+        if (options.AfterLearnerAdded is { } hook) await hook(process.Id);
         var deadline = Stopwatch.StartNew();
         while (true)
         {

@@ -40,8 +40,9 @@ public static class MemberRestart
         var status = await admin.TryStatusAsync(TimeSpan.FromSeconds(2));
         var pid = status?.Pid ?? (IsRunning(member.Pid, executable) ? member.Pid : 0);
         if (pid <= 0 || !ProcessLiveness.IsAlive(pid)) return;
-        if (status is not null) await admin.TryShutdownAsync(TimeSpan.FromSeconds(2));
-        if (!await ProcessLiveness.WaitExitAsync(pid, TimeSpan.FromSeconds(10)) && !await ProcessLiveness.KillAsync(pid, TimeSpan.FromSeconds(10)))
+        // A member that does not answer (hung, stopped) gets no grace period: it would not act on a shutdown anyway.
+        var asked = status is not null && await admin.TryShutdownAsync(TimeSpan.FromSeconds(2));
+        if (!(asked && await ProcessLiveness.WaitExitAsync(pid, TimeSpan.FromSeconds(10))) && !await ProcessLiveness.KillAsync(pid, TimeSpan.FromSeconds(10)))
             throw new InvalidOperationException($"member {member.Id} (pid {pid}) did not exit");
     }
 
