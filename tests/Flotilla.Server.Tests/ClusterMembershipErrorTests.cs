@@ -51,6 +51,9 @@ public class ClusterMembershipErrorTests
                 var removed = await admin.TryRemoveAsync(id, TimeSpan.FromSeconds(10));
                 Assert.True(removed is { Ok: true }, removed?.Message);
             }
+            Assert.True(await ClusterFixture.EventuallyAsync(async () =>
+                (await cluster.StatusAsync(TimeSpan.FromSeconds(2))).Values.All(s => s is { Membership: "voters=(1 2 3)" }),
+                TimeSpan.FromSeconds(20)), "the racing learners were not all removed");
 
             // A new member that never catches up (stopped once it is a learner, while writes go on): removed again.
             using var channel = new GrpcKvChannel(file.Endpoints.Select(GrpcKvChannel.ParseEndpoint).ToList());

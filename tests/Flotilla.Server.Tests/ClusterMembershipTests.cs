@@ -49,6 +49,8 @@ public class ClusterMembershipTests
             Assert.StartsWith($"removed n{leader} and stopped it", text);
             Assert.True(await ClusterFixture.EventuallyAsync(() => Task.FromResult(!ProcessLiveness.IsAlive(leaderPid)), TimeSpan.FromSeconds(10)));
             await load.ProgressAsync(10, $"after removing the leader n{leader}");
+            // The removed leader applied its own removal, stepped down, and said so in its log.
+            Assert.Contains(File.ReadLines(cluster.LogFile(leader)), l => l.Contains($"n{leader} was removed from the group", StringComparison.Ordinal));
             (code, text) = await RunAsync("cluster", "remove", "5", "--cluster", cluster.ClusterFilePath);
             Assert.True(code == 0, text);
             await load.ProgressAsync(10, "after removing n5");

@@ -100,7 +100,7 @@ public static class MemberChanges
     private static async Task<(ClusterMember Member, Process Process)> LaunchNewMemberAsync(string path, ClusterFile file, string? token,
         MemberChangeOptions options, CancellationToken ct)
     {
-        var id = file.NextMemberId;
+        var id = Math.Max(file.NextMemberId, await HighestLiveIdAsync(file.Members, token, ct) + 1);
         (file with { NextId = id + 1 }).Save(path);
         var template = file.Members.OrderBy(m => m.Id).First();
         var tcp = template.PeerAddress is not null;
@@ -227,6 +227,21 @@ public static class MemberChanges
                 throw new MemberChangeException($"{last} (tried for {options.LeaderTimeout.TotalSeconds:0} s)", MemberChangeFailure.Unavailable);
             await Task.Delay(200, ct);
         }
+    }
+
+    /// <summary>The highest id in the membership the members report (ids added through the Admin RPCs directly are not
+    /// in cluster.json's <c>next_id</c>); 0 if none answers.</summary>
+    private static async Task<int> HighestLiveIdAsync(IReadOnlyList<ClusterMember> members, string? token, CancellationToken ct)
+    {
+        var highest = 0;
+        foreach (var member in members)
+        {
+            using var admin = Admin(member, token);
+            if (await admin.TryStatusAsync(TimeSpan.FromSeconds(2), ct) is { } s)
+                foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(s.Membership, "[0-9]+"))
+                    if (int.TryParse(m.Value, out var id)) highest = Math.Max(highest, id);
+        }
+        return highest;
     }
 
     private static async Task<ClusterMember?> FindLeaderAsync(IReadOnlyList<ClusterMember> members, string? token, CancellationToken ct)
