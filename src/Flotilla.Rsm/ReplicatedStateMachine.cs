@@ -46,6 +46,7 @@ public sealed class ReplicatedStateMachine
         options.Validate();
         var raft = await RaftNode.CreateAsync(ctx, options.EffectiveRaftOptions(), ct);
         var rsm = new ReplicatedStateMachine(ctx, options, service, raft);
+        options.BeforeRaftStart?.Invoke(raft);
         await raft.StartAsync(ct);
         rsm._applyLoop = rsm.ApplyLoopAsync();
         return rsm;

@@ -26,6 +26,10 @@ public sealed record RsmOptions
     /// <summary>How often waiting submits are checked for a lost leadership or a passed deadline.</summary>
     public TimeSpan WatchInterval { get; init; } = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>Called with the Raft node after it is created and before it starts (on the node's scheduler): the
+    /// place to subscribe to <see cref="RaftNode.MembershipApplied"/> and see every change, replayed ones included.</summary>
+    public Action<RaftNode>? BeforeRaftStart { get; init; }
+
     /// <summary>The Raft options actually used: <see cref="Raft"/> with a WAL layout fitted to the snapshot threshold.</summary>
     public RaftNodeOptions EffectiveRaftOptions()
     {

@@ -50,6 +50,55 @@ internal sealed class AdminGrpcService(FlotillaServer server, AdminGate gate) : 
         };
     }
 
+    // Membership changes: refusals are answers (ok = false, the status and one-line reason), not gRPC errors.
+
+    public override async Task<MembershipReply> AddLearner(AddLearnerRequest request, ServerCallContext context)
+    {
+        gate.Check(context);
+        var m = request.Member ?? throw new RpcException(new Grpc.Core.Status(StatusCode.InvalidArgument, "no member given"));
+        var endpoint = new Membership.MemberEndpoint
+        {
+            Id = m.Id, Client = m.Client, Peer = NullIfEmpty(m.Peer), Admin = NullIfEmpty(m.Admin), Console = NullIfEmpty(m.Console),
+        };
+        return Reply(await server.AddLearnerAsync(endpoint, context.CancellationToken));
+    }
+
+    public override async Task<MembershipReply> PromoteMember(PromoteMemberRequest request, ServerCallContext context)
+    {
+        gate.Check(context);
+        return Reply(await server.PromoteAsync(request.Id, MaxLag(request.MaxLag), context.CancellationToken));
+    }
+
+    public override async Task<MembershipReply> RemoveMember(RemoveMemberRequest request, ServerCallContext context)
+    {
+        gate.Check(context);
+        return Reply(await server.RemoveAsync(request.Id, context.CancellationToken));
+    }
+
+    public override async Task<MembershipReply> ChangeMembership(ChangeMembershipRequest request, ServerCallContext context)
+    {
+        gate.Check(context);
+        return Reply(await server.ChangeAsync(request.AddVoters.ToList(), request.Remove.ToList(), MaxLag(request.MaxLag), context.CancellationToken));
+    }
+
+    public override async Task<MemberProgressReply> MemberProgress(MemberProgressRequest request, ServerCallContext context)
+    {
+        gate.Check(context);
+        var (leader, lastIndex, members) = await server.ProgressAsync();
+        var reply = new MemberProgressReply { Leader = leader, LastIndex = lastIndex };
+        reply.Members.AddRange(members.Select(p => new Protos.MemberProgress { Id = p.Peer.Value, Match = p.Match, Learner = p.IsLearner, RecentActive = p.RecentActive }));
+        return reply;
+    }
+
+    private static ulong MaxLag(ulong requested) => requested == 0 ? FlotillaServer.DefaultMaxLag : requested;
+
+    private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;
+
+    private static MembershipReply Reply(MembershipResult r) => new()
+    {
+        Ok = r.Ok, Status = r.Status, Message = r.Message, Leader = r.Leader, Membership = r.Membership, Index = r.Index,
+    };
+
     public override Task<ShutdownReply> Shutdown(ShutdownRequest request, ServerCallContext context)
     {
         gate.Check(context);

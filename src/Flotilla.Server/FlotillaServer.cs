@@ -18,7 +18,7 @@ namespace Flotilla.Server;
 /// directory) running one Raft group through a <see cref="ReplicatedStateMachine"/> with an application on top (the
 /// replicated KV), plus the Admin service (status, clean shutdown) and metrics (OpenTelemetry, Prometheus endpoint).
 /// </summary>
-public sealed class FlotillaServer : IAsyncDisposable
+public sealed partial class FlotillaServer : IAsyncDisposable
 {
     private readonly RealNodeHost _host;
     private readonly ServerMetrics _metrics;
@@ -65,6 +65,7 @@ public sealed class FlotillaServer : IAsyncDisposable
     public static async Task<FlotillaServer> StartAsync(ServerOptions options, IServerApplication application, CancellationToken cancellationToken = default)
     {
         options.Validate();
+        Membership.EmptyDiskRule.Check(options);
         var peers = new PeerDirectory();
         var peerAddresses = options.PeerUrls ?? options.Members;
         foreach (var (id, address) in peerAddresses.Where(m => m.Key != options.Id)) peers.Set(id, address);
@@ -97,19 +98,25 @@ public sealed class FlotillaServer : IAsyncDisposable
             ClientLimits = options.ClientLimits,
             Transport = options.PeerTransport,
         });
-        var server = new FlotillaServer(host, metrics, application) { Storage = health, _runtimeFaults = runtimeFaults, _members = options.Members.Keys.Select(m => m.Value).Order().ToArray() };
+        var clients = new ClientAddresses(options.Members);
+        var directory = new Membership.MembershipDirectory(options.Id, options, peers, clients);
+        var server = new FlotillaServer(host, metrics, application)
+        {
+            Storage = health, _runtimeFaults = runtimeFaults, _members = options.Members.Keys.Select(m => m.Value).Order().ToArray(), Directory = directory,
+        };
         try
         {
             var rsmOptions = new RsmOptions
             {
                 Raft = options.RaftOptions(),
                 SnapshotThresholdBytes = options.SnapshotThresholdBytes,
+                BeforeRaftStart = directory.Attach,
             };
             await host.Context.InvokeAsync(async () =>
             {
                 server._replica = await application.StartAsync(host.Context, rsmOptions, cancellationToken);
                 host.Builder.Services.AddSingleton(health);
-                host.Builder.Services.AddSingleton(new ClientAddresses(options.Members));
+                host.Builder.Services.AddSingleton(clients);
                 application.MapApi(host);
                 // Every member answers console/status, so any member's console can show this one.
                 host.Context.Router.Map(ConsoleStatusService.Service, new ConsoleStatusService(server.TakeMemberStatus));

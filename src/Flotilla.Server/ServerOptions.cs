@@ -22,6 +22,21 @@ public sealed record ServerOptions
     /// <summary>With <see cref="PeerUrls"/>: where this node's framed-TCP peer listener binds.</summary>
     public IPEndPoint? PeerListen { get; init; }
 
+    /// <summary>The group's bootstrap voters: the membership before any change, the same on every member including
+    /// those added later (which replay the log from it). Null: the ids of <see cref="Members"/> (a cluster whose
+    /// membership never changed). A member outside it joins (it never campaigns until a change makes it a voter).</summary>
+    public IReadOnlyList<NodeId>? InitialVoters { get; init; }
+
+    /// <summary>What an empty data directory means (docs/raft.md "Membership"): see <see cref="ServerStartMode"/>.</summary>
+    public ServerStartMode StartMode { get; init; } = ServerStartMode.Legacy;
+
+    /// <summary>The bootstrap voters in force: <see cref="InitialVoters"/>, else the ids of <see cref="Members"/>.</summary>
+    public IReadOnlyList<NodeId> BootstrapVoters => InitialVoters ?? Members.Keys.Order().ToList();
+
+    /// <summary>True when this server is not a bootstrap voter: it starts as a non-member that only learns from the
+    /// leader until a committed change makes it a learner, then a voter.</summary>
+    public bool Joins => !BootstrapVoters.Contains(Id);
+
     /// <summary>The node's durable directory (WAL, snapshots).</summary>
     public required string DataDirectory { get; init; }
 
@@ -51,7 +66,8 @@ public sealed record ServerOptions
     public Flotilla.Raft.RaftNodeOptions RaftOptions() => Flotilla.Raft.ReadModes.WithReads(new Flotilla.Raft.RaftNodeOptions
     {
         GroupId = GroupId,
-        Voters = Members.Keys.Order().ToList(),
+        Voters = BootstrapVoters,
+        Join = Joins,
         TickInterval = TickInterval,
         MaxClockDrift = MaxClockDrift,
     }, Reads);
@@ -101,6 +117,12 @@ public sealed record ServerOptions
         }
         catch (ArgumentOutOfRangeException e) { throw new ArgumentException($"limit {e.ParamName} is out of range", e); }
         if (!Members.ContainsKey(Id)) throw new ArgumentException($"the member list does not include this node ({Id})");
+        if (InitialVoters is { } initial && (initial.Count is < 1 or > 9 || initial.Distinct().Count() != initial.Count || initial.Any(v => v.Value <= 0)))
+            throw new ArgumentException("the initial voters are 1 to 9 distinct positive ids");
+        if (StartMode == ServerStartMode.NewCluster && Joins)
+            throw new ArgumentException($"a new cluster is started by its initial voters; {Id} is not among them (join it instead)");
+        if (StartMode == ServerStartMode.Join && !Joins)
+            throw new ArgumentException($"member {Id} is an initial voter; a joining member must be outside --initial-voters (a new id)");
         if (Members.Count is < 1 or > 9) throw new ArgumentException($"a group has 1 to 9 members, not {Members.Count}");
         if (SnapshotThresholdBytes is < 4096) throw new ArgumentException("the snapshot threshold must be at least 4096 bytes");
         if (PeerUrls is { } urls)
@@ -145,4 +167,21 @@ public sealed record ServerOptions
         }
         return members.Count > 0 ? members : throw new FormatException("no members given");
     }
+}
+
+/// <summary>What a server does with an empty data directory (no Raft state yet). The rule that makes a lost disk safe
+/// (etcd issues 10166, 16220): a member that once voted must never come back with an empty log as a voter, since it
+/// could help elect a leader that lacks committed entries. Only the first start of a brand-new cluster bootstraps.</summary>
+public enum ServerStartMode
+{
+    /// <summary>No flag given (hand-started servers, older launchers): an empty directory bootstraps, as before.</summary>
+    Legacy,
+    /// <summary>The first start of a brand-new cluster (<c>--initial-state new</c>): an empty directory bootstraps.</summary>
+    NewCluster,
+    /// <summary>A member of an existing cluster (<c>--initial-state existing</c>, what restarts use): an empty
+    /// directory is refused with a one-line error (the member lost its disk: replace it under a new id).</summary>
+    Existing,
+    /// <summary>A new member joining a running cluster (<c>--initial-state join</c>): the directory must be empty at
+    /// its first start; it waits as a non-member until the leader adds it.</summary>
+    Join,
 }

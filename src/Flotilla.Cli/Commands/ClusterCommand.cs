@@ -10,7 +10,7 @@ using Spectre.Console;
 
 namespace Flotilla.Cli.Commands;
 
-/// <summary><c>flotilla cluster start|status|stop|restart|transfer</c>: a local cluster of separate server processes.</summary>
+/// <summary><c>flotilla cluster start|status|stop|restart|transfer|add|remove|replace</c>: a local cluster of separate server processes.</summary>
 public static class ClusterCommand
 {
     public static Command Create()
@@ -21,12 +21,20 @@ public static class ClusterCommand
         command.Subcommands.Add(Stop());
         command.Subcommands.Add(Restart());
         command.Subcommands.Add(ClusterTransfer.Create(ClusterOption, AdminTokenOption));
+        foreach (var membership in ClusterMembership.Create(ClusterFileOption)) command.Subcommands.Add(membership);
         return command;
     }
 
     private static readonly Option<string> ClusterOption = new("--cluster")
     {
         Description = "The cluster: a cluster.json path, or comma-separated HOST:PORT endpoints.",
+        Required = true,
+    };
+
+    /// <summary>Membership commands change cluster.json, so they take the file, not a list of endpoints.</summary>
+    private static readonly Option<string> ClusterFileOption = new("--cluster")
+    {
+        Description = "The cluster.json that 'flotilla cluster start' wrote.",
         Required = true,
     };
 

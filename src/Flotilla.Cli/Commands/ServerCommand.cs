@@ -38,9 +38,21 @@ public static class ServerCommand
         };
         var drift = new Option<string?>("--max-clock-drift") { Description = "With --reads lease: how much the lease is shortened for clock drift (default 50ms; below the 400ms election timeout)." };
         var parent = new Option<int?>("--parent-pid") { Description = "Exit when this process exits (used by 'flotilla cluster start')." };
+        var initialState = new Option<string?>("--initial-state")
+        {
+            Description = "What an empty data directory means: 'new' (first start of a brand-new cluster: bootstrap), 'existing' " +
+                          "(a member of a running cluster: refuse an empty directory, the member lost its disk), 'join' (a new member " +
+                          "that waits until the leader adds it). Without it an empty directory bootstraps (older launchers).",
+        };
+        initialState.AcceptOnlyFromAmong("new", "existing", "join");
+        var initialVoters = new Option<string?>("--initial-voters")
+        {
+            Description = "The group's bootstrap voters, comma-separated ids (default: the ids of --members). The same on every member; " +
+                          "a member outside it joins.",
+        };
         var command = new Command("server", "Run one member of a replicated KV cluster (Raft + WAL + snapshots), serving the flotilla.kv.v1 gRPC API.")
         {
-            id, peers, listen, peerUrls, peerListen, data, snapshot, metrics, console, reads, drift, parent,
+            id, peers, listen, peerUrls, peerListen, data, snapshot, metrics, console, reads, drift, parent, initialState, initialVoters,
         };
         ShardServerFlags.AddTo(command);
         var security = new ServerSecurityFlags();
@@ -85,6 +97,11 @@ public static class ServerCommand
                 Reads = Flotilla.Raft.ReadModes.Parse(parse.GetValue(reads)!)
                         ?? throw new CliException($"--reads: '{parse.GetValue(reads)}' is not leader, lease or follower", ExitCodes.Usage),
                 MaxClockDrift = parse.GetValue(drift) is { } d ? Flotilla.Cli.Bench.BenchDuration.Parse(d, "--max-clock-drift") : TimeSpan.FromMilliseconds(50),
+                StartMode = parse.GetValue(initialState) switch
+                {
+                    "new" => ServerStartMode.NewCluster, "existing" => ServerStartMode.Existing, "join" => ServerStartMode.Join, _ => ServerStartMode.Legacy,
+                },
+                InitialVoters = parse.GetValue(initialVoters) is { } voters ? ParseVoters(voters) : null,
             };
             // Warnings on stdout (the launcher's server.log): refused peer connections, handler failures, a full disk.
             // Stderr stays for the one-line error of a failed start.
@@ -119,6 +136,14 @@ public static class ServerCommand
         return command;
     }
 
+    private static List<NodeId> ParseVoters(string text)
+    {
+        var ids = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+        var bad = ids.FirstOrDefault(i => !int.TryParse(i, out var v) || v <= 0);
+        if (bad is not null || ids.Count == 0) throw new CliException($"--initial-voters: '{bad ?? text}' is not a positive member id", ExitCodes.Usage);
+        return ids.Select(i => new NodeId(int.Parse(i))).ToList();
+    }
+
     private static async Task<FlotillaServer> StartAsync(ServerOptions options, IServerApplication application, CancellationToken ct)
     {
         try
@@ -134,6 +159,10 @@ public static class ServerCommand
             var taken = mine.Where(endpoint => !CanBind(endpoint)).ToList();
             var reason = (e as System.Net.Sockets.SocketException ?? e.InnerException as System.Net.Sockets.SocketException)?.Message ?? e.Message;
             throw new CliException($"cannot listen on {string.Join(", ", (taken.Count > 0 ? taken : mine).Select(x => x.ToString()))}: {reason}", ExitCodes.Failure, e);
+        }
+        catch (Flotilla.Server.Membership.ServerStartRefusedException e)
+        {
+            throw new CliException(e.Message, ExitCodes.BadInput, e);
         }
         catch (Flotilla.Wal.WalCorruptionException e)
         {

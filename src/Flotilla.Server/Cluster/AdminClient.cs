@@ -74,6 +74,41 @@ public sealed class AdminClient : IDisposable
         }
     }
 
+    /// <summary>Adds a learner with its addresses (call the leader); null if the call failed.</summary>
+    public Task<MembershipReply?> TryAddLearnerAsync(MemberAddresses member, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        TryAsync(() => _client.AddLearnerAsync(new AddLearnerRequest { Member = member }, _headers, DateTime.UtcNow + timeout, cancellationToken).ResponseAsync);
+
+    public Task<MembershipReply?> TryPromoteAsync(int id, ulong maxLag, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        TryAsync(() => _client.PromoteMemberAsync(new PromoteMemberRequest { Id = id, MaxLag = maxLag }, _headers, DateTime.UtcNow + timeout, cancellationToken).ResponseAsync);
+
+    public Task<MembershipReply?> TryRemoveAsync(int id, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        TryAsync(() => _client.RemoveMemberAsync(new RemoveMemberRequest { Id = id }, _headers, DateTime.UtcNow + timeout, cancellationToken).ResponseAsync);
+
+    public Task<MembershipReply?> TryChangeAsync(IEnumerable<int> addVoters, IEnumerable<int> remove, ulong maxLag, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var request = new ChangeMembershipRequest { MaxLag = maxLag };
+        request.AddVoters.AddRange(addVoters);
+        request.Remove.AddRange(remove);
+        return TryAsync(() => _client.ChangeMembershipAsync(request, _headers, DateTime.UtcNow + timeout, cancellationToken).ResponseAsync);
+    }
+
+    public Task<MemberProgressReply?> TryProgressAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        TryAsync(() => _client.MemberProgressAsync(new MemberProgressRequest(), _headers, DateTime.UtcNow + timeout, cancellationToken).ResponseAsync);
+
+    private async Task<T?> TryAsync<T>(Func<Task<T>> call) where T : class
+    {
+        try
+        {
+            return await call();
+        }
+        catch (RpcException e)
+        {
+            LastError = e.StatusCode;
+            LastErrorDetail = e.Status.Detail;
+            return null;
+        }
+    }
+
     /// <summary>The status detail of the last failed call.</summary>
     public string? LastErrorDetail { get; private set; }
 

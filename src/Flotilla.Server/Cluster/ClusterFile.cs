@@ -21,6 +21,14 @@ public sealed record ClusterFile
     [JsonPropertyName("cluster_id")] public string? ClusterId { get; init; }
     /// <summary>The admin token's file, relative to this file's directory (mode 0600; never the token itself).</summary>
     [JsonPropertyName("admin_token_file")] public string? AdminTokenFile { get; init; }
+    /// <summary>The group's bootstrap voters (what every member is started with, <c>--initial-voters</c>); empty in older files.</summary>
+    [JsonPropertyName("initial_voters")] public IReadOnlyList<int> InitialVoters { get; init; } = [];
+    /// <summary>The id the next added member gets: above every id ever used, removed members' included, so an id is
+    /// never reused (a member that lost its disk comes back under a new id). 0 in older files: see <see cref="NextMemberId"/>.</summary>
+    [JsonPropertyName("next_id")] public int NextId { get; init; }
+
+    /// <summary>The id to give a new member: <see cref="NextId"/>, but never one a listed or initial member has.</summary>
+    public int NextMemberId => Math.Max(NextId, Members.Select(m => m.Id).Concat(InitialVoters).DefaultIfEmpty(0).Max() + 1);
 
     private const long FileBytesMax = 1 << 20;
 
@@ -103,7 +111,10 @@ public sealed record ClusterFile
             if (m.Command is { } c && (c.Count == 0 || c.Any(a => a is null))) Bad($"member {m.Id}: command must be a non-empty list of strings");
         }
         if (members.Select(m => m.Id).Distinct().Count() != members.Count) Bad("two members have the same id");
-        return file with { Kind = kind, Members = members };
+        var initial = file.InitialVoters ?? [];
+        if (initial.Any(v => v <= 0)) Bad("initial_voters must be positive ids");
+        if (file.NextId < 0) Bad("next_id must not be negative");
+        return file with { Kind = kind, Members = members, InitialVoters = initial };
     }
 
     private static string OneLine(string s) => s.ReplaceLineEndings(" ").Trim();

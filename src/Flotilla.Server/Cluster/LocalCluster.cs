@@ -52,6 +52,8 @@ public sealed class LocalCluster : IAsyncDisposable
     private readonly Dictionary<int, IReadOnlyList<string>> _commands = new();
     private readonly Dictionary<int, string> _adminAddresses = new();
     private readonly Dictionary<int, string> _consoleAddresses = new();
+    private List<int> _initialVoters = [];
+    private int _nextId;
 
     private LocalCluster(LocalClusterOptions options)
     {
@@ -83,21 +85,34 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public IReadOnlyDictionary<int, string> Addresses => _addresses;
 
-    public IEnumerable<int> MemberIds => _addresses.Keys.Order();
+    /// <summary>The members, as cluster.json now lists them (after <c>cluster add|remove|replace</c>).</summary>
+    public IEnumerable<int> MemberIds
+    {
+        get
+        {
+            Refresh();
+            return Ids;
+        }
+    }
+
+    private IEnumerable<int> Ids => _addresses.Keys.Order().ToList();
 
     public ClusterFile File
     {
         get
         {
+            Refresh();
             var recorded = RecordedPids();
             return new ClusterFile
             {
                 Kind = ClusterKinds.ReplicatedKv,
                 ClusterId = ClusterId,
                 AdminTokenFile = ClusterSecrets.AdminTokenFileName,
-                Endpoints = MemberIds.Select(id => _addresses[id]).ToList(),
+                Endpoints = Ids.Select(id => _addresses[id]).ToList(),
                 SupervisorPid = Environment.ProcessId,
-                Members = MemberIds.Select(id => new ClusterMember
+                InitialVoters = _initialVoters,
+                NextId = Math.Max(_nextId, Ids.Concat(_initialVoters).DefaultIfEmpty(0).Max() + 1),
+                Members = Ids.Select(id => new ClusterMember
                 {
                     Id = id,
                     Address = _addresses[id],
@@ -143,12 +158,14 @@ public sealed class LocalCluster : IAsyncDisposable
                 cluster._adminAddresses[i] = $"http://127.0.0.1:{ports[portCount - 2 * options.Nodes + i - 1]}";
                 cluster._consoleAddresses[i] = $"http://127.0.0.1:{ports[portCount - options.Nodes + i - 1]}";
             }
+            cluster._initialVoters = cluster.Ids.ToList();
             // Chosen ports held by someone else (another cluster, most likely) fail here, naming the port, rather than as
             // members that die while the other cluster answers in their place.
             if (options.BasePort > 0) cluster.CheckPortsFree();
             try
             {
-                foreach (var id in cluster.MemberIds) cluster.Launch(id);
+                // The one start that bootstraps: every later launch (a restart) refuses an empty data directory.
+                foreach (var id in cluster.Ids) cluster.Launch(id, InitialState.New);
                 await cluster.WaitReadyAsync(options.ReadyTimeout, cancellationToken);
                 cluster.File.Save(cluster.ClusterFilePath);
                 return cluster;
@@ -175,7 +192,11 @@ public sealed class LocalCluster : IAsyncDisposable
 
     /// <summary>The member's running process: the one this class launched, or the one cluster.json records for it
     /// (after <c>flotilla cluster restart</c>); null if neither runs.</summary>
-    public int? ProcessId(int id) => ProcessId(id, RecordedPids());
+    public int? ProcessId(int id)
+    {
+        Refresh();
+        return ProcessId(id, RecordedPids());
+    }
 
     private int? ProcessId(int id, IReadOnlyDictionary<int, int> recorded)
     {
@@ -215,7 +236,7 @@ public sealed class LocalCluster : IAsyncDisposable
 
     private void CheckPortsFree()
     {
-        var ports = MemberIds.Select(id => (Uri: new Uri(_addresses[id]), What: $"member {id}'s client port"))
+        var ports = Ids.Select(id => (Uri: new Uri(_addresses[id]), What: $"member {id}'s client port"))
             .Concat(_peerAddresses.Select(kv => (Uri: new Uri(kv.Value), What: $"member {kv.Key}'s peer port")));
         foreach (var (uri, what) in ports)
         {
@@ -231,8 +252,52 @@ public sealed class LocalCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts (or restarts) member <paramref name="id"/> on its old data directory.</summary>
+    /// <summary>Starts (or restarts) member <paramref name="id"/> on its old data directory. It never bootstraps: a member
+    /// whose directory was wiped refuses to start (the empty-disk rule; replace it under a new id).</summary>
     public void Launch(int id)
+    {
+        Refresh();
+        Launch(id, InitialState.Existing);
+    }
+
+    /// <summary>The <c>--initial-state</c> a launch passes: only the cluster's first start is "new".</summary>
+    private static class InitialState
+    {
+        public const string New = "new";
+        public const string Existing = "existing";
+    }
+
+    /// <summary>Follows cluster.json: members that <c>flotilla cluster add</c> / <c>replace</c> added (with their
+    /// addresses and command lines) are adopted, members <c>cluster remove</c> took out are forgotten, and every
+    /// member's recorded command line (which names the members) is kept current.</summary>
+    public void Refresh()
+    {
+        if (!System.IO.File.Exists(ClusterFilePath)) return;
+        ClusterFile file;
+        try { file = ClusterFile.Load(ClusterFilePath); }
+        catch (ClusterFileException) { return; }
+        if (file.Members.Count == 0) return;
+        foreach (var m in file.Members)
+        {
+            _addresses[m.Id] = m.Address;
+            if (m.PeerAddress is { } peer) _peerAddresses[m.Id] = peer;
+            if (m.AdminAddress is { } admin) _adminAddresses[m.Id] = admin;
+            if (m.ConsoleAddress is { } console) _consoleAddresses[m.Id] = console;
+            if (m.Command is { } command) _commands[m.Id] = command;
+        }
+        foreach (var gone in _addresses.Keys.Where(id => file.Members.All(m => m.Id != id)).ToList())
+        {
+            _addresses.Remove(gone);
+            _peerAddresses.Remove(gone);
+            _adminAddresses.Remove(gone);
+            _consoleAddresses.Remove(gone);
+            _commands.Remove(gone);
+        }
+        _nextId = Math.Max(_nextId, file.NextId);
+        if (file.InitialVoters.Count > 0) _initialVoters = file.InitialVoters.ToList();
+    }
+
+    private void Launch(int id, string initialState)
     {
         if (_processes.TryGetValue(id, out var old) && !HasExited(old)) throw new InvalidOperationException($"member {id} is running");
         var data = DataDirectory(id);
@@ -244,7 +309,7 @@ public sealed class LocalCluster : IAsyncDisposable
             RedirectStandardError = true,
             RedirectStandardInput = false,
         };
-        var members = string.Join(",", MemberIds.Select(m => $"{m}={new Uri(_addresses[m]).Authority}"));
+        var members = string.Join(",", Ids.Select(m => $"{m}={new Uri(_addresses[m]).Authority}"));
         foreach (var a in _options.Flotilla.Prefix) start.ArgumentList.Add(a);
         foreach (var a in new[] { "server", "--id", id.ToString(), "--listen", new Uri(_addresses[id]).Authority, "--members", members,
                      "--data", data, "--parent-pid", Environment.ProcessId.ToString() })
@@ -257,10 +322,15 @@ public sealed class LocalCluster : IAsyncDisposable
         if (_peerAddresses.Count > 0)
         {
             start.ArgumentList.Add("--peer-urls");
-            start.ArgumentList.Add(string.Join(",", MemberIds.Select(m => $"{m}={_peerAddresses[m]}")));
+            start.ArgumentList.Add(string.Join(",", Ids.Select(m => $"{m}={_peerAddresses[m]}")));
         }
+        start.ArgumentList.Add("--initial-voters");
+        start.ArgumentList.Add(string.Join(",", _initialVoters));
         foreach (var a in _options.ServerArguments) start.ArgumentList.Add(a);
-        _commands[id] = [start.FileName, .. start.ArgumentList];
+        // What a restart runs (cluster.json, 'cluster restart'): never the bootstrap.
+        _commands[id] = [start.FileName, .. start.ArgumentList, "--initial-state", InitialState.Existing];
+        start.ArgumentList.Add("--initial-state");
+        start.ArgumentList.Add(initialState);
         var log = new StreamWriter(LogFile(id), append: true) { AutoFlush = true };
         var logClosed = false;
         // Exited can fire before the output readers have delivered the process's last lines (its error line among
@@ -301,8 +371,9 @@ public sealed class LocalCluster : IAsyncDisposable
         var downPolls = 0;
         while (true)
         {
+            Refresh();
             var recorded = RecordedPids();
-            downPolls = MemberIds.Any(id => ProcessId(id, recorded) is not null) ? 0 : downPolls + 1;
+            downPolls = Ids.Any(id => ProcessId(id, recorded) is not null) ? 0 : downPolls + 1;
             if (downPolls >= 2) return;
             await Task.Delay(250, cancellationToken);
         }
@@ -326,7 +397,7 @@ public sealed class LocalCluster : IAsyncDisposable
     public async Task WaitReadyAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         var deadline = DateTime.UtcNow + timeout;
-        foreach (var id in MemberIds)
+        foreach (var id in Ids)
         {
             using var admin = Admin(id);
             while (true)
@@ -346,7 +417,8 @@ public sealed class LocalCluster : IAsyncDisposable
     public async Task<IReadOnlyDictionary<int, StatusReply?>> StatusAsync(TimeSpan timeout)
     {
         var result = new Dictionary<int, StatusReply?>();
-        foreach (var id in MemberIds)
+        Refresh();
+        foreach (var id in Ids)
         {
             using var admin = Admin(id);
             result[id] = ProcessId(id) is null ? null : await admin.TryStatusAsync(timeout);
@@ -358,8 +430,9 @@ public sealed class LocalCluster : IAsyncDisposable
     public async Task StopAsync(TimeSpan? grace = null)
     {
         var wait = grace ?? TimeSpan.FromSeconds(10);
+        Refresh();
         var recorded = RecordedPids();
-        var running = MemberIds.Select(id => (Id: id, Pid: ProcessId(id, recorded))).Where(m => m.Pid is not null).ToList();
+        var running = Ids.Select(id => (Id: id, Pid: ProcessId(id, recorded))).Where(m => m.Pid is not null).ToList();
         foreach (var (id, _) in running)
         {
             using var admin = Admin(id);
@@ -379,7 +452,13 @@ public sealed class LocalCluster : IAsyncDisposable
     }
 
     /// <summary>A client of member <paramref name="id"/>'s Admin service, with the token.</summary>
-    public AdminClient Admin(int id) => new(new Uri(_adminAddresses[id]), AdminToken, _options.AdminTls);
+    public AdminClient Admin(int id)
+    {
+        if (!_adminAddresses.ContainsKey(id)) Refresh();
+        return AdminUnrefreshed(id);
+    }
+
+    private AdminClient AdminUnrefreshed(int id) => new(new Uri(_adminAddresses[id]), AdminToken, _options.AdminTls);
 
     public async ValueTask DisposeAsync()
     {

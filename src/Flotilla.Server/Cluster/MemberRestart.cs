@@ -34,14 +34,15 @@ public static class MemberRestart
 
     /// <summary>Asks the member to stop, then kill -9 if it is still there. Only a process the member's address
     /// names (its Admin status) or the recorded pid running the same executable is touched: a pid can be reused.</summary>
-    private static async Task StopAsync(ClusterMember member, string executable, string? token)
+    internal static async Task StopAsync(ClusterMember member, string executable, string? token)
     {
         using var admin = Admin(member, token);
         var status = await admin.TryStatusAsync(TimeSpan.FromSeconds(2));
         var pid = status?.Pid ?? (IsRunning(member.Pid, executable) ? member.Pid : 0);
         if (pid <= 0 || !ProcessLiveness.IsAlive(pid)) return;
-        if (status is not null) await admin.TryShutdownAsync(TimeSpan.FromSeconds(2));
-        if (!await ProcessLiveness.WaitExitAsync(pid, TimeSpan.FromSeconds(10)) && !await ProcessLiveness.KillAsync(pid, TimeSpan.FromSeconds(10)))
+        // A member that does not answer (hung, stopped) gets no grace period: it would not act on a shutdown anyway.
+        var asked = status is not null && await admin.TryShutdownAsync(TimeSpan.FromSeconds(2));
+        if (!(asked && await ProcessLiveness.WaitExitAsync(pid, TimeSpan.FromSeconds(10))) && !await ProcessLiveness.KillAsync(pid, TimeSpan.FromSeconds(10)))
             throw new InvalidOperationException($"member {member.Id} (pid {pid}) did not exit");
     }
 
@@ -49,7 +50,7 @@ public static class MemberRestart
     private static AdminClient Admin(ClusterMember member, string? token) => new(new Uri(member.AdminAddress ?? member.Address), token);
 
     /// <summary>The admin token from the file cluster.json names (relative to its directory); null when it names none.</summary>
-    private static string? AdminToken(ClusterFile file, string clusterFilePath) => file.AdminTokenFile is { } name
+    internal static string? AdminToken(ClusterFile file, string clusterFilePath) => file.AdminTokenFile is { } name
         ? Flotilla.Transport.Grpc.SecretFile.ReadText(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(clusterFilePath))!, name))
         : null;
 
@@ -66,7 +67,7 @@ public static class MemberRestart
 
     /// <summary>Starts the member so that it outlives this command: output appended to its log by the shell
     /// (<c>exec</c>, so the pid is the member's own), not piped to a process that is about to exit.</summary>
-    private static Process LaunchDetached(IReadOnlyList<string> command, string? logFile)
+    internal static Process LaunchDetached(IReadOnlyList<string> command, string? logFile)
     {
         var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
         start.ArgumentList.Add("-c");
@@ -76,7 +77,7 @@ public static class MemberRestart
         return Process.Start(start) ?? throw new InvalidOperationException($"cannot start {command[0]}");
     }
 
-    private static async Task WaitReadyAsync(ClusterMember member, Process process, string? token, TimeSpan timeout, CancellationToken cancellationToken)
+    internal static async Task WaitReadyAsync(ClusterMember member, Process process, string? token, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var admin = Admin(member, token);
         var deadline = DateTime.UtcNow + timeout;
