@@ -10,16 +10,18 @@ namespace Flotilla.Server.Tests;
 /// <c>flotilla check</c>, and every acknowledged write is read back.</summary>
 internal sealed class KvLoad : IAsyncDisposable
 {
-    private const int Keys = 6;
+    private readonly int Keys;
     private readonly HistoryRecorder<KvInput, KvOutput> _recorder = VersionedKv.CreateRecorder();
-    private readonly long[] _acknowledged = new long[Keys];
+    private readonly long[] _acknowledged; // highest version an OK put created, per key
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _clients;
     private readonly IReadOnlyList<Uri> _endpoints;
     private int _okPuts;
 
-    public KvLoad(IEnumerable<string> endpoints, int clients = 4)
+    public KvLoad(IEnumerable<string> endpoints, int clients = 4, int keys = 6)
     {
+        Keys = keys;
+        _acknowledged = new long[keys];
         _endpoints = endpoints.Select(GrpcKvChannel.ParseEndpoint).ToList();
         _clients = Enumerable.Range(0, clients).Select(c => Task.Run(() => ClientLoopAsync(c))).ToList();
     }
