@@ -46,6 +46,16 @@ public class ShardFlagsTests
     }
 
     [Fact]
+    public async Task ClusterStartOfTheShardedStoreRefusesLeaseOrFollowerReads()
+    {
+        var (code, _, error) = await CliHarness.RunAsync("cluster", "start", "--groups", "2", "--reads", "lease", "--dir", Data);
+
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("--reads lease is for the replicated store", error);
+        Assert.False(Directory.Exists(Data));
+    }
+
+    [Fact]
     public async Task ShardCommandsOnAReplicatedClusterFileAreBadInput()
     {
         var path = Path.Combine(Path.GetTempPath(), $"flotilla-replicated-{Guid.NewGuid():N}.json");

@@ -55,9 +55,15 @@ public static class ClusterCommand
             DefaultValueFactory = _ => "tcp",
         };
         peerProtocol.AcceptOnlyFromAmong("tcp", "grpc");
+        var reads = new Option<string>("--reads")
+        {
+            Description = "Passed to every member: where gets are answered, leader (ReadIndex), lease (the leader's lease) or follower (any member); see 'flotilla server --help'.",
+            DefaultValueFactory = _ => "leader",
+        };
+        reads.AcceptOnlyFromAmong("leader", "lease", "follower");
         var command = new Command("start", "Start a local cluster of separate server processes, write DIR/cluster.json, and stay in the foreground until Ctrl-C.")
         {
-            nodes, dir, basePort, snapshot, peerProtocol,
+            nodes, dir, basePort, snapshot, peerProtocol, reads,
         };
         ShardedClusterStart.AddTo(command);
         command.SetAction(async (parse, ct) =>
@@ -66,7 +72,14 @@ public static class ClusterCommand
             var count = parse.GetValue(nodes);
             if (count is < 1 or > 9) throw new CliException("--nodes must be between 1 and 9", ExitCodes.Usage);
             var directory = Path.GetFullPath(parse.GetValue(dir)!);
-            var extra = parse.GetValue(snapshot) is { } s ? new[] { "--snapshot-threshold", s.ToString() } : [];
+            var extra = new List<string>();
+            if (parse.GetValue(snapshot) is { } s) extra.AddRange(["--snapshot-threshold", s.ToString()]);
+            if (parse.GetValue(reads) is { } r && r != "leader")
+            {
+                // The sharded store's groups read through their leaders only (the server refuses the flag there).
+                if (ShardedClusterStart.Requested(parse)) throw new CliException($"--reads {r} is for the replicated store; the sharded store (--groups) reads through each group's leader", ExitCodes.Usage);
+                extra.AddRange(["--reads", r]);
+            }
             var protocol = parse.GetValue(peerProtocol) == "grpc" ? PeerProtocol.Grpc : PeerProtocol.Tcp;
             var ports = LocalCluster.PortsPerMember(protocol) * count; // client, (framed-TCP peer,) admin, console port per member
             if (parse.GetValue(basePort) is var first && first != 0 && (first < 1 || first > 65536 - ports))
