@@ -88,7 +88,10 @@ public sealed class ClientTlsTests : IAsyncLifetime
                 await new Kv.Protos.Kv.KvClient(anonymous).GetAsync(new GetRequest { Key = "k" }));
             var answered = await new Kv.Protos.Kv.KvClient(certified).GetAsync(new GetRequest { Key = "k" });
 
-            Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+            // Refused at the TLS layer. With TLS 1.3 the server checks the client's certificate after the client's side of
+            // the handshake is done, so the client sees either the failed connection (Unavailable) or the connection torn
+            // down under its first request (Internal), depending on timing (both seen in CI); never an answer.
+            Assert.Contains(refused.StatusCode, new[] { StatusCode.Unavailable, StatusCode.Internal });
             Assert.NotNull(answered);
             Assert.Null(await adminAnonymous.TryStatusAsync(TimeSpan.FromSeconds(5)));
             Assert.Equal(1, (await adminCertified.TryStatusAsync(TimeSpan.FromSeconds(5)))?.Id);
