@@ -28,14 +28,8 @@ public class ConsoleBrowserTests
             var watcher = cluster.MemberIds.First(id => id != leader);
 
             using var playwright = await Playwright.CreateAsync();
-            await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-            {
-                ExecutablePath = BrowserFactAttribute.Chromium,
-                Headless = true,
-                Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-            });
-            var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 1000 } });
-            page.SetDefaultTimeout((float)Deadline.TotalMilliseconds);
+            await using var browser = await HeadlessChromium.LaunchAsync(playwright);
+            var page = await HeadlessChromium.NewPageAsync(browser, 1280, 1000, Deadline);
             await page.GotoAsync(cluster.ConsoleAddresses[watcher] + "/");
 
             await Expect(page.Locator("#member-table tbody tr")).ToHaveCountAsync(3);
@@ -62,14 +56,14 @@ public class ConsoleBrowserTests
             await Expect(page.Locator("#charts-from")).ToHaveTextAsync($"measured on the leader, n{leader}");
             foreach (var chart in new[] { "commits", "put", "get", "fsync", "elections" })
                 await Expect(page.Locator($"#chart-{chart} svg")).ToHaveAttributeAsync("role", "img");
-            await Screenshot(page, "console-cluster.png");
+            await HeadlessChromium.ScreenshotAsync(page, "console-cluster.png");
 
             cluster.Kill(leader!.Value);
             // No reload: the page's own polling must bring the new leader in, and show the dead one as unreachable.
             await Expect(page.Locator("#leader")).ToContainTextAsync(new Regex($"Leader: n(?!{leader}\\b)\\d"));
             await Expect(page.Locator($"#member-table tr[data-member=\"{leader}\"]")).ToHaveClassAsync("down");
             await WriteSomeAsync(cluster, 30);
-            await Screenshot(page, "console-after-leader-killed.png");
+            await HeadlessChromium.ScreenshotAsync(page, "console-after-leader-killed.png");
 
             // With JavaScript off the same page is complete, just not live.
             await using var noScript = await browser.NewContextAsync(new BrowserNewContextOptions { JavaScriptEnabled = false });
@@ -94,12 +88,5 @@ public class ConsoleBrowserTests
             var got = await client.GetAsync(key);
             await client.PutAsync(key, $"v{i}", got.IsOk ? got.Version : 0);
         }
-    }
-
-    private static async Task Screenshot(IPage page, string name)
-    {
-        if (Environment.GetEnvironmentVariable("FLOTILLA_CONSOLE_SCREENSHOTS") is not { Length: > 0 } dir) return;
-        Directory.CreateDirectory(dir);
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(dir, name), FullPage = true });
     }
 }

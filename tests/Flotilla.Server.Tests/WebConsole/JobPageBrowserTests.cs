@@ -46,14 +46,8 @@ public class JobPageBrowserTests
             }, stopWorkers.Token))).ToList();
 
             using var playwright = await Playwright.CreateAsync();
-            await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-            {
-                ExecutablePath = BrowserFactAttribute.Chromium,
-                Headless = true,
-                Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-            });
-            var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
-            page.SetDefaultTimeout((float)Deadline.TotalMilliseconds);
+            await using var browser = await HeadlessChromium.LaunchAsync(playwright);
+            var page = await HeadlessChromium.NewPageAsync(browser, 1280, 900, Deadline);
             await page.GotoAsync(coordinator.PageAddress + "/");
 
             // During the job: the held map runs on one of the workers, the other two maps are done, reduces wait.
@@ -64,14 +58,14 @@ public class JobPageBrowserTests
             await Expect(page.Locator("tr[data-task=\"map-2\"] td").First).ToHaveTextAsync("Done");
             await Expect(page.Locator("#progress")).ToHaveAttributeAsync("value", "2");
             await Expect(page.Locator("p.banner")).ToContainTextAsync("Running for");
-            await Screenshot(page, "mr-job-running.png");
+            await HeadlessChromium.ScreenshotAsync(page, "mr-job-running.png");
 
             app.Release();
             // No navigation by the test: the page's own refresh brings the end of the job in.
             await Expect(page.Locator("p.banner.ok")).ToContainTextAsync("Succeeded in");
             await Expect(page.Locator("#progress")).ToHaveAttributeAsync("value", "5");
             await Expect(page.Locator("tr[data-task^=\"reduce-\"] td:first-of-type")).ToHaveTextAsync(["Done", "Done"]);
-            await Screenshot(page, "mr-job-done.png");
+            await HeadlessChromium.ScreenshotAsync(page, "mr-job-done.png");
 
             var result = await coordinator.Completion.WaitAsync(Deadline);
             Assert.Equal(Flotilla.MapReduce.Scheduling.JobState.Succeeded, result.State);
@@ -85,12 +79,6 @@ public class JobPageBrowserTests
         }
     }
 
-    private static async Task Screenshot(IPage page, string name)
-    {
-        if (Environment.GetEnvironmentVariable("FLOTILLA_CONSOLE_SCREENSHOTS") is not { Length: > 0 } dir) return;
-        Directory.CreateDirectory(dir);
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(dir, name), FullPage = true });
-    }
 
     /// <summary>Word counting whose map of one input file waits until released.</summary>
     private sealed class HeldMapApp(string heldFile) : IMapReduceApp
