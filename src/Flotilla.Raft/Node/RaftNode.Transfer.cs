@@ -25,7 +25,7 @@ public sealed partial class RaftNode
         var moved = await TransferLeadershipAsync(target).WaitAsync(cancellationToken);
         if (moved) return new TransferResult(true, $"{target} leads term {Core.Term}");
         return TransferResult.Failed(_stopped
-            ? $"{Id} stopped during the transfer"
+            ? _storageFailure is { } failure ? $"{Id} stopped during the transfer (storage failed: {failure.Message})" : $"{Id} stopped during the transfer"
             : $"{target} did not take over within {(long)(2 * _options.ElectionTicks * _options.TickInterval).TotalMilliseconds} ms (term {from} -> {Core.Term}, leader {Core.Leader?.ToString() ?? "unknown"})");
     }
 }

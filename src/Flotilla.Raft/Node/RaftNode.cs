@@ -171,7 +171,9 @@ public sealed partial class RaftNode : IRpcHandler
         return done.Task;
     }
 
-    /// <summary>Stops ticking and serving, waits for the batch in progress, and completes the apply stream.</summary>
+    /// <summary>Stops ticking and serving, fails every pending wait (a read point answers NotLeader, a leadership
+    /// transfer "stopped during the transfer", a membership change Unknown "the node stopped"), waits for the batch in
+    /// progress, and completes the apply stream.</summary>
     public async Task StopAsync()
     {
         // Not "if (_stopped)": a storage failure stops the node too, and the apply stream and storage must still close.
@@ -182,12 +184,9 @@ public sealed partial class RaftNode : IRpcHandler
         _ctx.Router.Unmap(_options.Service);
         // Completing the stream first releases a pump blocked on a full apply queue nobody reads any more.
         _apply.Writer.TryComplete();
+        // Before the batch in progress, which may be a slow fsync: a caller waiting on this node hears at once.
+        FailWaiters("the node stopped");
         await _pump;
-        foreach (var read in _reads.Values) read.Done.TrySetResult(new ReadIndexResult(ReadIndexStatus.NotLeader, 0, null));
-        _reads.Clear();
-        foreach (var t in _transfers) t.Done.TrySetResult(false);
-        _transfers.Clear();
-        FailConfChanges("the node stopped");
         _apply.Writer.TryComplete();
         if (_storage is IAsyncDisposable disposable) await disposable.DisposeAsync();
     }
@@ -297,6 +296,8 @@ public sealed partial class RaftNode : IRpcHandler
             _storageFailure = e;
             _stopped = true;
             _ticker?.Dispose();
+            // Nothing will tick or apply any more: answer every waiter now rather than when (if ever) StopAsync is called.
+            FailWaiters($"the node stopped after a storage failure: {e.Message}");
         }
         finally
         {
@@ -374,6 +375,17 @@ public sealed partial class RaftNode : IRpcHandler
         pending.Done.TrySetResult(r.Ok
             ? new ReadIndexResult(ReadIndexStatus.Ok, r.Index, Id)
             : new ReadIndexResult(ReadIndexStatus.NotLeader, 0, _core?.Leader));
+    }
+
+    /// <summary>The node will not advance any more: every pending read, transfer and membership change gets its
+    /// failure now, so no caller waits forever (a transfer answers false, a change Unknown with <paramref name="why"/>).</summary>
+    private void FailWaiters(string why)
+    {
+        foreach (var read in _reads.Values) read.Done.TrySetResult(new ReadIndexResult(ReadIndexStatus.NotLeader, 0, null));
+        _reads.Clear();
+        foreach (var t in _transfers) t.Done.TrySetResult(false);
+        _transfers.Clear();
+        FailConfChanges(why);
     }
 
     private void CompleteTransfers()
