@@ -275,7 +275,7 @@ public static class ClusterCommand
             {
                 throw new CliException(e.Message, ExitCodes.Usage, e);
             }
-            catch (Exception e) when (e is InvalidOperationException or TimeoutException)
+            catch (Exception e) when (e is InvalidOperationException or TimeoutException or ClusterFileLockedException)
             {
                 throw new CliException($"cannot restart member {parse.GetValue(id)}: {e.Message}", ExitCodes.Failure, e);
             }

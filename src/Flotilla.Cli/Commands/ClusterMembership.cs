@@ -28,11 +28,17 @@ public static class ClusterMembership
         DefaultValueFactory = _ => 60,
     };
 
+    private static readonly Option<int> LockWait = new("--lock-timeout-seconds")
+    {
+        Description = "How long to wait for another cluster command on the same cluster.json to finish (it holds FILE.lock).",
+        DefaultValueFactory = _ => 30,
+    };
+
     private static Command Add(Option<string> clusterOption)
     {
         var command = new Command("add", "Start a new member (a fresh id and data directory), add it as a learner, and promote it to voter once it has caught up.")
         {
-            clusterOption, Json, CatchUp,
+            clusterOption, Json, CatchUp, LockWait,
         };
         command.SetAction((parse, ct) => RunAsync(parse, options => MemberChanges.AddAsync(parse.GetValue(clusterOption)!, options, ct)));
         return command;
@@ -41,7 +47,7 @@ public static class ClusterMembership
     private static Command Remove(Option<string> clusterOption)
     {
         var id = new Argument<int>("id") { Description = "The member to remove." };
-        var command = new Command("remove", "Remove member ID from the group through Raft, then stop its process.") { id, clusterOption, Json };
+        var command = new Command("remove", "Remove member ID from the group through Raft, then stop its process.") { id, clusterOption, Json, LockWait };
         command.SetAction((parse, ct) => RunAsync(parse, options => MemberChanges.RemoveAsync(parse.GetValue(clusterOption)!, parse.GetValue(id), options, ct)));
         return command;
     }
@@ -51,7 +57,7 @@ public static class ClusterMembership
         var id = new Argument<int>("id") { Description = "The member to replace (e.g. one whose disk is gone)." };
         var command = new Command("replace", "Start a new member under a new id, catch it up as a learner, then in one joint change make it a voter and remove ID; stop ID if it runs.")
         {
-            id, clusterOption, Json, CatchUp,
+            id, clusterOption, Json, CatchUp, LockWait,
         };
         command.SetAction((parse, ct) => RunAsync(parse, options => MemberChanges.ReplaceAsync(parse.GetValue(clusterOption)!, parse.GetValue(id), options, ct)));
         return command;
@@ -61,10 +67,12 @@ public static class ClusterMembership
     {
         var seconds = parse.GetResult(CatchUp) is null ? 60 : parse.GetValue(CatchUp);
         if (seconds <= 0) throw new CliException("--catch-up-timeout-seconds must be positive", ExitCodes.Usage);
+        var lockWait = parse.GetResult(LockWait) is null ? 30 : parse.GetValue(LockWait);
+        if (lockWait < 0) throw new CliException("--lock-timeout-seconds must not be negative", ExitCodes.Usage);
         MemberChangeReport report;
         try
         {
-            report = await change(new MemberChangeOptions { CatchUpTimeout = TimeSpan.FromSeconds(seconds) });
+            report = await change(new MemberChangeOptions { CatchUpTimeout = TimeSpan.FromSeconds(seconds), LockTimeout = TimeSpan.FromSeconds(lockWait) });
         }
         catch (MemberChangeException e)
         {

@@ -29,6 +29,10 @@ public sealed record MemberChangeOptions
     /// <summary>Entries a learner may lag the leader's log and be promoted.</summary>
     public ulong MaxLag { get; init; } = FlotillaServer.DefaultMaxLag;
 
+    /// <summary>How long to wait for another cluster command to let go of cluster.json's lock (<see cref="ClusterFileLock"/>)
+    /// before failing with "another cluster command holds FILE.lock".</summary>
+    public TimeSpan LockTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Tests: runs once the new member is a learner, with its process id (e.g. to stop it: a member that never catches up).</summary>
     public Func<int, Task>? AfterLearnerAdded { get; init; }
 }
@@ -38,7 +42,8 @@ public sealed record MemberChangeOptions
 /// leader (Admin RPCs), cluster.json follows, and <c>cluster start</c>'s supervisor adopts the change from the file.
 /// A new member gets an id never used before (<see cref="ClusterFile.NextMemberId"/>), free loopback ports, a fresh
 /// data directory, and starts with <c>--initial-state join</c>; it is added as a learner, promoted (or, replacing,
-/// swapped in by one joint change) only once it has caught up.
+/// swapped in by one joint change) only once it has caught up. One command at a time per cluster.json
+/// (<see cref="ClusterFileLock"/>): a second one waits for the first, up to <see cref="MemberChangeOptions.LockTimeout"/>.
 /// </summary>
 public static class MemberChanges
 {
@@ -46,6 +51,7 @@ public static class MemberChanges
 
     public static async Task<MemberChangeReport> AddAsync(string path, MemberChangeOptions options, CancellationToken ct = default)
     {
+        using var held = await LockAsync(path, options, ct);
         var (file, token) = Load(path);
         var (member, process) = await LaunchNewMemberAsync(path, file, token, options, ct);
         await AddLearnerAndCatchUpAsync(path, member, process, token, options, ct);
@@ -60,6 +66,7 @@ public static class MemberChanges
     /// <paramref name="id"/>'s process is stopped if it still runs.</summary>
     public static async Task<MemberChangeReport> ReplaceAsync(string path, int id, MemberChangeOptions options, CancellationToken ct = default)
     {
+        using var held = await LockAsync(path, options, ct);
         var (file, token) = Load(path);
         var old = Find(file, path, id);
         var (member, process) = await LaunchNewMemberAsync(path, file, token, options, ct);
@@ -73,6 +80,7 @@ public static class MemberChanges
 
     public static async Task<MemberChangeReport> RemoveAsync(string path, int id, MemberChangeOptions options, CancellationToken ct = default)
     {
+        using var held = await LockAsync(path, options, ct);
         var (file, token) = Load(path);
         var member = Find(file, path, id);
         var reply = await OnLeaderAsync(path, token, options, (admin, t) => admin.TryRemoveAsync(id, CallTimeout, t), ct);
@@ -80,6 +88,17 @@ public static class MemberChanges
         await StopQuietlyAsync(member, token);
         Record(path, null, removed: id);
         return new MemberChangeReport("remove", null, id, reply.Membership);
+    }
+
+    /// <summary>Holds cluster.json's lock for the whole command: a change reads the file (the next id, the members),
+    /// takes minutes to catch a member up, and writes the file again; a second command in between would reserve the
+    /// same id or write back a member list without the first one's change. The file is checked first, so a wrong path
+    /// is its own error and leaves no lock file behind.</summary>
+    private static async Task<ClusterFileLock> LockAsync(string path, MemberChangeOptions options, CancellationToken ct)
+    {
+        ClusterFile.Load(path);
+        try { return await ClusterFileLock.AcquireAsync(path, options.LockTimeout, ct); }
+        catch (ClusterFileLockedException e) { throw new MemberChangeException(e.Message, MemberChangeFailure.Failed); }
     }
 
     private static (ClusterFile File, string? Token) Load(string path)

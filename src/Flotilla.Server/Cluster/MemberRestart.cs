@@ -15,6 +15,23 @@ public static class MemberRestart
     /// be restarted (no supervisor, no recorded command line, the new process died or did not answer in time).</summary>
     public static async Task<ClusterMember> RestartAsync(string clusterFilePath, int id, TimeSpan readyTimeout, CancellationToken cancellationToken = default)
     {
+        ClusterFile.Load(clusterFilePath);
+        // From reading the member's entry to recording its new pid: a membership command must not rewrite the file in
+        // between (it would write back the old pid, or lose its own change under ours). Waiting for it to answer is not.
+        ClusterMember updated;
+        Process process;
+        string? token;
+        using (await ClusterFileLock.AcquireAsync(clusterFilePath, LockTimeout, cancellationToken))
+            (updated, process, token) = await RelaunchAsync(clusterFilePath, id);
+        await WaitReadyAsync(updated, process, token, readyTimeout, cancellationToken);
+        return updated;
+    }
+
+    /// <summary>How long a restart waits for another cluster command to let go of cluster.json's lock.</summary>
+    public static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
+
+    private static async Task<(ClusterMember Updated, Process Process, string? Token)> RelaunchAsync(string clusterFilePath, int id)
+    {
         var file = ClusterFile.Load(clusterFilePath);
         var member = file.Members.FirstOrDefault(m => m.Id == id)
             ?? throw new ArgumentException($"{clusterFilePath} has no member {id} (members: {string.Join(", ", file.Members.Select(m => m.Id))})");
@@ -28,8 +45,7 @@ public static class MemberRestart
         var process = LaunchDetached(command, member.LogFile);
         var updated = member with { Pid = process.Id };
         (file with { Members = file.Members.Select(m => m.Id == id ? updated : m).ToList() }).Save(clusterFilePath);
-        await WaitReadyAsync(updated, process, token, readyTimeout, cancellationToken);
-        return updated;
+        return (updated, process, token);
     }
 
     /// <summary>Asks the member to stop, then kill -9 if it is still there. Only a process the member's address
