@@ -147,7 +147,7 @@ public sealed partial class FlotillaServer : IAsyncDisposable
             if (options.ConsoleListen is { } consoleAt)
             {
                 server._consoleMetrics = new ConsoleMetrics(metrics.Meter);
-                console = new ConsoleSnapshotSource(host.Context, server._members, server.TakeMemberStatus, server._consoleMetrics,
+                console = new ConsoleSnapshotSource(host.Context, server.ConsoleMembers, server.TakeMemberStatus, server._consoleMetrics,
                     () => application is Sharding.ShardServerApplication sharded ? ShardView.Take(sharded) : null);
                 host.Builder.WebHost.ConfigureKestrel(k => k.Listen(consoleAt, l =>
                 {
@@ -215,12 +215,22 @@ public sealed partial class FlotillaServer : IAsyncDisposable
             Membership: raft.Core.Membership.ToString());
     }
 
+    /// <summary>The members the console shows (on the node's scheduler): the membership this member applied, voters and
+    /// learners, so members added by <c>cluster add</c> appear and removed ones go, plus this member itself (a removed or
+    /// joining member still shows its own row). The command line's <c>--members</c> only until Raft has started.</summary>
+    private IReadOnlyList<int> ConsoleMembers()
+    {
+        // A joining member knows no membership until the log (or a snapshot) reaches it.
+        if (_replica is not { } replica || !replica.Raft.Membership.Members.Any()) return _members;
+        return replica.Raft.Membership.Members.Select(m => m.Value).Append(Context.Id.Value).Distinct().Order().ToArray();
+    }
+
     /// <summary>This member's row for the console (on the node's scheduler). Storage trouble is named, not detailed:
     /// its message carries the data directory's path, which the console does not show.</summary>
     private MemberStatus TakeMemberStatus(bool withHistory)
     {
         var problem = Storage.DiskFull is not null ? "disk full" : Replica.Raft.StorageFailure is not null ? "storage failed" : null;
-        var status = MemberStatus.Take(Context.Id.Value, _members, Replica, Uptime, problem);
+        var status = MemberStatus.Take(Context.Id.Value, ConsoleMembers(), Replica, Uptime, problem);
         return withHistory && _consoleMetrics is { } metrics ? status with { Points = metrics.History() } : status;
     }
 

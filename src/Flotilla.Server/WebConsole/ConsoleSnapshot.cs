@@ -12,13 +12,14 @@ internal sealed record ConsoleSnapshot(
     IReadOnlyList<ConsolePoint> Points, int ChartsFrom, ShardView? Shards);
 
 /// <summary>
-/// Takes <see cref="ConsoleSnapshot"/>s: this member's status on its scheduler, every other member's through
+/// Takes <see cref="ConsoleSnapshot"/>s: this member's status on its scheduler, every other member's (the membership
+/// in force, so added members appear and removed ones go) through
 /// <c>console/status</c> over the peer transport (in parallel, each with a short deadline, so a dead member costs at
 /// most that), the charts' history, and for the sharded store the shard map. Snapshots are reused for under a
 /// second, so many open pages cost the cluster no more than one.
 /// </summary>
 internal sealed class ConsoleSnapshotSource(
-    NodeContext context, IReadOnlyList<int> members, Func<bool, MemberStatus> local, ConsoleMetrics metrics, Func<ShardView?> shards)
+    NodeContext context, Func<IReadOnlyList<int>> members, Func<bool, MemberStatus> local, ConsoleMetrics metrics, Func<ShardView?> shards)
 {
     private static readonly TimeSpan PeerTimeout = TimeSpan.FromMilliseconds(700);
     private static readonly TimeSpan ReuseFor = TimeSpan.FromMilliseconds(900);
@@ -39,8 +40,9 @@ internal sealed class ConsoleSnapshotSource(
     private async Task<ConsoleSnapshot> TakeFreshAsync()
     {
         var self = context.Id.Value;
-        var (mine, shardView) = await context.InvokeAsync(() => Task.FromResult((local(false), shards())));
-        var others = members.Where(m => m != self).Select(async id => await AskAsync(id, withHistory: false)).ToList();
+        // The members as of now (read on the scheduler with the rest): they follow membership changes.
+        var (mine, shardView, current) = await context.InvokeAsync(() => Task.FromResult((local(false), shards(), members())));
+        var others = current.Where(m => m != self).Select(async id => await AskAsync(id, withHistory: false)).ToList();
         var rows = new List<MemberRow> { new(self, true, mine, mine.StorageProblem, null) };
         rows.AddRange(await Task.WhenAll(others));
         rows.Sort((a, b) => a.Id.CompareTo(b.Id));
