@@ -13,7 +13,8 @@
 #      seconds a new member has to catch up), BENCH_SNAPSHOT_MB (half the state, at least 8: `cluster start
 #      --snapshot-threshold`, so the log is compacted a few times while loading and the new member gets a snapshot of
 #      the whole state, then the log after it), FLOTILLA_BIN (a flotilla command to use instead of building
-#      src/Flotilla.Cli in Release), BENCH_KEEP (1: keep the work directory, with every member's log).
+#      src/Flotilla.Cli in Release), BENCH_KEEP (1: keep the work directory, with every member's log), BENCH_FORCE (1: run
+#      even when the state looks too big for the memory available, see below).
 # Steps: `flotilla cluster start --nodes 3 --dir DIR` in the background (waits for DIR/cluster.json and a leader);
 # load the state with `flotilla bench kv` (its preload creates every key once; closed loop, LOAD_CLIENTS in parallel);
 # (a) quiet window: `bench kv` put-only, no change; (b) catch-up: time `flotilla cluster add` (start the member, add it
@@ -45,6 +46,17 @@ for v in STATE_MB VALUE_KIB LOAD_CLIENTS CLIENTS PUT_KEYS CATCH_UP_TIMEOUT SNAPS
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "membership: BENCH_$v must be a positive integer, not '${!v}'" >&2; exit 2; }
 done
 ((VALUE_KIB <= 1024)) || { echo "membership: BENCH_VALUE_KIB must be at most 1024 (the KV's value limit is 1 MiB)" >&2; exit 2; }
+
+# Memory: the snapshot is built, sent and installed in memory (before snapshot streaming), so the members' summed peak
+# RSS was ~57x the state (14.2 GiB for 256 MiB, 2026-12-04). Refuse a state that would not fit rather than let the
+# kernel's OOM killer pick processes on a shared machine.
+NEED_MB=$((STATE_MB * 57))
+AVAIL_MB=$(awk '/^MemAvailable:/ { printf "%d", $2 / 1024 }' /proc/meminfo 2>/dev/null || echo 0)
+if ((AVAIL_MB > 0 && NEED_MB > AVAIL_MB)) && [[ ${BENCH_FORCE:-0} != 1 ]]; then
+  echo "membership: ${STATE_MB} MiB of state needs about $((NEED_MB / 1024)) GiB of RAM (measured ~57x the state while snapshots are held in memory); $((AVAIL_MB / 1024)) GiB available: set BENCH_STATE_MB lower, or BENCH_FORCE=1" >&2
+  rmdir "$WORK"
+  exit 1
+fi
 
 cleanup() {
   [[ -n $SAMPLER_PID ]] && kill "$SAMPLER_PID" 2>/dev/null || true
