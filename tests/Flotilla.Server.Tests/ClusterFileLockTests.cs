@@ -83,6 +83,32 @@ public sealed class ClusterFileLockTests : IDisposable
     }
 
     [Fact]
+    public async Task TwoConcurrentAddsOnOneClusterBothSucceedOneAfterTheOther()
+    {
+        var (cluster, directory) = await ClusterFixture.StartAsync(3);
+        try
+        {
+            Assert.True(await ClusterFixture.EventuallyAsync(async () => await ClusterFixture.LeaderAsync(cluster) is not null, TimeSpan.FromSeconds(30)));
+            // Unlocked, both would read next_id 4 and race for it; locked, the second waits for the first and takes 5.
+            var adds = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
+                ClusterMembershipTests.RunAsync("cluster", "add", "--cluster", cluster.ClusterFilePath, "--json"))));
+            Assert.All(adds, a => Assert.True(a.Code == 0, a.Text));
+            var added = adds.Select(a => System.Text.Json.JsonDocument.Parse(a.Text).RootElement.GetProperty("added").GetInt32()).Order().ToList();
+            Assert.Equal([4, 5], added);
+            var file = ClusterFile.Load(cluster.ClusterFilePath);
+            Assert.Equal([1, 2, 3, 4, 5], file.Members.Select(m => m.Id));
+            Assert.Equal(6, file.NextMemberId);
+            Assert.True(await ClusterFixture.EventuallyAsync(async () =>
+                (await cluster.StatusAsync(TimeSpan.FromSeconds(2))).Values.Count(s => s is { Membership: "voters=(1 2 3 4 5)" }) == 5,
+                TimeSpan.FromSeconds(30)), "not every member applied voters=(1 2 3 4 5)");
+        }
+        finally
+        {
+            await ClusterFixture.StopAsync(cluster, directory);
+        }
+    }
+
+    [Fact]
     public async Task AMissingClusterFileIsItsOwnErrorAndLeavesNoLockFile()
     {
         var missing = Path.Combine(_directory, "nope.json");
