@@ -83,9 +83,12 @@ public sealed class NemesisRunner(NemesisOptions options, TextWriter output)
             // Probe while healing: availability may come back before every member has restarted.
             var recovered = FirstPutAsync(workload, probe, options.RecoveryLimit, ct);
             try { await injector.HealAllAsync(ct); }
-            catch (Exception e) when (failure is null && e is InvalidOperationException or TimeoutException or HostCommandException)
+            catch (Exception e) when (e is InvalidOperationException or TimeoutException or HostCommandException)
             {
-                failure = $"healing failed: {e.Message}";
+                // After a failed injection the heal may fail as a consequence (a member wiped for a replacement that did
+                // not finish cannot restart): the first failure is the finding, this one is logged.
+                if (failure is null) failure = $"healing failed: {e.Message}";
+                else Log($"healing failed too: {e.Message}");
             }
             recovery = await recovered;
             if (options.Faults.Contains(FaultFamily.Member))
