@@ -91,4 +91,37 @@ public class MemberFaultsTests
         Assert.True(cuts.SetEquals([new Cut(2, 3), new Cut(2, 4), new Cut(3, 2), new Cut(4, 2)]), string.Join(" ", cuts));
         Assert.Equal([(4, 2), (2, 4), (4, 3), (3, 4)], RuntimeFaultControl.LinksOf(FaultKind.SlowNode, [4], [2, 3, 4]));
     }
+
+    [Fact]
+    public async Task SlotsFollowReplacementsAndIdsAreNeverReused()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), $"flotilla-nemesis-slots-{Guid.NewGuid():N}");
+        await using var cluster = new NemesisCluster(3, directory, new Flotilla.Server.Cluster.FlotillaInvocation("flotilla", []));
+        try
+        {
+            Assert.Equal([1, 2, 3], cluster.Members);
+            // A replace: n4 joins, n2 leaves, and slot 2 now means n4.
+            var replacement = cluster.NewMemberId();
+            cluster.Joined(replacement);
+            cluster.Left(2, replacement);
+            Assert.Equal(4, replacement);
+            Assert.Equal([1, 3, 4], cluster.Members);
+            Assert.Equal(4, cluster.MemberAt(2));
+            Assert.Equal(2, cluster.SlotOf(4));
+            // A remove-add: n1 leaves (its slot waits), n5 joins and takes it.
+            cluster.Left(1, null);
+            Assert.Equal([3, 4], cluster.Members);
+            var fresh = cluster.NewMemberId();
+            cluster.Joined(fresh);
+            cluster.TakeSlot(1, fresh);
+            Assert.Equal([3, 4, 5], cluster.Members);
+            Assert.Equal([5, 4, 3], new[] { 1, 2, 3 }.Select(cluster.MemberAt));
+            Assert.Null(cluster.SlotOf(1));
+            Assert.Equal(6, cluster.NewMemberId());
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
 }
