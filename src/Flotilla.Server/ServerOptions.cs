@@ -174,7 +174,9 @@ public sealed record ServerOptions
 /// could help elect a leader that lacks committed entries. Only the first start of a brand-new cluster bootstraps.</summary>
 public enum ServerStartMode
 {
-    /// <summary>No flag given (hand-started servers, older launchers): an empty directory bootstraps, as before.</summary>
+    /// <summary>The library's default, for servers embedded in a process (tests): an empty directory bootstraps. <c>flotilla
+    /// server</c> never starts this way: without <c>--initial-state</c> it restarts a directory with Raft state as
+    /// <see cref="Existing"/> and refuses an empty one.</summary>
     Legacy,
     /// <summary>The first start of a brand-new cluster (<c>--initial-state new</c>): an empty directory bootstraps.</summary>
     NewCluster,

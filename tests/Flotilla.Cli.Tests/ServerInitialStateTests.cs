@@ -44,4 +44,26 @@ public class ServerInitialStateTests
             Directory.Delete(data, recursive: true);
         }
     }
+
+    /// <summary>Without --initial-state the server cannot tell a new cluster's first start from a member that lost its
+    /// disk: an empty directory is refused (after the other flags are checked), naming the two flags that start one.</summary>
+    [Fact]
+    public async Task WithoutAnInitialStateAnEmptyDataDirectoryIsRefused()
+    {
+        var data = Path.Combine(Path.GetTempPath(), $"flotilla-initial-state-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(data);
+        try
+        {
+            var (code, output, error) = await CliHarness.RunAsync("server", "--id", "1", "--peers", "1=127.0.0.1:7001", "--data", data, "--insecure-peers");
+
+            Assert.True(code == ExitCodes.Usage, output + error);
+            Assert.Equal($"flotilla: error: {data} holds no Raft state: pass --initial-state new (the first start of a new cluster) or " +
+                         "--initial-state join (a new member of a running one)", error.Trim());
+            Assert.Empty(Directory.EnumerateFileSystemEntries(data));
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
 }

@@ -44,7 +44,7 @@ public sealed class CliErrorProcessTests : IDisposable
         using (held)
         {
             using var run = await CliProcess.RunAsync(Timeout, "server", "--id", "1", "--peers", $"1=127.0.0.1:{basePort}",
-                "--peer-urls", $"1=127.0.0.1:{basePort + 1}", "--data", Path.Combine(_dir, "n1"));
+                "--peer-urls", $"1=127.0.0.1:{basePort + 1}", "--data", Path.Combine(_dir, "n1"), "--initial-state", "new");
             Assert.Equal(ExitCodes.Failure, run.ExitCode);
             // Only the taken address: the client port was free.
             Assert.Contains($"cannot listen on 127.0.0.1:{basePort + 1}: ", OneErrorLine(run));

@@ -24,7 +24,7 @@ public sealed class ServerLimitFlagsProcessTests : IDisposable
     {
         var (client, peer) = (CliProcess.FreePort(), CliProcess.FreePort());
         using var server = CliProcess.Start("server", "--id", "1", "--peers", $"1=127.0.0.1:{client}", "--peer-urls", $"1=tcp://127.0.0.1:{peer}",
-            "--data", _data, "--client-max-message-bytes", "8192", "--client-max-streams-per-connection", "3",
+            "--data", _data, "--initial-state", "new", "--client-max-message-bytes", "8192", "--client-max-streams-per-connection", "3",
             "--peer-max-connections", "1", "--peer-first-frame-timeout", "3s",
             // If this test host dies before disposing the process (a crashed host skips Dispose), the server exits too.
             "--parent-pid", Environment.ProcessId.ToString());

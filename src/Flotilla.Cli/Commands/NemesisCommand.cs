@@ -15,7 +15,7 @@ public static class NemesisCommand
         var duration = new Option<string>("--duration") { Description = "How long faults are injected (e.g. 20s, 2m).", DefaultValueFactory = _ => "60s" };
         var faults = new Option<string>("--faults")
         {
-            Description = "Fault families, comma-separated: partition, pause, kill, loss, disk, move (shard moves; needs --groups 2 or more), latency, disk-full (or full), clock.",
+            Description = "Fault families, comma-separated: partition, pause, kill, loss, disk, move (shard moves; needs --groups 2 or more), latency, disk-full (or full), clock, member (membership changes; replicated KV only).",
             DefaultValueFactory = _ => "partition,pause,kill,loss",
         };
         var nodes = new Option<int>("--nodes") { Description = "Cluster size: 3 or 5.", DefaultValueFactory = _ => 3 };
@@ -30,7 +30,7 @@ public static class NemesisCommand
         var checkTimeout = new Option<string>("--check-timeout") { Description = "How long the linearizability check may take before the verdict is 'unknown'.", DefaultValueFactory = _ => "5m" };
         var command = new Command("nemesis",
             "Fault-test a real cluster: server processes in their own network namespaces, contended client traffic, partitions, " +
-            "pauses, kills, packet loss, latency, clock skew, full and faulty disks on a schedule from the seed; checks the history for linearizability. Needs root, ip and nft.")
+            "pauses, kills, packet loss, latency, clock skew, full and faulty disks, membership changes on a schedule from the seed; checks the history for linearizability. Needs root, ip and nft.")
         {
             duration, faults, nodes, groups, seed, clients, keys, lockClients, report, history, recovery, checkTimeout,
         };
@@ -57,6 +57,10 @@ public static class NemesisCommand
             };
             if (options.Faults.Contains(FaultFamily.Move) && options.Groups < 2)
                 throw new CliException("--faults move needs a sharded store of 2 or more groups (--groups 2)", ExitCodes.Usage);
+            // Member faults change the one Raft group of the replicated KV; the sharded store hosts a replica of every
+            // group in every process, whose membership changes nothing here drives.
+            if (options.Faults.Contains(FaultFamily.Member) && options.Groups > 0)
+                throw new CliException("--faults member is for the replicated KV (--groups 0), not the sharded store", ExitCodes.Usage);
             if (options.Duration < TimeSpan.FromSeconds(5)) throw new CliException("--duration must be at least 5s", ExitCodes.Usage);
             // SIGTERM stops a run like Ctrl-C: heal, kill the members, remove the namespaces.
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);

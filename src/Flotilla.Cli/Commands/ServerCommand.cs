@@ -42,7 +42,7 @@ public static class ServerCommand
         {
             Description = "What an empty data directory means: 'new' (first start of a brand-new cluster: bootstrap), 'existing' " +
                           "(a member of a running cluster: refuse an empty directory, the member lost its disk), 'join' (a new member " +
-                          "that waits until the leader adds it). Without it an empty directory bootstraps (older launchers).",
+                          "that waits until the leader adds it). Without it a directory with Raft state restarts and an empty one is refused.",
         };
         initialState.AcceptOnlyFromAmong("new", "existing", "join");
         var initialVoters = new Option<string?>("--initial-voters")
@@ -123,6 +123,7 @@ public static class ServerCommand
             // through the leader: refuse another mode rather than run it unchecked.
             if (application is Flotilla.Server.Sharding.ShardServerApplication && options.Reads != Flotilla.Raft.ReadMode.Leader)
                 throw new CliException("--reads lease|follower is for the replicated KV only; the sharded store (--shard-groups) reads through the leader", ExitCodes.Usage);
+            if (parse.GetValue(initialState) is null) options = options with { StartMode = DefaultStartMode(options.DataDirectory) };
             await using var server = await StartAsync(options, application, ct);
             output.WriteLine($"flotilla server n{self.Value} serving {server.Address} (pid {Environment.ProcessId}); members {string.Join(", ", members.OrderBy(x => x.Key).Select(x => $"n{x.Key.Value}={x.Value.Authority}"))}" +
                 (peerListenAt is null ? "; raft over gRPC" : $"; raft over framed TCP at {peerListenAt}") + ShardServerFlags.Describe(application));
@@ -135,6 +136,14 @@ public static class ServerCommand
         });
         return command;
     }
+
+    /// <summary>Without <c>--initial-state</c>: a directory with Raft state is a restart (<c>existing</c>); an empty one is
+    /// refused, since this start cannot tell a new cluster's first start from a member that lost its disk (which must
+    /// never bootstrap again: the empty-disk rule). Checked after every other flag, so their errors come first.</summary>
+    private static ServerStartMode DefaultStartMode(string dataDirectory) =>
+        Flotilla.Server.Membership.EmptyDiskRule.HasRaftState(dataDirectory) ? ServerStartMode.Existing
+            : throw new CliException($"{dataDirectory} holds no Raft state: pass --initial-state new (the first start of a new cluster) or " +
+                                     "--initial-state join (a new member of a running one)", ExitCodes.Usage);
 
     private static List<NodeId> ParseVoters(string text)
     {

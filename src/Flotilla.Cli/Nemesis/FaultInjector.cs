@@ -9,7 +9,9 @@ namespace Flotilla.Cli.Nemesis;
 /// faults through the members' control files (<see cref="RuntimeFaultControl"/>), disk-full as a ballast file on the
 /// member's small disk (<see cref="NemesisDisks"/>), deleted to heal. "Leader" targets
 /// are resolved when the fault starts (a random node if no leader answers). Shard moves go through the controller
-/// like an operator's <c>shard move</c>.
+/// like an operator's <c>shard move</c>, membership changes through the leader's Admin RPCs like an operator's
+/// <c>cluster add|remove|replace|transfer</c> (<see cref="NemesisMembership"/>). A fault's nodes are slots, aimed at
+/// the members that hold them when it starts (<see cref="NemesisCluster.MemberAt"/>).
 /// </summary>
 public sealed class FaultInjector(NetnsTopology network, NemesisCluster cluster, Random random, Action<string> log)
 {
@@ -21,6 +23,16 @@ public sealed class FaultInjector(NetnsTopology network, NemesisCluster cluster,
     private readonly RuntimeFaultControl _control = new();
     private readonly HashSet<int> _full = [];
     private readonly Dictionary<FaultFamily, int> _byFamily = [];
+    private readonly NemesisMembership _membership = new(network, cluster, log);
+
+    /// <summary>The second half of the member fault in force (the remove of an add-remove, the add of a remove-add).</summary>
+    private Func<CancellationToken, Task>? _memberHeal;
+
+    /// <summary>Membership changes completed so far (an add, a remove, a replace: one each).</summary>
+    public int MembersChanged => _membership.Changes;
+
+    /// <summary>Leadership transfers completed so far.</summary>
+    public int LeadershipTransfers => _membership.Transfers;
 
     /// <summary>Faults put into effect so far, per family (for the report).</summary>
     public IReadOnlyDictionary<FaultFamily, int> InjectedByFamily => _byFamily;
@@ -34,7 +46,7 @@ public sealed class FaultInjector(NetnsTopology network, NemesisCluster cluster,
     /// <summary>Notes members that are down without a fault that explains it (each one once, until restarted).</summary>
     private void CheckForCrashes()
     {
-        foreach (var n in cluster.Members.Where(n => !cluster.IsRunning(n) && !_needRestart.Contains(n)))
+        foreach (var n in cluster.Members.Where(n => !cluster.IsRunning(n) && !_needRestart.Contains(n)).ToList())
         {
             UnexpectedExits.Add($"n{n} exited by itself ({cluster.DescribeExit(n)})");
             log($"member n{n} exited by itself: {cluster.DescribeExit(n)}");
@@ -46,12 +58,13 @@ public sealed class FaultInjector(NetnsTopology network, NemesisCluster cluster,
     public async Task<IReadOnlyList<int>> InjectAsync(PlannedFault fault, CancellationToken ct)
     {
         CheckForCrashes();
-        var targets = fault.TargetsLeader ? [await cluster.LeaderAsync() ?? random.Next(1, cluster.Nodes + 1)] : fault.Nodes;
+        var targets = fault.TargetsLeader ? [await cluster.LeaderAsync() ?? cluster.MemberAt(random.Next(1, cluster.Nodes + 1))]
+            : fault.Nodes.Select(cluster.MemberAt).ToArray();
         log($"inject {fault.Describe(targets)}");
         switch (fault.Kind)
         {
             case FaultKind.IsolateNode or FaultKind.IsolateLeader or FaultKind.SplitMajority or FaultKind.OneWayCut or FaultKind.BridgePartition:
-                _cuts.UnionWith(PartitionShapes.CutsFor(fault.Kind, targets, cluster.Nodes));
+                _cuts.UnionWith(PartitionShapes.CutsFor(fault.Kind, targets, cluster.Members));
                 await ApplyNetworkAsync();
                 break;
             case FaultKind.PacketLoss:
@@ -90,7 +103,7 @@ public sealed class FaultInjector(NetnsTopology network, NemesisCluster cluster,
                 }
                 break;
             case FaultKind.SlowLink or FaultKind.SlowNode:
-                _control.AddDelay(RuntimeFaultControl.LinksOf(fault.Kind, targets, cluster.Nodes), fault.Amount, fault.Jitter);
+                _control.AddDelay(RuntimeFaultControl.LinksOf(fault.Kind, targets, cluster.Members), fault.Amount, fault.Jitter);
                 ApplyControl();
                 break;
             case FaultKind.ClockRate:
@@ -109,6 +122,27 @@ public sealed class FaultInjector(NetnsTopology network, NemesisCluster cluster,
                     _full.Add(n);
                 }
                 break;
+            case FaultKind.ReplaceNode:
+                await _membership.ReplaceAsync(targets[0], ct);
+                break;
+            case FaultKind.AddRemove:
+                var added = await _membership.AddAsync(ct);
+                var leaving = targets[0];
+                _memberHeal = t => _membership.RemoveAsync(leaving, added, t);
+                break;
+            case FaultKind.RemoveAdd:
+                var removed = targets[0];
+                var slot = cluster.SlotOf(removed);
+                await _membership.RemoveAsync(removed, null, ct);
+                _memberHeal = async t =>
+                {
+                    var successor = await _membership.AddAsync(t);
+                    if (slot is { } s) cluster.TakeSlot(s, successor);
+                };
+                break;
+            case FaultKind.TransferLeader:
+                await _membership.TransferAsync(targets[0], ct);
+                break;
         }
         Injected++;
         _byFamily[PlannedFault.FamilyOf(fault.Kind)] = _byFamily.GetValueOrDefault(PlannedFault.FamilyOf(fault.Kind)) + 1;
@@ -122,7 +156,7 @@ public sealed class FaultInjector(NetnsTopology network, NemesisCluster cluster,
         switch (fault.Kind)
         {
             case FaultKind.IsolateNode or FaultKind.IsolateLeader or FaultKind.SplitMajority or FaultKind.OneWayCut or FaultKind.BridgePartition:
-                _cuts.ExceptWith(PartitionShapes.CutsFor(fault.Kind, targets, cluster.Nodes));
+                _cuts.ExceptWith(PartitionShapes.CutsFor(fault.Kind, targets, cluster.Members));
                 await ApplyNetworkAsync();
                 break;
             case FaultKind.PacketLoss:
@@ -136,7 +170,7 @@ public sealed class FaultInjector(NetnsTopology network, NemesisCluster cluster,
                 foreach (var n in targets) await RestartAsync(n, ct);
                 break;
             case FaultKind.SlowLink or FaultKind.SlowNode:
-                _control.RemoveDelay(RuntimeFaultControl.LinksOf(fault.Kind, targets, cluster.Nodes), fault.Amount, fault.Jitter);
+                _control.RemoveDelay(RuntimeFaultControl.LinksOf(fault.Kind, targets, cluster.Members), fault.Amount, fault.Jitter);
                 ApplyControl();
                 break;
             case FaultKind.ClockRate:
@@ -145,6 +179,9 @@ public sealed class FaultInjector(NetnsTopology network, NemesisCluster cluster,
                 break;
             case FaultKind.DiskFullNode or FaultKind.DiskFullLeader:
                 foreach (var n in targets) FreeDisk(n);
+                break;
+            case FaultKind.AddRemove or FaultKind.RemoveAdd:
+                await FinishMemberChangeAsync(ct);
                 break;
         }
         log($"healed {fault.Kind}; {await LeadershipAsync()}");
@@ -161,8 +198,17 @@ public sealed class FaultInjector(NetnsTopology network, NemesisCluster cluster,
         ApplyControl();
         foreach (var n in _full.ToList()) FreeDisk(n);
         foreach (var n in cluster.Paused.ToList()) cluster.Resume(n);
-        foreach (var n in cluster.Members)
+        foreach (var n in cluster.Members.ToList())
             if (_needRestart.Contains(n) || !cluster.IsRunning(n)) await RestartAsync(n, ct);
+        // Last, with every member back: the group returns to its size.
+        await FinishMemberChangeAsync(ct);
+    }
+
+    private async Task FinishMemberChangeAsync(CancellationToken ct)
+    {
+        if (_memberHeal is not { } heal) return;
+        _memberHeal = null;
+        await heal(ct);
     }
 
     /// <summary>Who leads in which term, as the members that answer see it: evidence that a fault moved leadership.</summary>

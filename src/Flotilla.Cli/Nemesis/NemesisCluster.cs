@@ -11,6 +11,11 @@ namespace Flotilla.Cli.Nemesis;
 /// and data directory; a restart may add disk-fault variables (<see cref="StorageFaults"/>). With latency or clock
 /// faults, each member reads them from its control file (nI/faults.control); with disk-full faults, it keeps its data on a
 /// small tmpfs of its own (<see cref="NemesisDisks"/>). The members watch this process (<c>--parent-pid</c>) and exit if it dies.
+/// Every start says what an empty data directory means (<c>--initial-state</c>): <c>new</c> on the cluster's first
+/// start, <c>existing</c> on restarts (a member whose disk is gone is refused, never bootstrapped again), <c>join</c>
+/// for a member added later. The membership can change (member faults): members 1..n are the bootstrap voters
+/// (<c>--initial-voters</c>, the same on every member), added members get ids above every id used before, and the n
+/// slots the schedule aims at follow the replacements (<see cref="MemberAt"/>).
 /// </summary>
 public sealed class NemesisCluster : IAsyncDisposable
 {
@@ -25,6 +30,17 @@ public sealed class NemesisCluster : IAsyncDisposable
     private readonly string _adminToken;
     private readonly string _clusterId;
     private readonly bool _runtimeFaults;
+    private readonly List<int> _members;
+    private readonly int[] _slots;
+    private readonly string _initialVoters;
+    private int _highestId;
+    private readonly SortedSet<int> _everStarted = [];
+
+    /// <summary>Every member ever started in this run (those that left the group too): whose directories the report holds.</summary>
+    public IReadOnlyCollection<int> EverStarted => _everStarted;
+
+    /// <summary>What a launch tells the member about an empty data directory (<c>--initial-state</c>).</summary>
+    public enum StartState { New, Existing, Join }
 
     public NemesisCluster(int nodes, string directory, Flotilla.Server.Cluster.FlotillaInvocation flotilla, int groups = 0, int shards = 16, bool smallDisks = false,
         bool runtimeFaults = false)
@@ -32,6 +48,10 @@ public sealed class NemesisCluster : IAsyncDisposable
         _runtimeFaults = runtimeFaults;
         Disks = smallDisks ? new NemesisDisks(DataDirectory) : null;
         Nodes = nodes;
+        _members = Enumerable.Range(1, nodes).ToList();
+        _slots = Enumerable.Range(1, nodes).ToArray();
+        _initialVoters = string.Join(",", _members);
+        _highestId = nodes;
         Groups = groups;
         Shards = shards;
         _directory = directory;
@@ -41,6 +61,7 @@ public sealed class NemesisCluster : IAsyncDisposable
         _clusterId = ClusterSecrets.ClusterIdFor(directory);
     }
 
+    /// <summary>The slots the schedule aims at (1..n): the cluster's size outside a member fault.</summary>
     public int Nodes { get; }
 
     /// <summary>0: the replicated KV; G: the sharded store with replica groups 1..G, each with a replica in every process.</summary>
@@ -48,7 +69,44 @@ public sealed class NemesisCluster : IAsyncDisposable
 
     public int Shards { get; }
 
-    public IEnumerable<int> Members => Enumerable.Range(1, Nodes);
+    /// <summary>The group's members as this run last changed it (ids in order; more or fewer than <see cref="Nodes"/>
+    /// while an add or a remove is in force).</summary>
+    public IReadOnlyList<int> Members => _members;
+
+    /// <summary>The member that holds slot <paramref name="slot"/> (1..<see cref="Nodes"/>) now.</summary>
+    public int MemberAt(int slot) => _slots[slot - 1];
+
+    /// <summary>The slot <paramref name="member"/> holds, or null (an added member not yet in one).</summary>
+    public int? SlotOf(int member) => Array.IndexOf(_slots, member) is var i and >= 0 ? i + 1 : null;
+
+    /// <summary>An id no member ever had: a member id is never reused (the empty-disk rule).</summary>
+    public int NewMemberId() => ++_highestId;
+
+    /// <summary>Records <paramref name="member"/> as in the group (a learner or voter now).</summary>
+    public void Joined(int member)
+    {
+        if (!_members.Contains(member)) _members.Add(member);
+        _members.Sort();
+    }
+
+    /// <summary>Records <paramref name="member"/> as out of the group; <paramref name="successor"/> takes its slot.</summary>
+    public void Left(int member, int? successor)
+    {
+        _members.Remove(member);
+        if (SlotOf(member) is { } slot && successor is { } next) _slots[slot - 1] = next;
+    }
+
+    /// <summary>Gives the slot a member without one (the slot's old member left earlier).</summary>
+    public void TakeSlot(int slot, int member) => _slots[slot - 1] = member;
+
+    /// <summary>Deletes everything in the member's data directory (its small disk stays mounted): the lost disk.</summary>
+    public void Wipe(int node)
+    {
+        var directory = new DirectoryInfo(DataDirectory(node));
+        if (!directory.Exists) return;
+        foreach (var file in directory.EnumerateFiles()) file.Delete();
+        foreach (var sub in directory.EnumerateDirectories()) sub.Delete(recursive: true);
+    }
 
     public IReadOnlyList<Uri> ClientEndpoints => Members.Select(n => new Uri($"http://{NetnsTopology.Address(n)}:{ClientPort}")).ToList();
 
@@ -85,7 +143,7 @@ public sealed class NemesisCluster : IAsyncDisposable
     {
         if (Disks is not null)
             foreach (var node in Members) await Disks.MountAsync(node);
-        foreach (var node in Members) Launch(node);
+        foreach (var node in Members) Launch(node, state: StartState.New);
         foreach (var node in Members) await WaitReadyAsync(node, timeout, ct);
         if (Groups > 0) await JoinGroupsAsync(timeout, ct);
     }
@@ -109,13 +167,16 @@ public sealed class NemesisCluster : IAsyncDisposable
         throw new InvalidOperationException($"the shard controller did not accept groups 1..{Groups}: {joined.Status} {joined.Error}");
     }
 
-    /// <summary>Starts member <paramref name="node"/> on its data directory; <paramref name="faults"/> are disk faults for this process only.</summary>
-    public void Launch(int node, StorageFaults? faults = null)
+    /// <summary>Starts member <paramref name="node"/> on its data directory; <paramref name="faults"/> are disk faults for
+    /// this process only. A restart (the default) names every current member in <c>--members</c>; a joining member
+    /// names itself too (it is not in the group yet).</summary>
+    public void Launch(int node, StorageFaults? faults = null, StartState state = StartState.Existing)
     {
         if (IsRunning(node)) throw new InvalidOperationException($"member {node} is running");
         Directory.CreateDirectory(DataDirectory(node));
-        var members = string.Join(",", Members.Select(m => $"{m}={NetnsTopology.Address(m)}:{ClientPort}"));
-        var peers = string.Join(",", Members.Select(m => $"{m}=tcp://{NetnsTopology.Address(m)}:{PeerPort}"));
+        var listed = Members.Append(node).Distinct().Order().ToList();
+        var members = string.Join(",", listed.Select(m => $"{m}={NetnsTopology.Address(m)}:{ClientPort}"));
+        var peers = string.Join(",", listed.Select(m => $"{m}=tcp://{NetnsTopology.Address(m)}:{PeerPort}"));
         var self = NetnsTopology.Address(node);
         // Through the shell's exec, so the pid is the server's own and its output goes straight to the log file
         // (no pipe into this process, which a SIGSTOP of ours or a kill -9 of theirs could wedge).
@@ -131,6 +192,8 @@ public sealed class NemesisCluster : IAsyncDisposable
                      "--admin-listen", $"{self}:{AdminPort}",
                      // Small, so snapshots are taken (and installed on restarted members) within a short run.
                      "--snapshot-threshold", (256 << 10).ToString(),
+                     "--initial-voters", _initialVoters,
+                     "--initial-state", state switch { StartState.New => "new", StartState.Join => "join", _ => "existing" },
                  })
             start.ArgumentList.Add(a);
         if (Groups > 0)
@@ -144,8 +207,9 @@ public sealed class NemesisCluster : IAsyncDisposable
         start.Environment.Remove(StorageFaults.FsyncFailVariable);
         if (faults is { FsyncDelayMs: > 0 }) start.Environment[StorageFaults.FsyncDelayVariable] = faults.FsyncDelayMs.ToString();
         if (faults is { FsyncFailPercent: > 0 }) start.Environment[StorageFaults.FsyncFailVariable] = faults.FsyncFailPercent.ToString();
-        File.AppendAllText(LogFile(node), $"--- nemesis: starting n{node}{(faults is { Any: true } ? $" with {faults}" : "")} at {DateTime.UtcNow:HH:mm:ss.fff}\n");
+        File.AppendAllText(LogFile(node), $"--- nemesis: starting n{node} ({state.ToString().ToLowerInvariant()}){(faults is { Any: true } ? $" with {faults}" : "")} at {DateTime.UtcNow:HH:mm:ss.fff}\n");
         var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start member {node}");
+        _everStarted.Add(node);
         if (_processes.Remove(node, out var old)) old.Dispose();
         _processes[node] = process;
         _paused.Remove(node);
@@ -224,13 +288,15 @@ public sealed class NemesisCluster : IAsyncDisposable
         return statuses.Values.Where(s => s.Role == "Leader").OrderByDescending(s => s.Term).Select(s => (int?)s.Id).FirstOrDefault();
     }
 
-    private AdminClient Admin(int node) => new(new Uri($"http://{NetnsTopology.Address(node)}:{AdminPort}"), _adminToken);
+    /// <summary>The member's Admin service, with the admin token (membership changes need it).</summary>
+    public AdminClient Admin(int node) => new(new Uri($"http://{NetnsTopology.Address(node)}:{AdminPort}"), _adminToken);
 
     /// <summary>Resumes paused members and kills every member (the data stays for the report).</summary>
     public async ValueTask DisposeAsync()
     {
         foreach (var node in _paused.ToList()) Resume(node);
-        foreach (var node in Members)
+        // Every process ever started: members that left the group may still run (a removal that failed half-way).
+        foreach (var node in _processes.Keys.ToList())
         {
             try { await KillAsync(node); }
             catch (InvalidOperationException) { }

@@ -17,6 +17,9 @@ public enum FaultFamily
     DiskFull,
     /// <summary>A member's clock running fast or slow, or jumping forward (the server's skewed clock).</summary>
     Clock,
+    /// <summary>Membership changes of the replicated KV through Raft (Admin RPCs): a member replaced by a new one with an
+    /// empty disk, a member added and another removed, leadership handed over.</summary>
+    Member,
 }
 
 public enum FaultKind
@@ -65,11 +68,23 @@ public enum FaultKind
     /// <summary>One node's clock jumps <see cref="PlannedFault.Amount"/> ms forward (timers it passes fire at once); a
     /// monotonic clock cannot go back, so the heal leaves it ahead.</summary>
     ClockJump,
+    /// <summary>kill -9 of one node and its data directory wiped; a new member (a new id, its own namespace, an empty
+    /// disk) joins as a learner, catches up, and one joint change makes it a voter and removes the old id. Nothing to heal.</summary>
+    ReplaceNode,
+    /// <summary>A new member added (learner, caught up, promoted): one voter more while the fault lasts; the heal removes
+    /// the listed node, and the new member takes its place.</summary>
+    AddRemove,
+    /// <summary>The listed node removed from the group (and stopped): one voter fewer while the fault lasts; the heal adds
+    /// a new member in its place.</summary>
+    RemoveAdd,
+    /// <summary>Leadership handed to the listed node (Admin.TransferLeadership; nothing if it already leads).</summary>
+    TransferLeader,
 }
 
 /// <summary>One fault of the schedule: when it starts (from the start of the run), how long it lasts, what it is,
 /// the nodes it targets (empty for "the leader", resolved when it is injected) and a size (loss or failure percent,
-/// fsync delay in ms).</summary>
+/// fsync delay in ms). Nodes are slots 1..n: member faults give a slot a new member (a new id), and a fault aims at
+/// whichever member holds the slot when it starts (<see cref="NemesisCluster.MemberAt"/>).</summary>
 public sealed record PlannedFault(TimeSpan At, TimeSpan Duration, FaultKind Kind, IReadOnlyList<int> Nodes, int Amount = 0)
 {
     public TimeSpan End => At + Duration;
@@ -94,6 +109,10 @@ public sealed record PlannedFault(TimeSpan At, TimeSpan Duration, FaultKind Kind
             FaultKind.DiskFullNode or FaultKind.DiskFullLeader => $"disk full at {(nodes.Length == 0 ? "leader" : nodes)}",
             FaultKind.ClockRate => $"clock at {Amount / 100.0:0.##}x at {nodes}",
             FaultKind.ClockJump => $"clock +{Amount}ms at {nodes}",
+            FaultKind.ReplaceNode => $"{nodes} wiped and replaced by a new member",
+            FaultKind.AddRemove => $"a new member added, then {nodes} removed",
+            FaultKind.RemoveAdd => $"{nodes} removed, then a new member added",
+            FaultKind.TransferLeader => $"leadership to {nodes}",
             _ => nodes.Length == 0 ? "leader" : nodes,
         };
         return $"{Kind} ({what}) at {At.TotalSeconds:0.0}s for {Duration.TotalSeconds:0.0}s";
@@ -110,15 +129,16 @@ public sealed record PlannedFault(TimeSpan At, TimeSpan Duration, FaultKind Kind
         FaultKind.DiskFullNode or FaultKind.DiskFullLeader => FaultFamily.DiskFull,
         FaultKind.ClockRate or FaultKind.ClockJump => FaultFamily.Clock,
         FaultKind.SlowFsync or FaultKind.FailingFsync => FaultFamily.Disk,
+        FaultKind.ReplaceNode or FaultKind.AddRemove or FaultKind.RemoveAdd or FaultKind.TransferLeader => FaultFamily.Member,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "no family"),
     };
 
     /// <summary>The family's name on the command line and in reports.</summary>
     public static string NameOf(FaultFamily family) => family == FaultFamily.DiskFull ? "disk-full" : family.ToString().ToLowerInvariant();
 
-    private const string Known = "partition, pause, kill, loss, disk, move, latency, disk-full (or full), clock";
+    private const string Known = "partition, pause, kill, loss, disk, move, latency, disk-full (or full), clock, member";
 
-    /// <summary>Parses "partition,pause,kill,loss,disk,move,latency,disk-full,clock" (any subset, any order, no repeats
+    /// <summary>Parses "partition,pause,kill,loss,disk,move,latency,disk-full,clock,member" (any subset, any order, no repeats
     /// needed; "full" is short for disk-full).</summary>
     public static IReadOnlyList<FaultFamily> ParseFamilies(string text)
     {

@@ -32,11 +32,13 @@ public sealed class NemesisRunner(NemesisOptions options, TextWriter output)
         Directory.CreateDirectory(report);
         _faultLog = new StreamWriter(Path.Combine(report, "faults.log"), append: false) { AutoFlush = true };
         var schedule = NemesisSchedule.Draw(options.Seed, options.Faults, options.Nodes, options.Duration);
-        var network = new NetnsTopology(options.Nodes);
+        // Members the member faults add get namespaces of their own, made now: the clients are given every address the
+        // run will use, as an operator lists the hosts a cluster may grow onto (and KvClient follows leader hints).
+        var network = new NetnsTopology(options.Nodes + NemesisSchedule.NewMembers(schedule));
         var cluster = new NemesisCluster(options.Nodes, nodesDirectory, SelfInvocation.Current(), options.Groups, options.Shards, smallDisks: options.Faults.Contains(FaultFamily.DiskFull),
             runtimeFaults: options.Faults.Contains(FaultFamily.Latency) || options.Faults.Contains(FaultFamily.Clock));
         var history = VersionedKv.CreateRecorder();
-        var connect = options.Groups > 0 ? NemesisConnect.Sharded(cluster.ClientEndpoints) : NemesisConnect.Replicated(cluster.ClientEndpoints);
+        var connect = options.Groups > 0 ? NemesisConnect.Sharded(cluster.ClientEndpoints) : NemesisConnect.Replicated(network.ClientEndpoints);
         var workload = new NemesisWorkload(connect, options.Clients, options.Keys, options.Seed, history, options.LockClients);
         var failure = (string?)null;
         TimeSpan? recovery = null;
@@ -81,11 +83,16 @@ public sealed class NemesisRunner(NemesisOptions options, TextWriter output)
             // Probe while healing: availability may come back before every member has restarted.
             var recovered = FirstPutAsync(workload, probe, options.RecoveryLimit, ct);
             try { await injector.HealAllAsync(ct); }
-            catch (Exception e) when (failure is null && e is InvalidOperationException or TimeoutException or HostCommandException)
+            catch (Exception e) when (e is InvalidOperationException or TimeoutException or HostCommandException)
             {
-                failure = $"healing failed: {e.Message}";
+                // After a failed injection the heal may fail as a consequence (a member wiped for a replacement that did
+                // not finish cannot restart): the first failure is the finding, this one is logged.
+                if (failure is null) failure = $"healing failed: {e.Message}";
+                else Log($"healing failed too: {e.Message}");
             }
             recovery = await recovered;
+            if (options.Faults.Contains(FaultFamily.Member))
+                Log($"{injector.MembersChanged} membership change(s) completed, {injector.LeadershipTransfers} leadership transfer(s); members now {string.Join(",", cluster.Members.Select(n => $"n{n}"))}");
             if (failure is null && injector.UnexpectedExits.Count > 0) failure = $"a member crashed: {string.Join("; ", injector.UnexpectedExits)}";
             Log(recovery is { } r ? $"recovered: first acknowledged put {r.TotalSeconds:0.00} s after healing began" : $"NOT recovered within {options.RecoveryLimit.TotalSeconds:0} s");
             stopTraffic.Cancel();
@@ -138,7 +145,7 @@ public sealed class NemesisRunner(NemesisOptions options, TextWriter output)
         if (failure is not null) (code, verdict) = (ExitCodes.Failure, $"nemesis: FAILED: {failure} (ops={operations.Count} faults={injected}; report {report})");
         // Keep the data directories only when they explain a failure; the logs always.
         if (code == ExitCodes.Ok && succeeded)
-            foreach (var node in cluster.Members) TryDelete(cluster.DataDirectory(node));
+            foreach (var node in cluster.EverStarted) TryDelete(cluster.DataDirectory(node));
         output.WriteLine($"report: {html} (server logs and faults.log in {report}{(code == ExitCodes.Ok ? "" : ", data directories kept")})");
         _faultLog.WriteLine(verdict);
         _faultLog.Dispose();

@@ -36,6 +36,11 @@ public static class NemesisSchedule
         return faults;
     }
 
+    /// <summary>How many members the schedule's member faults add at most (a replace, an add-remove and a remove-add
+    /// each start one): the spare namespaces to make at the start, whose addresses the clients are given.</summary>
+    public static int NewMembers(IReadOnlyList<PlannedFault> schedule) =>
+        schedule.Count(f => f.Kind is FaultKind.ReplaceNode or FaultKind.AddRemove or FaultKind.RemoveAdd);
+
     private static PlannedFault Pick(Random random, FaultFamily family, int nodes, TimeSpan at, TimeSpan length)
     {
         int Node() => random.Next(1, nodes + 1);
@@ -89,6 +94,16 @@ public static class NemesisSchedule
                 return random.Next(2) == 0
                     ? new(at, length, FaultKind.ClockRate, [Node()], ClockRates[random.Next(ClockRates.Length)])
                     : new(at, length, FaultKind.ClockJump, [Node()], random.Next(500, 5001));
+            case FaultFamily.Member:
+                // The target is a slot (1..nodes): whichever member holds it when the fault starts.
+                var change = random.Next(4) switch
+                {
+                    0 => FaultKind.ReplaceNode,
+                    1 => FaultKind.AddRemove,
+                    2 => FaultKind.RemoveAdd,
+                    _ => FaultKind.TransferLeader,
+                };
+                return new(at, length, change, [Node()]);
             case FaultFamily.Disk:
             default:
                 // A failing disk fails some fsyncs, so the member usually starts and then poisons its log while

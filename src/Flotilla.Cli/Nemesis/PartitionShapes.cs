@@ -6,9 +6,13 @@ public readonly record struct Cut(int From, int To);
 /// <summary>The cuts each partition kind makes among nodes 1..n (pure; the leader already resolved into the targets).</summary>
 public static class PartitionShapes
 {
-    public static IReadOnlySet<Cut> CutsFor(FaultKind kind, IReadOnlyList<int> targets, int nodes)
+    public static IReadOnlySet<Cut> CutsFor(FaultKind kind, IReadOnlyList<int> targets, int nodes) =>
+        CutsFor(kind, targets, Enumerable.Range(1, nodes).ToList());
+
+    /// <summary>The cuts among <paramref name="members"/> (ids: after member faults, not 1..n).</summary>
+    public static IReadOnlySet<Cut> CutsFor(FaultKind kind, IReadOnlyList<int> targets, IReadOnlyList<int> members)
     {
-        var all = Enumerable.Range(1, nodes).ToList();
+        var all = members;
         var cuts = new HashSet<Cut>();
         switch (kind)
         {

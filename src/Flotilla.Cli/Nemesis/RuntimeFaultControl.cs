@@ -16,10 +16,14 @@ public sealed class RuntimeFaultControl
 
     /// <summary>The directed links a latency fault slows: both ways between the two nodes of a slow link, or everything
     /// to and from the node of a slow node.</summary>
-    public static IEnumerable<(int From, int To)> LinksOf(FaultKind kind, IReadOnlyList<int> targets, int nodes) => kind switch
+    public static IEnumerable<(int From, int To)> LinksOf(FaultKind kind, IReadOnlyList<int> targets, int nodes) =>
+        LinksOf(kind, targets, Enumerable.Range(1, nodes).ToList());
+
+    /// <summary>The same among <paramref name="members"/> (ids: after member faults, not 1..n).</summary>
+    public static IEnumerable<(int From, int To)> LinksOf(FaultKind kind, IReadOnlyList<int> targets, IReadOnlyList<int> members) => kind switch
     {
         FaultKind.SlowLink when targets.Count == 2 => [(targets[0], targets[1]), (targets[1], targets[0])],
-        FaultKind.SlowNode => targets.SelectMany(n => Enumerable.Range(1, nodes).Where(m => m != n).SelectMany(m => new[] { (n, m), (m, n) })),
+        FaultKind.SlowNode => targets.SelectMany(n => members.Where(m => m != n).SelectMany(m => new[] { (n, m), (m, n) })),
         _ => [],
     };
 

@@ -45,6 +45,62 @@ public partial class NemesisRunTests
         }
     }
 
+    /// <summary>Membership changes while the clients run (seed 1's 20 s schedule holds every kind): n2 killed, wiped and
+    /// replaced by n4 (learner, caught up, one joint change), n5 added then n4 removed, n1 removed then n6 added, a
+    /// leadership transfer, n3 removed and n7 added while healing. Every original member is gone by the end; the
+    /// clients, given the spare addresses, keep going, and the acknowledged writes read back (the verdict).</summary>
+    [NemesisFact]
+    public async Task MembershipChangesUnderTrafficAreLinearizableAndKeepAcknowledgedWrites()
+    {
+        var report = await RunAndCheckAsync("member", 1, TimeSpan.FromSeconds(20), keepReport: true);
+        try
+        {
+            var faultLog = File.ReadAllText(Path.Combine(report, "faults.log"));
+            foreach (var kind in new[] { FaultKind.ReplaceNode, FaultKind.AddRemove, FaultKind.RemoveAdd, FaultKind.TransferLeader })
+                Assert.Contains($" inject {kind} ", faultLog);
+            var changed = MembersChanged().Match(faultLog);
+            Assert.True(changed.Success, faultLog);
+            // Replace, add + remove, remove + add, and the remove-add in force at the end finished by the heal.
+            Assert.Equal(7, int.Parse(changed.Groups["n"].Value));
+            Assert.Contains("n2 killed and its data directory wiped", faultLog);
+            Assert.Matches(@"n2 replaced by n4: voters=\(1 3 4\)", faultLog);
+            Assert.Equal("n5,n6,n7", changed.Groups["members"].Value);
+            // New members joined (an empty directory, --initial-state join); the first three bootstrapped the cluster.
+            Assert.Contains("--- nemesis: starting n4 (join)", File.ReadAllText(Path.Combine(report, "nodes", "n4", "server.log")));
+            Assert.Contains("--- nemesis: starting n1 (new)", File.ReadAllText(Path.Combine(report, "nodes", "n1", "server.log")));
+            Assert.Contains("recovered: first acknowledged put", faultLog);
+        }
+        finally
+        {
+            try { Directory.Delete(report, recursive: true); }
+            catch (IOException) { }
+        }
+    }
+
+    /// <summary>Membership changes mixed with kills and partitions (seed 51, 20 s): n1 killed and restarted, then wiped
+    /// and replaced by n4; the leader isolated; a rolling restart that restarts n4 too (a joined member's restart is
+    /// "existing": it keeps its log); n4 removed and n5 added while healing.</summary>
+    [NemesisFact]
+    public async Task MembershipChangesMixedWithKillsAndPartitionsAreLinearizable()
+    {
+        var report = await RunAndCheckAsync("member,partition,kill", 51, TimeSpan.FromSeconds(20), keepReport: true);
+        try
+        {
+            var faultLog = File.ReadAllText(Path.Combine(report, "faults.log"));
+            var changed = MembersChanged().Match(faultLog);
+            Assert.True(changed.Success, faultLog);
+            Assert.True(int.Parse(changed.Groups["n"].Value) >= 2, changed.Value);
+            Assert.Contains(" inject ReplaceNode ", faultLog);
+            Assert.Contains(" inject RollingRestart ", faultLog);
+            Assert.Contains("--- nemesis: starting n4 (existing)", File.ReadAllText(Path.Combine(report, "nodes", "n4", "server.log")));
+        }
+        finally
+        {
+            try { Directory.Delete(report, recursive: true); }
+            catch (IOException) { }
+        }
+    }
+
     private static async Task<string> RunAndCheckAsync(string faults, int seed, TimeSpan duration, bool keepReport = false)
     {
         // What a crashed earlier run would leave: the run must clear it first.
@@ -148,6 +204,9 @@ public partial class NemesisRunTests
     [GeneratedRegex(@"lock: (?<n>\d+) holds by 2 clients, none overlapping$")]
     private static partial Regex LockHoldsLine();
 
+    [GeneratedRegex(@"(?<n>\d+) membership change\(s\) completed, \d+ leadership transfer\(s\); members now (?<members>[n0-9,]+)")]
+    private static partial Regex MembersChanged();
+
     [GeneratedRegex(@"(?<n>\d+) shard move\(s\) accepted by the controller")]
     private static partial Regex MovesAccepted();
 
@@ -172,11 +231,20 @@ public class NemesisCommandLineTests
     [InlineData("--groups", "9")]
     [InlineData("--lock-clients", "9")]
     [InlineData("--faults", "move")]
+    [InlineData("--faults", "members")]
     public async Task BadFlagsAreOneLineUsageErrors(string flag, string value)
     {
         var (code, _, error) = await CliHarness.RunAsync("nemesis", "--report", Path.GetTempPath(), flag, value);
         Assert.Equal(ExitCodes.Usage, code);
         Assert.StartsWith("flotilla: error: ", error);
         Assert.Single(error.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task MemberFaultsWithTheShardedStoreAreAOneLineUsageError()
+    {
+        var (code, _, error) = await CliHarness.RunAsync("nemesis", "--report", Path.GetTempPath(), "--faults", "member,partition", "--groups", "2");
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Equal("flotilla: error: --faults member is for the replicated KV (--groups 0), not the sharded store", error.Trim());
     }
 }
