@@ -52,6 +52,14 @@ internal ref struct WireReader(ReadOnlySpan<byte> data)
         return v;
     }
 
+    /// <summary>Everything not read yet (a field that runs to the end of its buffer, without a length).</summary>
+    public ReadOnlySpan<byte> Rest()
+    {
+        var rest = _data[_position..];
+        _position = _data.Length;
+        return rest;
+    }
+
     public byte[] Bytes(int max)
     {
         var n = Count(max);

@@ -38,6 +38,10 @@ public sealed record SnapshotMeta(ulong Index, ulong Term, MembershipConfig Memb
     public IReadOnlyList<NodeId> Voters => Membership.Voters.Incoming.Ids;
 }
 
+/// <summary>A chunk of a snapshot received from the leader, in order from offset 0, for the driver to write to storage
+/// (<see cref="IRaftStorage.WriteReceivedSnapshotChunkAsync"/>) before it acknowledges it.</summary>
+public sealed record SnapshotChunk(SnapshotMeta Meta, ulong Offset, ReadOnlyMemory<byte> Data, bool Done);
+
 /// <summary>A state-machine snapshot: every entry up to <c>Meta.Index</c> folded into <c>Data</c>.</summary>
 public sealed record RaftSnapshot(SnapshotMeta Meta, ReadOnlyMemory<byte> Data)
 {

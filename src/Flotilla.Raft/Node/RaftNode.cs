@@ -310,12 +310,23 @@ public sealed partial class RaftNode : IRpcHandler
     {
         var core = _core!;
         // 1. Leader replication goes out now, overlapping with our own fsync; the core counts our copy only after 2.
-        if (!retry) foreach (var m in ready.MessagesNow) SendMessage(m);
+        if (!retry)
+        {
+            foreach (var m in ready.MessagesNow)
+            {
+                // Snapshot chunks carry only an offset from the core: their bytes come from storage (or from a
+                // compaction not written yet). A chunk whose snapshot was replaced meanwhile is dropped; the leader
+                // moves on to the newer one.
+                if (m.Type != MessageType.Snapshot) SendMessage(m);
+                else if (await SnapshotChunks.FillAsync(_storage, m, _pendingCompaction ?? _blockedCompaction) is { } chunk) SendMessage(chunk);
+            }
+        }
 
         // 2. Persist. A commit-index-only change is written but need not be synced (it can be recomputed).
+        RaftSnapshot? installed;
         try
         {
-            if (ready.Snapshot is not null) await _storage.SaveSnapshotAsync(ready.Snapshot, discardLog: true);
+            installed = await SnapshotChunks.PersistAsync(_storage, ready);
             if (ready.Entries.Count > 0) await _storage.AppendAsync(ready.Entries);
             if (ready.HardState is { } hs) await _storage.SaveHardStateAsync(hs);
             var termOrVoteChanged = ready.HardState is { } h && (h.Term != _syncedHardState.Term || h.VotedFor != _syncedHardState.VotedFor);
@@ -344,10 +355,10 @@ public sealed partial class RaftNode : IRpcHandler
         foreach (var m in ready.MessagesAfterPersist) SendMessage(m);
 
         // 4. Apply, in order.
-        if (ready.Snapshot is not null)
+        if (installed is not null)
         {
-            await _apply.Writer.WriteAsync(ApplyMsg.FromSnapshot(ready.Snapshot));
-            RaiseMembershipApplied(ready.Snapshot.Index, null, ready.Snapshot.Meta.Membership);
+            await _apply.Writer.WriteAsync(ApplyMsg.FromSnapshot(installed));
+            RaiseMembershipApplied(installed.Index, null, installed.Meta.Membership);
         }
         foreach (var e in ready.CommittedEntries)
         {

@@ -23,6 +23,21 @@ public interface IRaftStorage
 
     ValueTask SyncAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>Reads the service data of the stored snapshot at <paramref name="index"/> (what a leader sends a follower
+    /// that fell behind), from <paramref name="offset"/> into <paramref name="buffer"/>; returns the bytes read, fewer
+    /// only at the end, and 0 when the stored snapshot is not at <paramref name="index"/> (a newer one replaced it).</summary>
+    ValueTask<int> ReadSnapshotDataAsync(ulong index, long offset, Memory<byte> buffer, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores a chunk of a snapshot being received from the leader. Chunks come in order; offset 0 (or another
+    /// snapshot's <paramref name="meta"/>) starts a new one, and a chunk at an offset already written rewrites it (a
+    /// retried batch). Nothing needs to be durable before <see cref="InstallReceivedSnapshotAsync"/>: a node that crashes
+    /// mid-transfer asks the leader to start over.</summary>
+    ValueTask WriteReceivedSnapshotChunkAsync(SnapshotMeta meta, long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default);
+
+    /// <summary>Makes the snapshot whose chunks were received this group's snapshot, durably, replacing the whole log (as
+    /// <see cref="SaveSnapshotAsync"/> with discardLog), and returns it for the state machine.</summary>
+    ValueTask<RaftSnapshot> InstallReceivedSnapshotAsync(SnapshotMeta meta, CancellationToken cancellationToken = default);
+
     /// <summary>Bytes this group occupies on disk (log, state and snapshot).</summary>
     long SizeBytes { get; }
 

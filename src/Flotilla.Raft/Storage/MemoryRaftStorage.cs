@@ -13,6 +13,7 @@ public sealed class MemoryRaftStorage : IRaftStorage
 
     private State _pending = new(HardState.Empty, null, []);
     private State _durable = new(HardState.Empty, null, []);
+    private (SnapshotMeta Meta, MemoryStream Data)? _received;
 
     public int SyncCount { get; private set; }
 
@@ -54,6 +55,39 @@ public sealed class MemoryRaftStorage : IRaftStorage
         _durable = _pending.Copy();
         SyncCount++;
         return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<int> ReadSnapshotDataAsync(ulong index, long offset, Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (_pending.Snapshot is not { } snapshot || snapshot.Index != index || offset > snapshot.Data.Length) return ValueTask.FromResult(0);
+        var n = (int)Math.Min(buffer.Length, snapshot.Data.Length - offset);
+        snapshot.Data.Slice((int)offset, n).CopyTo(buffer);
+        return ValueTask.FromResult(n);
+    }
+
+    public ValueTask WriteReceivedSnapshotChunkAsync(SnapshotMeta meta, long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        if (_received is null && _pending.Snapshot?.Index == meta.Index) return ValueTask.CompletedTask; // a retried batch, installed already
+        if (offset == 0 || _received is not { } r || r.Meta != meta) _received = (meta, new MemoryStream());
+        var stream = _received.Value.Data;
+        if (offset > stream.Length) throw new InvalidOperationException($"snapshot chunk at {offset} leaves a gap after {stream.Length} bytes");
+        stream.SetLength(offset);
+        stream.Position = offset;
+        stream.Write(data.Span);
+        return ValueTask.CompletedTask;
+    }
+
+    public async ValueTask<RaftSnapshot> InstallReceivedSnapshotAsync(SnapshotMeta meta, CancellationToken cancellationToken = default)
+    {
+        if (_received is not { } r || r.Meta != meta)
+        {
+            if (_pending.Snapshot is { } installed && installed.Index == meta.Index) return installed; // a retried batch
+            throw new InvalidOperationException($"no snapshot at {meta.Index} was received");
+        }
+        var snapshot = new RaftSnapshot(meta, r.Data.ToArray());
+        _received = null;
+        await SaveSnapshotAsync(snapshot, discardLog: true, cancellationToken);
+        return snapshot;
     }
 
     public long SizeBytes =>

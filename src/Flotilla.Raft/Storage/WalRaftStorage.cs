@@ -23,6 +23,12 @@ public sealed class WalRaftStorage : IRaftStorage, IAsyncDisposable
     private long _snapshotBytes;
     private ulong _snapshotFileIndex;
     private string? _snapshotFull;
+    // Where the service's data sits in the snapshot file (it always ends the payload), for chunks sent to followers.
+    private long _snapshotDataOffset;
+    private long _snapshotDataBytes;
+    private IStorageFile? _snapshotReader;
+    private ulong _snapshotReaderIndex;
+    private ReceivedSnapshotFile? _received;
 
     private WalRaftStorage(IFileSystem fs, WalOptions options, WriteAheadLog wal, string snapshotFile, RaftPersistentState loaded, long snapshotBytes)
     {
@@ -44,6 +50,8 @@ public sealed class WalRaftStorage : IRaftStorage, IAsyncDisposable
         // A snapshot being written when the process stopped (or that ran out of space): never renamed into place, so
         // the old snapshot is the valid one; the temp file is only wasted space.
         if (fs.Exists(TempName(snapshotFile))) fs.Delete(TempName(snapshotFile));
+        // Likewise a snapshot half received from a leader: the leader starts the transfer over.
+        if (fs.Exists(ReceivedSnapshotFile.NameFor(snapshotFile))) fs.Delete(ReceivedSnapshotFile.NameFor(snapshotFile));
         var (wal, recovery) = await WriteAheadLog.OpenAsync(fs, options, ct);
         RaftSnapshot? snapshot = null;
         long snapshotBytes = 0;
@@ -84,6 +92,8 @@ public sealed class WalRaftStorage : IRaftStorage, IAsyncDisposable
         {
             RecoveredTornTail = recovery.TornTail,
             _snapshotFileIndex = snapshot?.Index ?? 0,
+            _snapshotDataBytes = snapshot?.Data.Length ?? 0,
+            _snapshotDataOffset = snapshot is null ? 0 : snapshotBytes - SnapshotFormat.TrailerBytes - snapshot.Data.Length,
         };
     }
 
@@ -167,6 +177,8 @@ public sealed class WalRaftStorage : IRaftStorage, IAsyncDisposable
                 throw new WalDiskFullException(_snapshotFile, e);
             }
             _snapshotFileIndex = snapshot.Index;
+            _snapshotDataBytes = snapshot.Data.Length;
+            _snapshotDataOffset = _snapshotBytes - SnapshotFormat.TrailerBytes - snapshot.Data.Length;
             _snapshotFull = null;
         }
         wal.MarkSnapshot(snapshot.Index, snapshot.Term);
@@ -174,9 +186,94 @@ public sealed class WalRaftStorage : IRaftStorage, IAsyncDisposable
         _loaded = RaftPersistentState.Empty; // only needed at start; let the memory go
     }
 
+    public async ValueTask<int> ReadSnapshotDataAsync(ulong index, long offset, Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (index != _snapshotFileIndex || offset >= _snapshotDataBytes) return 0;
+        if (_snapshotReader is null || _snapshotReaderIndex != index)
+        {
+            // The file was replaced (renamed over) since: open the new one. A handle keeps reading the file it opened.
+            _snapshotReader?.Dispose();
+            _snapshotReader = _fs.Open(_snapshotFile, create: false);
+            _snapshotReaderIndex = index;
+        }
+        var length = (int)Math.Min(buffer.Length, _snapshotDataBytes - offset);
+        return await _snapshotReader.ReadAsync(_snapshotDataOffset + offset, buffer[..length], cancellationToken);
+    }
+
+    public async ValueTask WriteReceivedSnapshotChunkAsync(SnapshotMeta meta, long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        if (meta.Index == _snapshotFileIndex && _received is null) return; // a retried batch, installed already
+        try
+        {
+            if (_received is null || offset == 0 || _received.Meta != meta)
+            {
+                _received?.Dispose();
+                _received = null;
+                _received = await ReceivedSnapshotFile.BeginAsync(_fs, _snapshotFile, meta, cancellationToken);
+            }
+            await _received.WriteAsync(offset, data, cancellationToken);
+        }
+        catch (Exception e) when (DiskFull.Is(e))
+        {
+            // The file stays: the driver retries the whole batch, which rewrites these chunks where they were.
+            throw new WalDiskFullException(ReceivedSnapshotFile.NameFor(_snapshotFile), e);
+        }
+    }
+
+    public async ValueTask<RaftSnapshot> InstallReceivedSnapshotAsync(SnapshotMeta meta, CancellationToken cancellationToken = default)
+    {
+        if (_received is not { } received || received.Meta != meta)
+        {
+            // A retried batch (something after the install did not fit on the disk): it is in place already.
+            if (meta.Index == _snapshotFileIndex) return new RaftSnapshot(meta, await ReadSnapshotDataAsync(meta, cancellationToken));
+            throw new InvalidOperationException($"no snapshot at {meta.Index} was received");
+        }
+        var wal = await WalAsync(cancellationToken);
+        if (meta.Index <= wal.SnapshotIndex) throw new InvalidOperationException($"the received snapshot at {meta.Index} is not newer than the stored one at {wal.SnapshotIndex}");
+        try
+        {
+            _snapshotBytes = await received.CompleteAsync(_snapshotFile, cancellationToken);
+        }
+        catch (Exception e) when (DiskFull.Is(e))
+        {
+            _snapshotFull = $"disk full ({_snapshotFile}): {e.Message}";
+            throw new WalDiskFullException(_snapshotFile, e);
+        }
+        _received = null;
+        _snapshotFileIndex = meta.Index;
+        _snapshotDataOffset = received.DataOffset;
+        _snapshotDataBytes = received.DataBytes;
+        _snapshotFull = null;
+        // The same order as a compaction: the file is in place, then the mark (which, the log not holding the
+        // snapshot's last entry, discards the whole log), then compaction.
+        wal.MarkSnapshot(meta.Index, meta.Term);
+        await wal.CompactAsync(cancellationToken);
+        _loaded = RaftPersistentState.Empty;
+        return new RaftSnapshot(meta, await ReadSnapshotDataAsync(meta, cancellationToken));
+    }
+
+    /// <summary>The state machine takes a snapshot as bytes: read the stored one back (from the page cache, just written).</summary>
+    private async ValueTask<byte[]> ReadSnapshotDataAsync(SnapshotMeta meta, CancellationToken cancellationToken)
+    {
+        if (_snapshotDataBytes > Array.MaxLength) throw new InvalidOperationException($"a {_snapshotDataBytes}-byte snapshot is larger than the state machine can take in one piece");
+        var data = new byte[_snapshotDataBytes];
+        for (var read = 0; read < data.Length;)
+        {
+            var n = await ReadSnapshotDataAsync(meta.Index, read, data.AsMemory(read), cancellationToken);
+            if (n == 0) throw new IOException($"{_snapshotFile} ends before the {data.Length} bytes it holds");
+            read += n;
+        }
+        return data;
+    }
+
     public async ValueTask SyncAsync(CancellationToken cancellationToken = default) => await (await WalAsync(cancellationToken)).SyncAsync(cancellationToken);
 
     public long SizeBytes => _wal.SizeBytes + _snapshotBytes;
 
-    public ValueTask DisposeAsync() => DisposeQuietlyAsync(_wal);
+    public ValueTask DisposeAsync()
+    {
+        _snapshotReader?.Dispose();
+        _received?.Dispose();
+        return DisposeQuietlyAsync(_wal);
+    }
 }

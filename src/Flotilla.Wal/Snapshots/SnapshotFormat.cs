@@ -45,16 +45,24 @@ public static class SnapshotFormat
     {
         if (payload.Length > PayloadBytesMax) throw new ArgumentException($"a snapshot payload is at most {PayloadBytesMax} bytes", nameof(payload));
         var bytes = new byte[HeaderBytes + payload.Length + TrailerBytes];
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes, Magic);
-        bytes[VersionOffset] = Version;
-        bytes[KindOffset] = (byte)kind;
-        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(IndexOffset), index);
-        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(TermOffset), term);
-        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(LengthOffset), (ulong)payload.Length);
+        WriteHeader(bytes, kind, index, term, payload.Length);
         payload.CopyTo(bytes.AsSpan(HeaderBytes));
         var covered = HeaderBytes + payload.Length;
         BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(covered), XxHash3.HashToUInt64(bytes.AsSpan(0, covered)));
         return bytes;
+    }
+
+    /// <summary>The <see cref="HeaderBytes"/>-byte header of a file whose payload is <paramref name="payloadBytes"/> long:
+    /// for writers that stream the payload to disk (the checksum then covers these bytes first, then the payload).</summary>
+    public static void WriteHeader(Span<byte> header, SnapshotKind kind, ulong index, ulong term, long payloadBytes)
+    {
+        header[..HeaderBytes].Clear();
+        BinaryPrimitives.WriteUInt32LittleEndian(header, Magic);
+        header[VersionOffset] = Version;
+        header[KindOffset] = (byte)kind;
+        BinaryPrimitives.WriteUInt64LittleEndian(header[IndexOffset..], index);
+        BinaryPrimitives.WriteUInt64LittleEndian(header[TermOffset..], term);
+        BinaryPrimitives.WriteUInt64LittleEndian(header[LengthOffset..], (ulong)payloadBytes);
     }
 
     /// <summary>Verifies and decodes a whole file's bytes; <paramref name="file"/> names it in errors.</summary>
