@@ -63,6 +63,28 @@ public static class StateCodec
         return w.Written.ToArray();
     }
 
+    /// <summary>The membership and where the service's data starts, from the first bytes of a payload of
+    /// <paramref name="payloadBytes"/> bytes (<paramref name="head"/>: at least everything before the data): for
+    /// snapshots read as a stream. The data always runs to the end of the payload.</summary>
+    internal static (SnapshotMeta Meta, long DataOffset) DecodeSnapshotPayloadHead(ulong index, ulong term, ReadOnlySpan<byte> head, long payloadBytes)
+    {
+        var r = new WireReader(head);
+        var version = r.Byte();
+        if (version is not (SnapshotPayloadVersion or SnapshotPayloadVersionWithMembership or SnapshotPayloadVersionStreamed)) throw new RaftCodecException("unknown snapshot payload version");
+        var voters = ConfChangeCodec.ReadIds(ref r);
+        var extras = version switch
+        {
+            SnapshotPayloadVersion => false,
+            SnapshotPayloadVersionWithMembership => true,
+            _ => r.Byte() switch { 0 => false, 1 => true, _ => throw new RaftCodecException("malformed snapshot membership flag") },
+        };
+        var meta = extras ? new SnapshotMeta(index, term, ConfChangeCodec.ReadExtras(ref r, voters)) : new SnapshotMeta(index, term, voters);
+        if (version == SnapshotPayloadVersionStreamed) return (meta, r.Position);
+        var length = r.VarUInt();
+        if ((long)length != payloadBytes - r.Position) throw new RaftCodecException($"the snapshot data declares {length} bytes, the payload holds {payloadBytes - r.Position}");
+        return (meta, r.Position);
+    }
+
     public static RaftSnapshot DecodeSnapshotPayload(ulong index, ulong term, ReadOnlySpan<byte> payload)
     {
         var r = new WireReader(payload);

@@ -10,6 +10,8 @@ internal ref struct WireReader(ReadOnlySpan<byte> data)
 
     public readonly bool AtEnd => _position == _data.Length;
 
+    public readonly int Position => _position;
+
     public byte Byte()
     {
         if (_position >= _data.Length) throw new RaftCodecException("truncated message");

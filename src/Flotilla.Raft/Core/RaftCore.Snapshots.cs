@@ -33,6 +33,31 @@ public sealed partial class RaftCore
         return snapshot;
     }
 
+    /// <summary>Where a snapshot of the state applied up to <paramref name="index"/> sits: its term and the membership
+    /// in force there. For a service that writes its snapshot as a stream before the log is compacted
+    /// (<see cref="CompactTo"/> once storage holds it).</summary>
+    public SnapshotMeta SnapshotMetaAt(ulong index)
+    {
+        if (index <= _log.SnapshotIndex) throw new ArgumentOutOfRangeException(nameof(index), $"index {index} is compacted already (snapshot {_log.SnapshotIndex})");
+        if (index > _log.Applied) throw new ArgumentOutOfRangeException(nameof(index), $"snapshot at {index} but only {_log.Applied} applied");
+        return new SnapshotMeta(index, _log.TermAt(index)!.Value, MembershipAt(index));
+    }
+
+    /// <summary>Storage now holds the snapshot <paramref name="meta"/> (of <paramref name="bytes"/> bytes of data, taken
+    /// from <see cref="SnapshotMetaAt"/>): drop the log entries it covers and send it to followers that fall behind.
+    /// False if a newer snapshot (one received from the leader meanwhile) already covers it.</summary>
+    public bool CompactTo(SnapshotMeta meta, long bytes)
+    {
+        if (meta.Index <= _log.SnapshotIndex) return false;
+        if (meta.Index > _log.Applied || _log.TermAt(meta.Index) != meta.Term)
+            throw new ArgumentException($"snapshot {meta.Index}@{meta.Term} does not match the applied log (applied {_log.Applied})", nameof(meta));
+        _log.CompactTo(meta.Index);
+        TrimMembershipHistory(meta.Index);
+        _snapshot = meta;
+        _snapshotBytes = bytes;
+        return true;
+    }
+
     private void StartSnapshotTransfer(NodeId to, Progress pr)
     {
         if (_snapshot is null) throw new InvalidOperationException($"entries before {_log.FirstIndex} are gone but there is no snapshot");

@@ -49,7 +49,7 @@ public sealed partial class RaftCore
         _random = random;
         restored ??= RaftPersistentState.Empty;
         _snapshot = restored.Snapshot?.Meta;
-        _snapshotBytes = restored.Snapshot?.Data.Length ?? 0;
+        _snapshotBytes = restored.Snapshot?.Length ?? 0;
         _log = new RaftLog(restored.Snapshot, restored.Entries, restored.HardState.Commit);
         Term = restored.HardState.Term;
         _votedFor = restored.HardState.VotedFor;

@@ -31,6 +31,8 @@ public sealed partial class RaftNode : IRpcHandler
     private Exception? _storageFailure;
     private RaftSnapshot? _pendingCompaction;
     private RaftSnapshot? _blockedCompaction;
+    // A snapshot the service wrote as a stream, sealed, waiting for the pump to make it the group's snapshot.
+    private SnapshotWriter? _pendingCommit;
     private Ready? _unpersisted;
     private bool _probeDue;
     private long _nextProbeTick;
@@ -145,6 +147,48 @@ public sealed partial class RaftNode : IRpcHandler
     }
 
     /// <summary>
+    /// Snapshots the service's state applied up to <paramref name="index"/> by letting it write the state as a stream
+    /// (<paramref name="write"/>) straight into storage: the state is never copied into one buffer, so a state larger
+    /// than memory can hold twice can be snapshotted. The service must not apply anything while it writes (the caller
+    /// awaits this before applying more). Once written and durable, the node makes it the group's snapshot and compacts
+    /// the log in its own time (this does not wait for that: the node may be waiting for the service to take what it
+    /// applies). Returns the bytes written, or null when no snapshot was taken: not newer than the one held, the
+    /// previous one not stored yet, the node stopped, or no room on the disk (the old snapshot and the whole log stay).
+    /// </summary>
+    public async Task<long?> SnapshotAsync(ulong index, Func<Stream, CancellationToken, ValueTask> write, CancellationToken ct = default)
+    {
+        if (_stopped || index <= Core.SnapshotIndex || _pendingCommit is not null) return null;
+        var meta = Core.SnapshotMetaAt(index);
+        SnapshotWriter? writer = null;
+        try
+        {
+            writer = await _storage.BeginSnapshotAsync(meta, ct);
+            await write(writer.Data, ct);
+            await writer.SealAsync(ct);
+        }
+        catch (WalDiskFullException e)
+        {
+            if (writer is not null) await writer.DisposeAsync();
+            _log.LogWarning("{Node} group {Group}: no room for a snapshot, keeping the old one and the whole log: {Error}", Id, GroupId, e.Message);
+            return null;
+        }
+        catch
+        {
+            if (writer is not null) await writer.DisposeAsync();
+            throw;
+        }
+        if (_stopped)
+        {
+            await writer.DisposeAsync();
+            return null;
+        }
+        // Storage's other calls run on the pump, one at a time: the commit (rename, mark, compaction) goes there too.
+        _pendingCommit = writer;
+        Kick();
+        return writer.Data.Length;
+    }
+
+    /// <summary>
     /// A linearizable read point: when the result is Ok, serve the read once the state machine has applied
     /// <c>Index</c>. On the leader: confirmed by a heartbeat round (one round trip), or at once while it holds a read
     /// lease (<see cref="RaftNodeOptions.LeaseReads"/>). On a follower with <see cref="RaftNodeOptions.FollowerReads"/>:
@@ -185,6 +229,8 @@ public sealed partial class RaftNode : IRpcHandler
         await _pump;
         foreach (var read in _reads.Values) read.Done.TrySetResult(new ReadIndexResult(ReadIndexStatus.NotLeader, 0, null));
         _reads.Clear();
+        if (_pendingCommit is { } uncommitted) await uncommitted.DisposeAsync();
+        _pendingCommit = null;
         foreach (var t in _transfers) t.Done.TrySetResult(false);
         _transfers.Clear();
         FailConfChanges("the node stopped");
@@ -235,7 +281,7 @@ public sealed partial class RaftNode : IRpcHandler
     private void Kick()
     {
         if (_pumping || _stopped || _core is null) return;
-        if (!_core.HasReady && _pendingCompaction is null && !_probeDue) return;
+        if (!_core.HasReady && _pendingCompaction is null && _pendingCommit is null && !_probeDue) return;
         _pump = PumpAsync();
     }
 
@@ -268,6 +314,22 @@ public sealed partial class RaftNode : IRpcHandler
                     continue;
                 }
                 if (_unpersisted is not null) break; // until the next probe
+                if (_pendingCommit is { } written)
+                {
+                    _pendingCommit = null;
+                    await using (written)
+                    {
+                        try
+                        {
+                            if (await _storage.CommitSnapshotAsync(written) is { } stored) _core!.CompactTo(stored.Meta, stored.Length);
+                        }
+                        catch (WalDiskFullException e)
+                        {
+                            _log.LogWarning("{Node} group {Group}: no room for a snapshot, keeping the old one and the whole log: {Error}", Id, GroupId, e.Message);
+                        }
+                    }
+                    continue;
+                }
                 if (_pendingCompaction is { } snapshot)
                 {
                     _pendingCompaction = null;
@@ -296,6 +358,7 @@ public sealed partial class RaftNode : IRpcHandler
             _log.LogError(e, "{Node} group {Group} stops after a storage failure", Id, GroupId);
             _storageFailure = e;
             _stopped = true;
+            _pendingCommit = null; // discarded with the storage
             _ticker?.Dispose();
         }
         finally

@@ -23,6 +23,15 @@ public interface IRaftStorage
 
     ValueTask SyncAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>Starts a snapshot of the service's state at <paramref name="meta"/>, written as a stream. Writing and
+    /// sealing it may overlap with the other calls (it touches only its own temporary file); one at a time.</summary>
+    ValueTask<SnapshotWriter> BeginSnapshotAsync(SnapshotMeta meta, CancellationToken cancellationToken = default);
+
+    /// <summary>Makes a sealed <paramref name="writer"/>'s snapshot this group's snapshot, durably, and drops the entries
+    /// it covers (as <see cref="SaveSnapshotAsync"/> for the service's own snapshot); returns it (its data read from
+    /// storage), or null when the stored snapshot is already as new (the writer's bytes are discarded).</summary>
+    ValueTask<RaftSnapshot?> CommitSnapshotAsync(SnapshotWriter writer, CancellationToken cancellationToken = default);
+
     /// <summary>Reads the service data of the stored snapshot at <paramref name="index"/> (what a leader sends a follower
     /// that fell behind), from <paramref name="offset"/> into <paramref name="buffer"/>; returns the bytes read, fewer
     /// only at the end, and 0 when the stored snapshot is not at <paramref name="index"/> (a newer one replaced it).</summary>

@@ -90,8 +90,36 @@ public sealed class MemoryRaftStorage : IRaftStorage
         return snapshot;
     }
 
+    public ValueTask<SnapshotWriter> BeginSnapshotAsync(SnapshotMeta meta, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<SnapshotWriter>(new MemorySnapshotWriter(meta));
+
+    public async ValueTask<RaftSnapshot?> CommitSnapshotAsync(SnapshotWriter writer, CancellationToken cancellationToken = default)
+    {
+        var w = (MemorySnapshotWriter)writer;
+        if (!w.IsSealed) throw new InvalidOperationException($"the snapshot at {w.Meta.Index} is not sealed");
+        if (_pending.Snapshot is { } old && old.Index >= w.Meta.Index) return null;
+        var snapshot = new RaftSnapshot(w.Meta, w.Bytes.ToArray());
+        await SaveSnapshotAsync(snapshot, discardLog: false, cancellationToken);
+        return snapshot;
+    }
+
+    private sealed class MemorySnapshotWriter(SnapshotMeta meta) : SnapshotWriter(meta)
+    {
+        public MemoryStream Bytes { get; } = new();
+        public bool IsSealed { get; private set; }
+        public override Stream Data => Bytes;
+
+        public override ValueTask SealAsync(CancellationToken cancellationToken = default)
+        {
+            IsSealed = true;
+            return ValueTask.CompletedTask;
+        }
+
+        public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
     public long SizeBytes =>
-        _durable.Entries.Sum(e => (long)e.SizeBytes) + (_durable.Snapshot?.Data.Length ?? 0) + 32;
+        _durable.Entries.Sum(e => (long)e.SizeBytes) + (_durable.Snapshot?.Length ?? 0) + 32;
 
     /// <summary>Forgets everything not synced, as a power loss would.</summary>
     public void CrashAndRecover() => _pending = _durable.Copy();

@@ -52,7 +52,7 @@ public class ReceivedSnapshotStorageTests
 
         var installed = await storage.InstallReceivedSnapshotAsync(meta);
         Assert.Equal(meta, installed.Meta);
-        Assert.Equal(data, installed.Data.ToArray());
+        Assert.Equal(data, (await installed.ReadAllAsync()).ToArray());
         Assert.False(fs.Exists(incoming));
 
         // The file is a snapshot file like any other: checksummed, with the membership, readable after a crash.
@@ -63,7 +63,7 @@ public class ReceivedSnapshotStorageTests
         fs.Crash(new Random(2));
         var state = await (await Open(fs)).LoadAsync();
         Assert.Equal(40UL, state.Snapshot!.Index);
-        Assert.Equal(data, state.Snapshot.Data.ToArray());
+        Assert.Equal(data, (await state.Snapshot.ReadAllAsync()).ToArray());
         Assert.Empty(state.Entries);
     }
 
@@ -96,7 +96,7 @@ public class ReceivedSnapshotStorageTests
         Assert.False(fs.Exists(RaftSnapshotFile.NameIn("raft/g") + ".incoming"));
         var state = await reopened.LoadAsync();
         Assert.Equal(5UL, state.Snapshot!.Index);
-        Assert.Equal(Data(500, 4), state.Snapshot.Data.ToArray());
+        Assert.Equal(Data(500, 4), (await state.Snapshot.ReadAllAsync()).ToArray());
     }
 
     [Fact]
@@ -144,7 +144,7 @@ public class ReceivedSnapshotStorageTests
             Assert.Equal(length, filled.SnapshotData.Length);
             await follower.WriteReceivedSnapshotChunkAsync(meta, offset, filled.SnapshotData);
         }
-        Assert.Equal(data, (await follower.InstallReceivedSnapshotAsync(meta)).Data.ToArray());
+        Assert.Equal(data, (await (await follower.InstallReceivedSnapshotAsync(meta)).ReadAllAsync()).ToArray());
 
         // A chunk of a snapshot the leader no longer holds is dropped, not filled with the wrong bytes.
         await leader.AppendAsync([Entry(3, 1)]);
