@@ -152,9 +152,10 @@ public sealed class ReplicatedStateMachine
                 while (reader.TryRead(out var msg))
                 {
                     if (_stopped) return;
-                    Apply(msg);
+                    if (msg.Kind == ApplyKind.Snapshot) await RestoreAsync(msg);
+                    else Apply(msg);
                 }
-                TakeSnapshotIfDue();
+                await TakeSnapshotIfDueAsync();
             }
         }
         catch (Exception e)
@@ -176,18 +177,6 @@ public sealed class ReplicatedStateMachine
     {
         switch (msg.Kind)
         {
-            case ApplyKind.Snapshot:
-                _service.Restore(msg.Data);
-                AppliedIndex = msg.Index;
-                SnapshotsRestored++;
-                _snapshots.Restored(msg.Index);
-                // Whatever was waiting at or below the snapshot is folded into it: we cannot tell whether it was ours.
-                foreach (var pending in _submits.Values.Where(p => p.Index <= msg.Index).ToList())
-                {
-                    _submits.Remove(pending.Index);
-                    pending.Finish(new SubmitResult(SubmitStatus.LeadershipLost, LeaderHint: Leader));
-                }
-                break;
             case ApplyKind.Noop:
             case ApplyKind.ConfChange: // applied to Raft by the node; nothing for the service
                 AppliedIndex = msg.Index;
@@ -199,6 +188,30 @@ public sealed class ReplicatedStateMachine
                 _snapshots.Applied(msg.Data.Length);
                 Resolve(msg.Index, msg.Term, result);
                 break;
+        }
+        ReleaseReads();
+    }
+
+    /// <summary>Replaces the service's state with a snapshot, read as a stream from wherever storage keeps it.</summary>
+    private async Task RestoreAsync(ApplyMsg msg)
+    {
+        if (msg.Snapshot is { } snapshot)
+        {
+            await using var input = await snapshot.OpenDataAsync();
+            await _service.RestoreSnapshotAsync(input, snapshot.Length, CancellationToken.None);
+        }
+        else
+        {
+            _service.Restore(msg.Data);
+        }
+        AppliedIndex = msg.Index;
+        SnapshotsRestored++;
+        _snapshots.Restored(msg.Index);
+        // Whatever was waiting at or below the snapshot is folded into it: we cannot tell whether it was ours.
+        foreach (var pending in _submits.Values.Where(p => p.Index <= msg.Index).ToList())
+        {
+            _submits.Remove(pending.Index);
+            pending.Finish(new SubmitResult(SubmitStatus.LeadershipLost, LeaderHint: Leader));
         }
         ReleaseReads();
     }
@@ -222,13 +235,16 @@ public sealed class ReplicatedStateMachine
         }
     }
 
-    private void TakeSnapshotIfDue()
+    /// <summary>Snapshots when the policy says so: the service writes its state straight into the snapshot file
+    /// (nothing is applied meanwhile, so it is the state at <see cref="AppliedIndex"/>).</summary>
+    private async Task TakeSnapshotIfDueAsync()
     {
         if (_stopped || !_snapshots.ShouldSnapshot(AppliedIndex, _raft.PersistedSizeBytes)) return;
-        var snapshot = _service.Snapshot();
-        _raft.Snapshot(AppliedIndex, snapshot);
-        _snapshots.Took(AppliedIndex);
-        LastSnapshotBytes = snapshot.Length;
+        var index = AppliedIndex;
+        var written = await _raft.SnapshotAsync(index, _service.WriteSnapshotAsync);
+        // Taken or not (no room on the disk, a newer one arrived), wait for the policy's next threshold before trying again.
+        _snapshots.Took(index);
+        if (written is { } bytes) LastSnapshotBytes = bytes;
     }
 
     // ------------------------------------------------------------ watching waiters

@@ -18,4 +18,10 @@ public sealed class ReplicatedKvService : IReplicatedService
     public byte[] Snapshot() => State.Snapshot();
 
     public void Restore(ReadOnlyMemory<byte> snapshot) => State = KvStateMachine.Restore(snapshot.Span);
+
+    /// <summary>Encoded as it is written to the snapshot file: the store is never held twice.</summary>
+    public ValueTask WriteSnapshotAsync(Stream output, CancellationToken cancellationToken) => State.WriteSnapshotAsync(output, cancellationToken);
+
+    public async ValueTask RestoreSnapshotAsync(Stream input, long length, CancellationToken cancellationToken) =>
+        State = await KvStateMachine.RestoreAsync(input, length, cancellationToken);
 }

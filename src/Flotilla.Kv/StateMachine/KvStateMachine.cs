@@ -59,16 +59,31 @@ public sealed class KvStateMachine
     /// <summary>Every key, value and version, in a compact binary form (see <see cref="KvSnapshotCodec"/>).</summary>
     public byte[] Snapshot() => KvSnapshotCodec.Encode(_entries.Select(e => (e.Key, e.Value.Value, e.Value.Version)), _entries.Count);
 
+    /// <summary>What <see cref="Snapshot"/> returns, written to a stream as it is encoded (never held whole).</summary>
+    public ValueTask WriteSnapshotAsync(Stream output, CancellationToken ct) =>
+        KvSnapshotStream.WriteAsync(output, _entries.Select(e => (e.Key, e.Value.Value, e.Value.Version)), _entries.Count, ct);
+
+    /// <summary>Rebuilds a state machine from <paramref name="length"/> bytes of <see cref="Snapshot"/> read from a
+    /// stream. Throws <see cref="InvalidDataException"/> if they are damaged.</summary>
+    public static async ValueTask<KvStateMachine> RestoreAsync(Stream input, long length, CancellationToken ct)
+    {
+        var machine = new KvStateMachine();
+        await KvSnapshotStream.ReadAsync(input, length, machine.AddRestored, ct);
+        return machine;
+    }
+
+    private void AddRestored(string key, string value, ulong version)
+    {
+        if (version == 0 || !_entries.TryAdd(key, new Entry(value, version)))
+            throw new InvalidDataException($"snapshot has a duplicate key or a zero version at key '{key}'");
+        DataBytes += 2L * (key.Length + value.Length);
+    }
+
     /// <summary>Rebuilds a state machine from <see cref="Snapshot"/> bytes. Throws <see cref="InvalidDataException"/> if they are damaged.</summary>
     public static KvStateMachine Restore(ReadOnlySpan<byte> snapshot)
     {
         var machine = new KvStateMachine();
-        foreach (var (key, value, version) in KvSnapshotCodec.Decode(snapshot))
-        {
-            if (version == 0 || !machine._entries.TryAdd(key, new Entry(value, version)))
-                throw new InvalidDataException($"snapshot has a duplicate key or a zero version at key '{key}'");
-            machine.DataBytes += 2L * (key.Length + value.Length);
-        }
+        foreach (var (key, value, version) in KvSnapshotCodec.Decode(snapshot)) machine.AddRestored(key, value, version);
         return machine;
     }
 

@@ -11,6 +11,9 @@ public static class StateCodec
     /// snapshot files are unchanged and readable by older builds.</summary>
     private const byte SnapshotPayloadVersion = 1;
     private const byte SnapshotPayloadVersionWithMembership = 2;
+    /// <summary>Version 3 (what a follower writes as a leader's snapshot arrives): the membership, then the service's
+    /// data to the end of the payload, with no length in front, so the file can be written before its size is known.</summary>
+    private const byte SnapshotPayloadVersionStreamed = 3;
 
     public static byte[] EncodeHardState(HardState state)
     {
@@ -48,10 +51,52 @@ public static class StateCodec
         return w.Written.ToArray();
     }
 
+    /// <summary>What a version 3 payload holds before the service's data: the data follows to the end of the payload.</summary>
+    internal static byte[] EncodeStreamedSnapshotPayloadPrefix(SnapshotMeta meta)
+    {
+        var membership = meta.Membership;
+        var w = new WireWriter(64);
+        w.Byte(SnapshotPayloadVersionStreamed);
+        ConfChangeCodec.WriteIds(w, membership.Voters.Incoming);
+        w.Byte(membership.IsPlain ? (byte)0 : (byte)1);
+        if (!membership.IsPlain) ConfChangeCodec.WriteExtras(w, membership);
+        return w.Written.ToArray();
+    }
+
+    /// <summary>The membership and where the service's data starts, from the first bytes of a payload of
+    /// <paramref name="payloadBytes"/> bytes (<paramref name="head"/>: at least everything before the data): for
+    /// snapshots read as a stream. The data always runs to the end of the payload.</summary>
+    internal static (SnapshotMeta Meta, long DataOffset) DecodeSnapshotPayloadHead(ulong index, ulong term, ReadOnlySpan<byte> head, long payloadBytes)
+    {
+        var r = new WireReader(head);
+        var version = r.Byte();
+        if (version is not (SnapshotPayloadVersion or SnapshotPayloadVersionWithMembership or SnapshotPayloadVersionStreamed)) throw new RaftCodecException("unknown snapshot payload version");
+        var voters = ConfChangeCodec.ReadIds(ref r);
+        var extras = version switch
+        {
+            SnapshotPayloadVersion => false,
+            SnapshotPayloadVersionWithMembership => true,
+            _ => r.Byte() switch { 0 => false, 1 => true, _ => throw new RaftCodecException("malformed snapshot membership flag") },
+        };
+        var meta = extras ? new SnapshotMeta(index, term, ConfChangeCodec.ReadExtras(ref r, voters)) : new SnapshotMeta(index, term, voters);
+        if (version == SnapshotPayloadVersionStreamed) return (meta, r.Position);
+        var length = r.VarUInt();
+        if ((long)length != payloadBytes - r.Position) throw new RaftCodecException($"the snapshot data declares {length} bytes, the payload holds {payloadBytes - r.Position}");
+        return (meta, r.Position);
+    }
+
     public static RaftSnapshot DecodeSnapshotPayload(ulong index, ulong term, ReadOnlySpan<byte> payload)
     {
         var r = new WireReader(payload);
         var version = r.Byte();
+        if (version == SnapshotPayloadVersionStreamed)
+        {
+            var ids = ConfChangeCodec.ReadIds(ref r);
+            var extras = r.Byte();
+            if (extras > 1) throw new RaftCodecException("malformed snapshot membership flag");
+            var streamedMeta = extras == 0 ? new SnapshotMeta(index, term, ids) : new SnapshotMeta(index, term, ConfChangeCodec.ReadExtras(ref r, ids));
+            return new RaftSnapshot(streamedMeta, r.Rest().ToArray());
+        }
         if (version is not (SnapshotPayloadVersion or SnapshotPayloadVersionWithMembership)) throw new RaftCodecException("unknown snapshot payload version");
         var voters = ConfChangeCodec.ReadIds(ref r);
         var meta = version == SnapshotPayloadVersion

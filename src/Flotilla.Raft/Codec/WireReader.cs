@@ -10,6 +10,8 @@ internal ref struct WireReader(ReadOnlySpan<byte> data)
 
     public readonly bool AtEnd => _position == _data.Length;
 
+    public readonly int Position => _position;
+
     public byte Byte()
     {
         if (_position >= _data.Length) throw new RaftCodecException("truncated message");
@@ -50,6 +52,14 @@ internal ref struct WireReader(ReadOnlySpan<byte> data)
         var v = BinaryPrimitives.ReadUInt32LittleEndian(_data[_position..]);
         _position += 4;
         return v;
+    }
+
+    /// <summary>Everything not read yet (a field that runs to the end of its buffer, without a length).</summary>
+    public ReadOnlySpan<byte> Rest()
+    {
+        var rest = _data[_position..];
+        _position = _data.Length;
+        return rest;
     }
 
     public byte[] Bytes(int max)

@@ -59,6 +59,11 @@ public sealed record Message
     public ReadOnlyMemory<byte> SnapshotData { get; init; }
     public bool SnapshotDone { get; init; }
 
+    /// <summary>A chunk the core sends (never on the wire): how many bytes of the snapshot at
+    /// <see cref="SnapshotOffset"/> the driver reads from storage into <see cref="SnapshotData"/> before sending it
+    /// (<see cref="SnapshotChunks.FillAsync"/>). The core never holds snapshot bytes itself.</summary>
+    public int SnapshotLength { get; init; }
+
     /// <summary>Messages a leader sends about its own log: they depend on nothing the leader has yet to persist
     /// (its term was made durable when it campaigned), so they may go out in parallel with its fsync.</summary>
     public bool IsLeaderReplication => Type is MessageType.Append or MessageType.Heartbeat or MessageType.Snapshot or MessageType.TimeoutNow;

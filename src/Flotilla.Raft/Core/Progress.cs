@@ -29,10 +29,16 @@ public sealed class Progress(int maxInflight)
 
     public Inflights Inflights { get; } = new(maxInflight);
 
-    /// <summary>In Snapshot: the index of the snapshot being sent, the bytes the follower confirmed holding, and
-    /// the heartbeat rounds without progress (to resend a lost chunk).</summary>
+    /// <summary>In Snapshot: the index of the snapshot being sent, the bytes the follower confirmed holding, the bytes
+    /// sent so far (at most a window ahead of the acknowledged ones), and the heartbeat rounds without progress (to
+    /// resend from the acknowledged offset when a chunk or its ack was lost).</summary>
     public ulong PendingSnapshot { get; private set; }
     public ulong SnapshotAckedBytes { get; set; }
+    public ulong SnapshotSentBytes { get; set; }
+
+    /// <summary>Counts the times the transfer went back to the acknowledged offset; chunks carry it (Context) and the
+    /// follower's answers echo it, so rejections of chunks sent before the latest rewind do not rewind again.</summary>
+    public ulong SnapshotEpoch { get; set; }
     public int SnapshotIdleRounds { get; set; }
 
     public bool IsPaused => State switch
@@ -67,6 +73,8 @@ public sealed class Progress(int maxInflight)
         ProbeSent = false;
         PendingSnapshot = 0;
         SnapshotAckedBytes = 0;
+        SnapshotSentBytes = 0;
+        SnapshotEpoch = 0;
         SnapshotIdleRounds = 0;
         Inflights.Reset();
     }

@@ -45,8 +45,14 @@ public sealed record RaftConfig
     /// <summary>Bytes of snapshot data per InstallSnapshot chunk.</summary>
     public int SnapshotChunkBytes { get; init; } = 256 << 10;
 
-    /// <summary>The largest snapshot a follower accepts (protects it from a corrupt or hostile offset).</summary>
-    public long MaxSnapshotBytes { get; init; } = 1L << 31;
+    /// <summary>Chunks a leader sends ahead of the follower's acknowledgement (a sliding window): the transfer runs at
+    /// <c>SnapshotChunksInFlight × SnapshotChunkBytes</c> per round trip instead of one chunk, and never puts more than
+    /// that on the wire for one follower at once.</summary>
+    public int SnapshotChunksInFlight { get; init; } = 4;
+
+    /// <summary>The largest snapshot a follower accepts (protects it from a corrupt or hostile offset). The bytes go
+    /// to storage as they arrive, so this bounds disk, not memory.</summary>
+    public long MaxSnapshotBytes { get; init; } = 1L << 40;
 
     /// <summary>ReadIndex requests waiting for confirmation at once.</summary>
     public int MaxPendingReads { get; init; } = 10_000;
@@ -101,6 +107,7 @@ public sealed record RaftConfig
         if (MaxUncommittedEntries < 1 || MaxPendingReads < 1) throw new ArgumentException("queue limits must be positive");
         if (SnapshotChunkBytes < 1 || SnapshotChunkBytes > MessageCodec.MaxChunkBytes)
             throw new ArgumentException($"SnapshotChunkBytes must be in [1, {MessageCodec.MaxChunkBytes}]");
+        if (SnapshotChunksInFlight < 1) throw new ArgumentException("SnapshotChunksInFlight must be at least 1");
         if (LeaseReads && !CheckQuorum)
             throw new ArgumentException("lease reads need CheckQuorum: without it a follower votes for a new leader while the old leader's lease still holds, so the old leader could serve stale reads");
         if (LeaseReads && TickDuration <= TimeSpan.Zero) throw new ArgumentException("TickDuration must be positive for lease reads");

@@ -2,54 +2,99 @@ using Flotilla.Runtime;
 
 namespace Flotilla.Raft;
 
-// InstallSnapshot (§7), sent in chunks with offset/done so no single message carries a large snapshot.
+// InstallSnapshot (§7), sent in chunks with offset/done. The core never holds snapshot bytes: a leader's chunks name an
+// offset and a length that the driver reads from storage (SnapshotChunks.FillAsync), and a follower hands the chunks it
+// receives to the driver (Ready.SnapshotChunks), which writes them to storage as they come. So a snapshot larger than
+// memory crosses the network from disk to disk, and the leader keeps a window of chunks in flight (flow control: at most
+// SnapshotChunksInFlight unacknowledged chunks per follower).
 public sealed partial class RaftCore
 {
     /// <summary>A snapshot being received: chunks must arrive in order; anything else is answered with our offset.</summary>
-    private sealed class SnapshotAssembly(SnapshotMeta meta)
+    private sealed class IncomingSnapshot(SnapshotMeta meta)
     {
         public SnapshotMeta Meta { get; } = meta;
-        public MemoryStream Data { get; } = new();
+        public ulong Held { get; set; }
     }
 
     /// <summary>
-    /// The application snapshotted its state up to <paramref name="index"/> (at most what it applied): remember the
-    /// snapshot (to send to followers that fall behind) and drop the log entries it covers. Returns the snapshot for
-    /// the driver to persist, or null if it is not newer than the one we have.
+    /// The application snapshotted its state up to <paramref name="index"/> (at most what it applied): remember where
+    /// the snapshot sits (to send it to followers that fall behind, from storage) and drop the log entries it covers.
+    /// Returns the snapshot for the driver to persist, or null if it is not newer than the one we have.
     /// </summary>
     public RaftSnapshot? Compact(ulong index, ReadOnlyMemory<byte> data)
     {
         if (index <= _log.SnapshotIndex) return null;
         if (index > _log.Applied) throw new ArgumentOutOfRangeException(nameof(index), $"snapshot at {index} but only {_log.Applied} applied");
-        var snapshot = new RaftSnapshot(new SnapshotMeta(index, _log.TermAt(index)!.Value, MembershipAt(index)), data.ToArray());
+        var snapshot = new RaftSnapshot(new SnapshotMeta(index, _log.TermAt(index)!.Value, MembershipAt(index)), data);
         _log.CompactTo(index);
         TrimMembershipHistory(index);
-        _snapshot = snapshot;
+        _snapshot = snapshot.Meta;
+        _snapshotBytes = data.Length;
         return snapshot;
+    }
+
+    /// <summary>Where a snapshot of the state applied up to <paramref name="index"/> sits: its term and the membership
+    /// in force there. For a service that writes its snapshot as a stream before the log is compacted
+    /// (<see cref="CompactTo"/> once storage holds it).</summary>
+    public SnapshotMeta SnapshotMetaAt(ulong index)
+    {
+        if (index <= _log.SnapshotIndex) throw new ArgumentOutOfRangeException(nameof(index), $"index {index} is compacted already (snapshot {_log.SnapshotIndex})");
+        if (index > _log.Applied) throw new ArgumentOutOfRangeException(nameof(index), $"snapshot at {index} but only {_log.Applied} applied");
+        return new SnapshotMeta(index, _log.TermAt(index)!.Value, MembershipAt(index));
+    }
+
+    /// <summary>Storage now holds the snapshot <paramref name="meta"/> (of <paramref name="bytes"/> bytes of data, taken
+    /// from <see cref="SnapshotMetaAt"/>): drop the log entries it covers and send it to followers that fall behind.
+    /// False if a newer snapshot (one received from the leader meanwhile) already covers it.</summary>
+    public bool CompactTo(SnapshotMeta meta, long bytes)
+    {
+        if (meta.Index <= _log.SnapshotIndex) return false;
+        if (meta.Index > _log.Applied || _log.TermAt(meta.Index) != meta.Term)
+            throw new ArgumentException($"snapshot {meta.Index}@{meta.Term} does not match the applied log (applied {_log.Applied})", nameof(meta));
+        _log.CompactTo(meta.Index);
+        TrimMembershipHistory(meta.Index);
+        _snapshot = meta;
+        _snapshotBytes = bytes;
+        return true;
     }
 
     private void StartSnapshotTransfer(NodeId to, Progress pr)
     {
         if (_snapshot is null) throw new InvalidOperationException($"entries before {_log.FirstIndex} are gone but there is no snapshot");
         pr.BecomeSnapshot(_snapshot.Index);
-        SendSnapshotChunk(to, pr);
+        SendSnapshotChunks(to, pr, fromAcked: true);
     }
 
-    private void SendSnapshotChunk(NodeId to, Progress pr)
+    /// <summary>Fills the window: chunks from what was sent up to <c>SnapshotChunksInFlight</c> chunks past what the
+    /// follower acknowledged. <paramref name="fromAcked"/> goes back to the acknowledged offset first (a chunk or an
+    /// ack was lost) and always sends at least one chunk (an empty snapshot is one empty, final chunk).</summary>
+    private void SendSnapshotChunks(NodeId to, Progress pr, bool fromAcked)
     {
-        var snapshot = _snapshot!;
-        var offset = (int)pr.SnapshotAckedBytes;
-        var length = Math.Min(_config.SnapshotChunkBytes, snapshot.Data.Length - offset);
+        var total = (ulong)_snapshotBytes;
+        var window = (ulong)_config.SnapshotChunksInFlight * (ulong)_config.SnapshotChunkBytes;
+        if (fromAcked)
+        {
+            pr.SnapshotSentBytes = pr.SnapshotAckedBytes;
+            pr.SnapshotEpoch++;
+            SendSnapshotChunk(to, pr, total);
+        }
+        while (pr.SnapshotSentBytes < total && pr.SnapshotSentBytes - pr.SnapshotAckedBytes < window) SendSnapshotChunk(to, pr, total);
+    }
+
+    private void SendSnapshotChunk(NodeId to, Progress pr, ulong total)
+    {
+        var offset = pr.SnapshotSentBytes;
+        var length = (int)Math.Min((ulong)_config.SnapshotChunkBytes, total - offset);
         Send(new Message
         {
-            Type = MessageType.Snapshot, From = Id, To = to, Term = Term,
-            SnapshotMeta = snapshot.Meta, SnapshotOffset = (ulong)offset,
-            SnapshotData = snapshot.Data.Slice(offset, length), SnapshotDone = offset + length == snapshot.Data.Length,
+            Type = MessageType.Snapshot, From = Id, To = to, Term = Term, Context = pr.SnapshotEpoch,
+            SnapshotMeta = _snapshot, SnapshotOffset = offset, SnapshotLength = length, SnapshotDone = offset + (ulong)length == total,
         });
+        pr.SnapshotSentBytes = offset + (ulong)length;
     }
 
-    /// <summary>Called every heartbeat for a follower receiving a snapshot: resend the current chunk if the
-    /// previous round brought no acknowledgement (the chunk or its ack was lost).</summary>
+    /// <summary>Called every heartbeat for a follower receiving a snapshot: after two rounds without an
+    /// acknowledgement (a chunk or its ack was lost), send again from the acknowledged offset.</summary>
     private void RetrySnapshotChunk(NodeId to, Progress pr)
     {
         if (_snapshot is null || _snapshot.Index != pr.PendingSnapshot)
@@ -58,24 +103,30 @@ public sealed partial class RaftCore
             pr.BecomeProbe();
             return;
         }
-        if (++pr.SnapshotIdleRounds >= 2) SendSnapshotChunk(to, pr);
+        if (++pr.SnapshotIdleRounds < 2) return;
+        pr.SnapshotIdleRounds = 0;
+        SendSnapshotChunks(to, pr, fromAcked: true);
     }
 
     private void HandleSnapshotResponse(Message m, Progress pr)
     {
         if (pr.State != ProgressState.Snapshot || m.Index != pr.PendingSnapshot || _snapshot is null || _snapshot.Index != m.Index) return;
+        var total = (ulong)_snapshotBytes;
         if (m.Reject)
         {
-            // The follower could not use the transfer (e.g. restarted mid-way): resume where it says.
-            pr.SnapshotAckedBytes = Math.Min(m.SnapshotOffset, (ulong)_snapshot.Data.Length);
+            // The follower cannot use a chunk (it restarted mid-way, or one before it was lost): go back to the offset it
+            // holds — once per rewind: the other chunks of the same window are rejected too, with an older epoch.
+            if (m.Context != pr.SnapshotEpoch) return;
+            pr.SnapshotAckedBytes = Math.Min(m.SnapshotOffset, total);
             pr.SnapshotIdleRounds = 0;
-            SendSnapshotChunk(m.From, pr);
+            SendSnapshotChunks(m.From, pr, fromAcked: true);
             return;
         }
-        if (m.SnapshotOffset <= pr.SnapshotAckedBytes || m.SnapshotOffset >= (ulong)_snapshot.Data.Length) return;
+        if (m.SnapshotOffset <= pr.SnapshotAckedBytes || m.SnapshotOffset >= total) return;
         pr.SnapshotAckedBytes = m.SnapshotOffset;
+        pr.SnapshotSentBytes = Math.Max(pr.SnapshotSentBytes, pr.SnapshotAckedBytes);
         pr.SnapshotIdleRounds = 0;
-        SendSnapshotChunk(m.From, pr);
+        SendSnapshotChunks(m.From, pr, fromAcked: false);
     }
 
     private void HandleSnapshotChunk(Message m)
@@ -92,17 +143,17 @@ public sealed partial class RaftCore
         {
             if (m.SnapshotOffset != 0)
             {
-                Send(SnapshotAck(m.From, meta.Index, 0, reject: true));
+                Send(SnapshotAck(m, meta.Index, 0, reject: true));
                 return;
             }
-            _incomingSnapshot = new SnapshotAssembly(meta);
+            _incomingSnapshot = new IncomingSnapshot(meta);
         }
-        var assembly = _incomingSnapshot;
-        var held = (ulong)assembly.Data.Length;
+        var incoming = _incomingSnapshot;
+        var held = incoming.Held;
         if (m.SnapshotOffset != held)
         {
             // A duplicate or a chunk after a lost one: say how much we hold so the leader resends from there.
-            Send(SnapshotAck(m.From, meta.Index, held, reject: m.SnapshotOffset > held));
+            Send(SnapshotAck(m, meta.Index, held, reject: m.SnapshotOffset > held));
             return;
         }
         if (held + (ulong)m.SnapshotData.Length > (ulong)_config.MaxSnapshotBytes)
@@ -110,35 +161,39 @@ public sealed partial class RaftCore
             _incomingSnapshot = null;
             return;
         }
-        assembly.Data.Write(m.SnapshotData.Span);
+        // To storage with this Ready; the ack goes out after it (acks are sent once the batch is persisted).
+        _receivedChunks.Add(new SnapshotChunk(meta, held, m.SnapshotData, m.SnapshotDone));
+        incoming.Held = held + (ulong)m.SnapshotData.Length;
         if (!m.SnapshotDone)
         {
-            Send(SnapshotAck(m.From, meta.Index, (ulong)assembly.Data.Length, reject: false));
+            Send(SnapshotAck(m, meta.Index, incoming.Held, reject: false));
             return;
         }
         _incomingSnapshot = null;
-        RestoreSnapshot(new RaftSnapshot(meta, assembly.Data.ToArray()));
+        RestoreSnapshot(meta, (long)incoming.Held);
         Send(new Message { Type = MessageType.AppendResponse, From = Id, To = m.From, Term = Term, Index = _log.LastIndex });
     }
 
-    private Message SnapshotAck(NodeId to, ulong index, ulong offset, bool reject) => new()
+    private Message SnapshotAck(Message chunk, ulong index, ulong offset, bool reject) => new()
     {
-        Type = MessageType.SnapshotResponse, From = Id, To = to, Term = Term, Index = index, SnapshotOffset = offset, Reject = reject,
+        Type = MessageType.SnapshotResponse, From = Id, To = chunk.From, Term = Term, Index = index, SnapshotOffset = offset,
+        Reject = reject, Context = chunk.Context,
     };
 
-    private void RestoreSnapshot(RaftSnapshot snapshot)
+    private void RestoreSnapshot(SnapshotMeta meta, long bytes)
     {
-        if (snapshot.Index <= _log.Committed) return;
-        if (_log.MatchTerm(snapshot.Index, snapshot.Term))
+        if (meta.Index <= _log.Committed) return;
+        if (_log.MatchTerm(meta.Index, meta.Term))
         {
             // Our log already holds the snapshot's last entry, hence everything before it: just commit.
-            _log.CommitTo(snapshot.Index);
+            _log.CommitTo(meta.Index);
             return;
         }
-        _log.RestoreSnapshot(snapshot.Meta);
+        _log.RestoreSnapshot(meta);
         // The leader's snapshot carries the membership at its index: it replaces ours, history and all.
-        if (!snapshot.Meta.Membership.Voters.Incoming.IsEmpty) SwitchMembership(snapshot.Meta.Membership, snapshot.Index, resetHistory: true);
-        _snapshot = snapshot;
-        _snapshotToInstall = snapshot;
+        if (!meta.Membership.Voters.Incoming.IsEmpty) SwitchMembership(meta.Membership, meta.Index, resetHistory: true);
+        _snapshot = meta;
+        _snapshotBytes = bytes;
+        _snapshotToInstall = meta;
     }
 }

@@ -29,9 +29,11 @@ public sealed partial class RaftCore
     private bool _broadcastPending;
     private HardState _lastHardState;
     private Ready? _outstanding;
-    private RaftSnapshot? _snapshot;
-    private RaftSnapshot? _snapshotToInstall;
-    private SnapshotAssembly? _incomingSnapshot;
+    private SnapshotMeta? _snapshot;
+    private long _snapshotBytes;
+    private SnapshotMeta? _snapshotToInstall;
+    private IncomingSnapshot? _incomingSnapshot;
+    private readonly List<SnapshotChunk> _receivedChunks = [];
 
     /// <param name="clock">The monotonic clock the read lease is measured on (virtual time in simulation); required
     /// with <see cref="RaftConfig.LeaseReads"/>, unused otherwise.</param>
@@ -46,7 +48,8 @@ public sealed partial class RaftCore
         _config = config;
         _random = random;
         restored ??= RaftPersistentState.Empty;
-        _snapshot = restored.Snapshot;
+        _snapshot = restored.Snapshot?.Meta;
+        _snapshotBytes = restored.Snapshot?.Length ?? 0;
         _log = new RaftLog(restored.Snapshot, restored.Entries, restored.HardState.Commit);
         Term = restored.HardState.Term;
         _votedFor = restored.HardState.VotedFor;
@@ -70,7 +73,12 @@ public sealed partial class RaftCore
     public ulong LastIndex => _log.LastIndex;
     public ulong LastTerm => _log.LastTerm;
     public ulong SnapshotIndex => _log.SnapshotIndex;
-    public RaftSnapshot? LatestSnapshot => _snapshot;
+    /// <summary>The latest snapshot this node holds (its own or the leader's): where it sits in the log. Its bytes
+    /// are in storage.</summary>
+    public SnapshotMeta? LatestSnapshot => _snapshot;
+
+    /// <summary>The size of <see cref="LatestSnapshot"/>'s data, which a leader sends to followers that fall behind.</summary>
+    public long LatestSnapshotBytes => _snapshotBytes;
     public NodeId? LeadTransferee => _leadTransferee;
     public RaftLog Log => _log;
 
@@ -181,7 +189,7 @@ public sealed partial class RaftCore
         {
             if (_outstanding is not null) return false;
             if (_broadcastPending && Role == RaftRole.Leader) return true;
-            return _outbox.Count > 0 || _readStates.Count > 0 || _snapshotToInstall is not null || _log.HasUnpersisted
+            return _outbox.Count > 0 || _readStates.Count > 0 || _snapshotToInstall is not null || _receivedChunks.Count > 0 || _log.HasUnpersisted
                    || CurrentHardState != _lastHardState || (_log.HasCommittedToApply && _snapshotToInstall is null);
         }
     }
@@ -199,6 +207,7 @@ public sealed partial class RaftCore
         {
             HardState = hardState != _lastHardState ? hardState : null,
             Snapshot = snapshot,
+            SnapshotChunks = _receivedChunks.Count == 0 ? [] : _receivedChunks.ToList(),
             Entries = _log.TakeUnpersisted(),
             MessagesNow = _outbox.Where(m => m.IsLeaderReplication).ToList(),
             MessagesAfterPersist = CoalesceAcks(_outbox.Where(m => !m.IsLeaderReplication).ToList()),
@@ -209,6 +218,7 @@ public sealed partial class RaftCore
         _outbox.Clear();
         _readStates.Clear();
         _snapshotToInstall = null;
+        _receivedChunks.Clear();
         _outstanding = ready;
         return ready;
     }

@@ -38,11 +38,41 @@ public sealed record SnapshotMeta(ulong Index, ulong Term, MembershipConfig Memb
     public IReadOnlyList<NodeId> Voters => Membership.Voters.Incoming.Ids;
 }
 
-/// <summary>A state-machine snapshot: every entry up to <c>Meta.Index</c> folded into <c>Data</c>.</summary>
+/// <summary>A chunk of a snapshot received from the leader, in order from offset 0, for the driver to write to storage
+/// (<see cref="IRaftStorage.WriteReceivedSnapshotChunkAsync"/>) before it acknowledges it.</summary>
+public sealed record SnapshotChunk(SnapshotMeta Meta, ulong Offset, ReadOnlyMemory<byte> Data, bool Done);
+
+/// <summary>A state-machine snapshot: every entry up to <c>Meta.Index</c> folded into the service's data — in
+/// <c>Data</c>, or, for a snapshot storage keeps on disk (<see cref="Open"/> set, <c>Data</c> empty), in a file read
+/// as a stream, so a state larger than memory can hold twice is never loaded whole.</summary>
 public sealed record RaftSnapshot(SnapshotMeta Meta, ReadOnlyMemory<byte> Data)
 {
     public ulong Index => Meta.Index;
     public ulong Term => Meta.Term;
+
+    /// <summary>Bytes of the service's data, wherever it lives.</summary>
+    public long Length { get; init; } = Data.Length;
+
+    /// <summary>Opens the data where storage keeps it; null when <c>Data</c> holds it.</summary>
+    public Func<CancellationToken, ValueTask<Stream>>? Open { get; init; }
+
+    /// <summary>The service's data as a stream (the caller disposes it).</summary>
+    public ValueTask<Stream> OpenDataAsync(CancellationToken cancellationToken = default) =>
+        Open?.Invoke(cancellationToken) ?? ValueTask.FromResult<Stream>(
+            System.Runtime.InteropServices.MemoryMarshal.TryGetArray(Data, out var segment)
+                ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+                : new MemoryStream(Data.ToArray(), writable: false));
+
+    /// <summary>The data as one array: for services that restore from bytes (reads the stream when on disk).</summary>
+    public async ValueTask<ReadOnlyMemory<byte>> ReadAllAsync(CancellationToken cancellationToken = default)
+    {
+        if (Open is null) return Data;
+        if (Length > Array.MaxLength) throw new InvalidOperationException($"a {Length}-byte snapshot does not fit in one array; restore it from the stream");
+        var data = new byte[Length];
+        await using var stream = await Open(cancellationToken);
+        await stream.ReadExactlyAsync(data, cancellationToken);
+        return data;
+    }
 }
 
 /// <summary>The answer to a <see cref="RaftCore.ReadIndex"/> request: once the state machine has applied

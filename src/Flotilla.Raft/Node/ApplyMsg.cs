@@ -16,10 +16,14 @@ public enum ApplyKind : byte
 /// <summary>One item of the ordered stream a <see cref="RaftNode"/> delivers to its state machine. Indexes strictly increase.</summary>
 public readonly record struct ApplyMsg(ApplyKind Kind, ulong Index, ulong Term, ReadOnlyMemory<byte> Data)
 {
+    /// <summary>For <see cref="ApplyKind.Snapshot"/>: the snapshot, whose data may live in storage
+    /// (<see cref="RaftSnapshot.OpenDataAsync"/>) rather than in <c>Data</c>.</summary>
+    public RaftSnapshot? Snapshot { get; init; }
+
     public static ApplyMsg FromEntry(LogEntry e) =>
         new(e.Kind switch { EntryKind.Noop => ApplyKind.Noop, EntryKind.ConfChange => ApplyKind.ConfChange, _ => ApplyKind.Command }, e.Index, e.Term, e.Data);
 
-    public static ApplyMsg FromSnapshot(RaftSnapshot s) => new(ApplyKind.Snapshot, s.Index, s.Term, s.Data);
+    public static ApplyMsg FromSnapshot(RaftSnapshot s) => new(ApplyKind.Snapshot, s.Index, s.Term, s.Data) { Snapshot = s };
 }
 
 public enum ReadIndexStatus : byte

@@ -31,6 +31,8 @@ public sealed partial class RaftNode : IRpcHandler
     private Exception? _storageFailure;
     private RaftSnapshot? _pendingCompaction;
     private RaftSnapshot? _blockedCompaction;
+    // A snapshot the service wrote as a stream, sealed, waiting for the pump to make it the group's snapshot.
+    private SnapshotWriter? _pendingCommit;
     private Ready? _unpersisted;
     private bool _probeDue;
     private long _nextProbeTick;
@@ -145,6 +147,48 @@ public sealed partial class RaftNode : IRpcHandler
     }
 
     /// <summary>
+    /// Snapshots the service's state applied up to <paramref name="index"/> by letting it write the state as a stream
+    /// (<paramref name="write"/>) straight into storage: the state is never copied into one buffer, so a state larger
+    /// than memory can hold twice can be snapshotted. The service must not apply anything while it writes (the caller
+    /// awaits this before applying more). Once written and durable, the node makes it the group's snapshot and compacts
+    /// the log in its own time (this does not wait for that: the node may be waiting for the service to take what it
+    /// applies). Returns the bytes written, or null when no snapshot was taken: not newer than the one held, the
+    /// previous one not stored yet, the node stopped, or no room on the disk (the old snapshot and the whole log stay).
+    /// </summary>
+    public async Task<long?> SnapshotAsync(ulong index, Func<Stream, CancellationToken, ValueTask> write, CancellationToken ct = default)
+    {
+        if (_stopped || index <= Core.SnapshotIndex || _pendingCommit is not null) return null;
+        var meta = Core.SnapshotMetaAt(index);
+        SnapshotWriter? writer = null;
+        try
+        {
+            writer = await _storage.BeginSnapshotAsync(meta, ct);
+            await write(writer.Data, ct);
+            await writer.SealAsync(ct);
+        }
+        catch (WalDiskFullException e)
+        {
+            if (writer is not null) await writer.DisposeAsync();
+            _log.LogWarning("{Node} group {Group}: no room for a snapshot, keeping the old one and the whole log: {Error}", Id, GroupId, e.Message);
+            return null;
+        }
+        catch
+        {
+            if (writer is not null) await writer.DisposeAsync();
+            throw;
+        }
+        if (_stopped)
+        {
+            await writer.DisposeAsync();
+            return null;
+        }
+        // Storage's other calls run on the pump, one at a time: the commit (rename, mark, compaction) goes there too.
+        _pendingCommit = writer;
+        Kick();
+        return writer.Data.Length;
+    }
+
+    /// <summary>
     /// A linearizable read point: when the result is Ok, serve the read once the state machine has applied
     /// <c>Index</c>. On the leader: confirmed by a heartbeat round (one round trip), or at once while it holds a read
     /// lease (<see cref="RaftNodeOptions.LeaseReads"/>). On a follower with <see cref="RaftNodeOptions.FollowerReads"/>:
@@ -187,6 +231,9 @@ public sealed partial class RaftNode : IRpcHandler
         // Before the batch in progress, which may be a slow fsync: a caller waiting on this node hears at once.
         FailWaiters("the node stopped");
         await _pump;
+        // A snapshot written but not committed (the pump has stopped): its temporary file goes.
+        if (_pendingCommit is { } uncommitted) await uncommitted.DisposeAsync();
+        _pendingCommit = null;
         _apply.Writer.TryComplete();
         if (_storage is IAsyncDisposable disposable) await disposable.DisposeAsync();
     }
@@ -234,7 +281,7 @@ public sealed partial class RaftNode : IRpcHandler
     private void Kick()
     {
         if (_pumping || _stopped || _core is null) return;
-        if (!_core.HasReady && _pendingCompaction is null && !_probeDue) return;
+        if (!_core.HasReady && _pendingCompaction is null && _pendingCommit is null && !_probeDue) return;
         _pump = PumpAsync();
     }
 
@@ -267,6 +314,22 @@ public sealed partial class RaftNode : IRpcHandler
                     continue;
                 }
                 if (_unpersisted is not null) break; // until the next probe
+                if (_pendingCommit is { } written)
+                {
+                    _pendingCommit = null;
+                    await using (written)
+                    {
+                        try
+                        {
+                            if (await _storage.CommitSnapshotAsync(written) is { } stored) _core!.CompactTo(stored.Meta, stored.Length);
+                        }
+                        catch (WalDiskFullException e)
+                        {
+                            _log.LogWarning("{Node} group {Group}: no room for a snapshot, keeping the old one and the whole log: {Error}", Id, GroupId, e.Message);
+                        }
+                    }
+                    continue;
+                }
                 if (_pendingCompaction is { } snapshot)
                 {
                     _pendingCompaction = null;
@@ -295,6 +358,7 @@ public sealed partial class RaftNode : IRpcHandler
             _log.LogError(e, "{Node} group {Group} stops after a storage failure", Id, GroupId);
             _storageFailure = e;
             _stopped = true;
+            _pendingCommit = null; // discarded with the storage
             _ticker?.Dispose();
             // Nothing will tick or apply any more: answer every waiter now rather than when (if ever) StopAsync is called.
             FailWaiters($"the node stopped after a storage failure: {e.Message}");
@@ -311,12 +375,23 @@ public sealed partial class RaftNode : IRpcHandler
     {
         var core = _core!;
         // 1. Leader replication goes out now, overlapping with our own fsync; the core counts our copy only after 2.
-        if (!retry) foreach (var m in ready.MessagesNow) SendMessage(m);
+        if (!retry)
+        {
+            foreach (var m in ready.MessagesNow)
+            {
+                // Snapshot chunks carry only an offset from the core: their bytes come from storage (or from a
+                // compaction not written yet). A chunk whose snapshot was replaced meanwhile is dropped; the leader
+                // moves on to the newer one.
+                if (m.Type != MessageType.Snapshot) SendMessage(m);
+                else if (await SnapshotChunks.FillAsync(_storage, m, _pendingCompaction ?? _blockedCompaction) is { } chunk) SendMessage(chunk);
+            }
+        }
 
         // 2. Persist. A commit-index-only change is written but need not be synced (it can be recomputed).
+        RaftSnapshot? installed;
         try
         {
-            if (ready.Snapshot is not null) await _storage.SaveSnapshotAsync(ready.Snapshot, discardLog: true);
+            installed = await SnapshotChunks.PersistAsync(_storage, ready);
             if (ready.Entries.Count > 0) await _storage.AppendAsync(ready.Entries);
             if (ready.HardState is { } hs) await _storage.SaveHardStateAsync(hs);
             var termOrVoteChanged = ready.HardState is { } h && (h.Term != _syncedHardState.Term || h.VotedFor != _syncedHardState.VotedFor);
@@ -345,10 +420,10 @@ public sealed partial class RaftNode : IRpcHandler
         foreach (var m in ready.MessagesAfterPersist) SendMessage(m);
 
         // 4. Apply, in order.
-        if (ready.Snapshot is not null)
+        if (installed is not null)
         {
-            await _apply.Writer.WriteAsync(ApplyMsg.FromSnapshot(ready.Snapshot));
-            RaiseMembershipApplied(ready.Snapshot.Index, null, ready.Snapshot.Meta.Membership);
+            await _apply.Writer.WriteAsync(ApplyMsg.FromSnapshot(installed));
+            RaiseMembershipApplied(installed.Index, null, installed.Meta.Membership);
         }
         foreach (var e in ready.CommittedEntries)
         {

@@ -23,6 +23,30 @@ public interface IRaftStorage
 
     ValueTask SyncAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>Starts a snapshot of the service's state at <paramref name="meta"/>, written as a stream. Writing and
+    /// sealing it may overlap with the other calls (it touches only its own temporary file); one at a time.</summary>
+    ValueTask<SnapshotWriter> BeginSnapshotAsync(SnapshotMeta meta, CancellationToken cancellationToken = default);
+
+    /// <summary>Makes a sealed <paramref name="writer"/>'s snapshot this group's snapshot, durably, and drops the entries
+    /// it covers (as <see cref="SaveSnapshotAsync"/> for the service's own snapshot); returns it (its data read from
+    /// storage), or null when the stored snapshot is already as new (the writer's bytes are discarded).</summary>
+    ValueTask<RaftSnapshot?> CommitSnapshotAsync(SnapshotWriter writer, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads the service data of the stored snapshot at <paramref name="index"/> (what a leader sends a follower
+    /// that fell behind), from <paramref name="offset"/> into <paramref name="buffer"/>; returns the bytes read, fewer
+    /// only at the end, and 0 when the stored snapshot is not at <paramref name="index"/> (a newer one replaced it).</summary>
+    ValueTask<int> ReadSnapshotDataAsync(ulong index, long offset, Memory<byte> buffer, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores a chunk of a snapshot being received from the leader. Chunks come in order; offset 0 (or another
+    /// snapshot's <paramref name="meta"/>) starts a new one, and a chunk at an offset already written rewrites it (a
+    /// retried batch). Nothing needs to be durable before <see cref="InstallReceivedSnapshotAsync"/>: a node that crashes
+    /// mid-transfer asks the leader to start over.</summary>
+    ValueTask WriteReceivedSnapshotChunkAsync(SnapshotMeta meta, long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default);
+
+    /// <summary>Makes the snapshot whose chunks were received this group's snapshot, durably, replacing the whole log (as
+    /// <see cref="SaveSnapshotAsync"/> with discardLog), and returns it for the state machine.</summary>
+    ValueTask<RaftSnapshot> InstallReceivedSnapshotAsync(SnapshotMeta meta, CancellationToken cancellationToken = default);
+
     /// <summary>Bytes this group occupies on disk (log, state and snapshot).</summary>
     long SizeBytes { get; }
 

@@ -13,6 +13,7 @@ public sealed class MemoryRaftStorage : IRaftStorage
 
     private State _pending = new(HardState.Empty, null, []);
     private State _durable = new(HardState.Empty, null, []);
+    private (SnapshotMeta Meta, MemoryStream Data)? _received;
 
     public int SyncCount { get; private set; }
 
@@ -56,8 +57,69 @@ public sealed class MemoryRaftStorage : IRaftStorage
         return ValueTask.CompletedTask;
     }
 
+    public ValueTask<int> ReadSnapshotDataAsync(ulong index, long offset, Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (_pending.Snapshot is not { } snapshot || snapshot.Index != index || offset > snapshot.Data.Length) return ValueTask.FromResult(0);
+        var n = (int)Math.Min(buffer.Length, snapshot.Data.Length - offset);
+        snapshot.Data.Slice((int)offset, n).CopyTo(buffer);
+        return ValueTask.FromResult(n);
+    }
+
+    public ValueTask WriteReceivedSnapshotChunkAsync(SnapshotMeta meta, long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        if (_received is null && _pending.Snapshot?.Index == meta.Index) return ValueTask.CompletedTask; // a retried batch, installed already
+        if (offset == 0 || _received is not { } r || r.Meta != meta) _received = (meta, new MemoryStream());
+        var stream = _received.Value.Data;
+        if (offset > stream.Length) throw new InvalidOperationException($"snapshot chunk at {offset} leaves a gap after {stream.Length} bytes");
+        stream.SetLength(offset);
+        stream.Position = offset;
+        stream.Write(data.Span);
+        return ValueTask.CompletedTask;
+    }
+
+    public async ValueTask<RaftSnapshot> InstallReceivedSnapshotAsync(SnapshotMeta meta, CancellationToken cancellationToken = default)
+    {
+        if (_received is not { } r || r.Meta != meta)
+        {
+            if (_pending.Snapshot is { } installed && installed.Index == meta.Index) return installed; // a retried batch
+            throw new InvalidOperationException($"no snapshot at {meta.Index} was received");
+        }
+        var snapshot = new RaftSnapshot(meta, r.Data.ToArray());
+        _received = null;
+        await SaveSnapshotAsync(snapshot, discardLog: true, cancellationToken);
+        return snapshot;
+    }
+
+    public ValueTask<SnapshotWriter> BeginSnapshotAsync(SnapshotMeta meta, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<SnapshotWriter>(new MemorySnapshotWriter(meta));
+
+    public async ValueTask<RaftSnapshot?> CommitSnapshotAsync(SnapshotWriter writer, CancellationToken cancellationToken = default)
+    {
+        var w = (MemorySnapshotWriter)writer;
+        if (!w.IsSealed) throw new InvalidOperationException($"the snapshot at {w.Meta.Index} is not sealed");
+        if (_pending.Snapshot is { } old && old.Index >= w.Meta.Index) return null;
+        var snapshot = new RaftSnapshot(w.Meta, w.Bytes.ToArray());
+        await SaveSnapshotAsync(snapshot, discardLog: false, cancellationToken);
+        return snapshot;
+    }
+
+    private sealed class MemorySnapshotWriter(SnapshotMeta meta) : SnapshotWriter(meta)
+    {
+        public MemoryStream Bytes { get; } = new();
+        public bool IsSealed { get; private set; }
+        public override Stream Data => Bytes;
+
+        public override ValueTask SealAsync(CancellationToken cancellationToken = default)
+        {
+            IsSealed = true;
+            return ValueTask.CompletedTask;
+        }
+
+        public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
     public long SizeBytes =>
-        _durable.Entries.Sum(e => (long)e.SizeBytes) + (_durable.Snapshot?.Data.Length ?? 0) + 32;
+        _durable.Entries.Sum(e => (long)e.SizeBytes) + (_durable.Snapshot?.Length ?? 0) + 32;
 
     /// <summary>Forgets everything not synced, as a power loss would.</summary>
     public void CrashAndRecover() => _pending = _durable.Copy();

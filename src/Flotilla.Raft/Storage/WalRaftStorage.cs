@@ -23,6 +23,13 @@ public sealed class WalRaftStorage : IRaftStorage, IAsyncDisposable
     private long _snapshotBytes;
     private ulong _snapshotFileIndex;
     private string? _snapshotFull;
+    // Where the service's data sits in the snapshot file (it always ends the payload), for chunks sent to followers.
+    private long _snapshotDataOffset;
+    private long _snapshotDataBytes;
+    private IStorageFile? _snapshotReader;
+    private ulong _snapshotReaderIndex;
+    private StreamedSnapshotFile? _received;
+    private FileSnapshotWriter? _writing;
 
     private WalRaftStorage(IFileSystem fs, WalOptions options, WriteAheadLog wal, string snapshotFile, RaftPersistentState loaded, long snapshotBytes)
     {
@@ -44,13 +51,22 @@ public sealed class WalRaftStorage : IRaftStorage, IAsyncDisposable
         // A snapshot being written when the process stopped (or that ran out of space): never renamed into place, so
         // the old snapshot is the valid one; the temp file is only wasted space.
         if (fs.Exists(TempName(snapshotFile))) fs.Delete(TempName(snapshotFile));
+        // Likewise a snapshot half received from a leader (the leader starts the transfer over) or half written by the
+        // service (it takes another).
+        foreach (var partial in new[] { IncomingName(snapshotFile), WritingName(snapshotFile) })
+            if (fs.Exists(partial)) fs.Delete(partial);
         var (wal, recovery) = await WriteAheadLog.OpenAsync(fs, options, ct);
         RaftSnapshot? snapshot = null;
-        long snapshotBytes = 0;
+        long snapshotBytes = 0, dataOffset = 0;
         try
         {
-            // Verified (checksum over header and payload) and cross-checked with the WAL's mark before anything is used.
-            if (await RaftSnapshotFile.ReadAsync(fs, snapshotFile, ct) is { } read) (snapshot, snapshotBytes) = read;
+            // Verified (checksum over header and payload, read in blocks: never loaded whole) and cross-checked with the
+            // WAL's mark before anything is used.
+            if (await RaftSnapshotFile.VerifyAsync(fs, snapshotFile, ct) is { } found)
+            {
+                (snapshotBytes, dataOffset) = (found.FileBytes, found.DataOffset);
+                snapshot = OnDisk(fs, snapshotFile, found.Meta, found.DataOffset, found.DataBytes);
+            }
             SnapshotFile.RequireCoversMark(snapshotFile, snapshot is null ? null : (snapshot.Index, snapshot.Term), recovery.SnapshotIndex, recovery.SnapshotTerm);
         }
         catch
@@ -84,10 +100,30 @@ public sealed class WalRaftStorage : IRaftStorage, IAsyncDisposable
         {
             RecoveredTornTail = recovery.TornTail,
             _snapshotFileIndex = snapshot?.Index ?? 0,
+            _snapshotDataBytes = snapshot?.Length ?? 0,
+            _snapshotDataOffset = dataOffset,
         };
     }
 
     private static string TempName(string snapshotFile) => snapshotFile + ".tmp"; // FileSystemExtensions.WriteAtomicallyAsync's
+    private static string IncomingName(string snapshotFile) => snapshotFile + ".incoming";
+    private static string WritingName(string snapshotFile) => snapshotFile + ".writing";
+
+    /// <summary>The snapshot whose data sits at [<paramref name="offset"/>, +<paramref name="length"/>) of the file, as the
+    /// state machine gets it: a stream. The file is opened now, so a newer snapshot renamed over it before the state
+    /// machine reads this one does not change what it reads. Opened once.</summary>
+    private static RaftSnapshot OnDisk(IFileSystem fs, string snapshotFile, SnapshotMeta meta, long offset, long length)
+    {
+        var file = fs.Open(snapshotFile, create: false);
+        var opened = 0;
+        return new RaftSnapshot(meta, ReadOnlyMemory<byte>.Empty)
+        {
+            Length = length,
+            Open = _ => Interlocked.Exchange(ref opened, 1) == 0
+                ? ValueTask.FromResult<Stream>(new StorageFileReadStream(file, offset, length))
+                : throw new InvalidOperationException($"the snapshot at {meta.Index} in {snapshotFile} was opened already"),
+        };
+    }
 
     /// <summary>The log, reopened from disk first if it failed for lack of space: that drops the batch that failed (never
     /// acknowledged) and keeps everything synced. Throws <see cref="WalDiskFullException"/> if even that has no room.</summary>
@@ -167,6 +203,8 @@ public sealed class WalRaftStorage : IRaftStorage, IAsyncDisposable
                 throw new WalDiskFullException(_snapshotFile, e);
             }
             _snapshotFileIndex = snapshot.Index;
+            _snapshotDataBytes = snapshot.Data.Length;
+            _snapshotDataOffset = _snapshotBytes - SnapshotFormat.TrailerBytes - snapshot.Data.Length;
             _snapshotFull = null;
         }
         wal.MarkSnapshot(snapshot.Index, snapshot.Term);
@@ -174,9 +212,169 @@ public sealed class WalRaftStorage : IRaftStorage, IAsyncDisposable
         _loaded = RaftPersistentState.Empty; // only needed at start; let the memory go
     }
 
+    public async ValueTask<int> ReadSnapshotDataAsync(ulong index, long offset, Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (index != _snapshotFileIndex || offset >= _snapshotDataBytes) return 0;
+        if (_snapshotReader is null || _snapshotReaderIndex != index)
+        {
+            // The file was replaced (renamed over) since: open the new one. A handle keeps reading the file it opened.
+            _snapshotReader?.Dispose();
+            _snapshotReader = _fs.Open(_snapshotFile, create: false);
+            _snapshotReaderIndex = index;
+        }
+        var length = (int)Math.Min(buffer.Length, _snapshotDataBytes - offset);
+        return await _snapshotReader.ReadAsync(_snapshotDataOffset + offset, buffer[..length], cancellationToken);
+    }
+
+    public async ValueTask WriteReceivedSnapshotChunkAsync(SnapshotMeta meta, long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        if (meta.Index == _snapshotFileIndex && _received is null) return; // a retried batch, installed already
+        try
+        {
+            if (_received is null || offset == 0 || _received.Meta != meta)
+            {
+                _received?.Dispose();
+                _received = null;
+                _received = await StreamedSnapshotFile.BeginAsync(_fs, IncomingName(_snapshotFile), meta, cancellationToken);
+            }
+            await _received.WriteAsync(offset, data, cancellationToken);
+        }
+        catch (Exception e) when (DiskFull.Is(e))
+        {
+            // The file stays: the driver retries the whole batch, which rewrites these chunks where they were.
+            throw new WalDiskFullException(IncomingName(_snapshotFile), e);
+        }
+    }
+
+    public async ValueTask<RaftSnapshot> InstallReceivedSnapshotAsync(SnapshotMeta meta, CancellationToken cancellationToken = default)
+    {
+        if (_received is not { } received || received.Meta != meta)
+        {
+            // A retried batch (something after the install did not fit on the disk): it is in place already.
+            if (meta.Index == _snapshotFileIndex) return OnDisk(_fs, _snapshotFile, meta, _snapshotDataOffset, _snapshotDataBytes);
+            throw new InvalidOperationException($"no snapshot at {meta.Index} was received");
+        }
+        var wal = await WalAsync(cancellationToken);
+        if (meta.Index <= wal.SnapshotIndex) throw new InvalidOperationException($"the received snapshot at {meta.Index} is not newer than the stored one at {wal.SnapshotIndex}");
+        try
+        {
+            await received.SealAsync(cancellationToken);
+            await received.PublishAsync(_snapshotFile, cancellationToken);
+            _snapshotBytes = received.FileBytes;
+        }
+        catch (Exception e) when (DiskFull.Is(e))
+        {
+            _snapshotFull = $"disk full ({_snapshotFile}): {e.Message}";
+            throw new WalDiskFullException(_snapshotFile, e);
+        }
+        _received = null;
+        _snapshotFileIndex = meta.Index;
+        _snapshotDataOffset = received.DataOffset;
+        _snapshotDataBytes = received.DataBytes;
+        _snapshotFull = null;
+        // The same order as a compaction: the file is in place, then the mark (which, the log not holding the
+        // snapshot's last entry, discards the whole log), then compaction.
+        wal.MarkSnapshot(meta.Index, meta.Term);
+        await wal.CompactAsync(cancellationToken);
+        _loaded = RaftPersistentState.Empty;
+        return OnDisk(_fs, _snapshotFile, meta, _snapshotDataOffset, _snapshotDataBytes);
+    }
+
+    public async ValueTask<SnapshotWriter> BeginSnapshotAsync(SnapshotMeta meta, CancellationToken cancellationToken = default)
+    {
+        if (_writing is { Done: false }) throw new InvalidOperationException($"a snapshot at {_writing.Meta.Index} is being written already");
+        try
+        {
+            _writing = new FileSnapshotWriter(await StreamedSnapshotFile.BeginAsync(_fs, WritingName(_snapshotFile), meta, cancellationToken));
+            return _writing;
+        }
+        catch (Exception e) when (DiskFull.Is(e))
+        {
+            try { _fs.Delete(WritingName(_snapshotFile)); }
+            catch (IOException) { }
+            throw new WalDiskFullException(WritingName(_snapshotFile), e);
+        }
+    }
+
+    public async ValueTask<RaftSnapshot?> CommitSnapshotAsync(SnapshotWriter writer, CancellationToken cancellationToken = default)
+    {
+        var w = (FileSnapshotWriter)writer;
+        if (!w.File.Sealed) throw new InvalidOperationException($"the snapshot at {w.Meta.Index} is not sealed");
+        var wal = await WalAsync(cancellationToken);
+        if (w.Meta.Index <= wal.SnapshotIndex)
+        {
+            // A newer snapshot arrived from the leader while this one was written.
+            await w.DisposeAsync();
+            return null;
+        }
+        try
+        {
+            await w.File.PublishAsync(_snapshotFile, cancellationToken);
+        }
+        catch (Exception e) when (DiskFull.Is(e))
+        {
+            await w.DisposeAsync();
+            _snapshotFull = $"disk full ({_snapshotFile}): {e.Message}";
+            throw new WalDiskFullException(_snapshotFile, e);
+        }
+        w.Committed = true;
+        _snapshotBytes = w.File.FileBytes;
+        _snapshotFileIndex = w.Meta.Index;
+        _snapshotDataOffset = w.File.DataOffset;
+        _snapshotDataBytes = w.File.DataBytes;
+        _snapshotFull = null;
+        wal.MarkSnapshot(w.Meta.Index, w.Meta.Term);
+        await wal.CompactAsync(cancellationToken);
+        _loaded = RaftPersistentState.Empty;
+        return OnDisk(_fs, _snapshotFile, w.Meta, _snapshotDataOffset, _snapshotDataBytes);
+    }
+
+    /// <summary>The service's own snapshot, written as a stream into <c>snapshot.writing</c>.</summary>
+    private sealed class FileSnapshotWriter(StreamedSnapshotFile file) : SnapshotWriter(file.Meta)
+    {
+        private readonly StorageFileWriteStream _data = file.OpenDataStream();
+        private bool _ended;
+
+        public StreamedSnapshotFile File => file;
+        public bool Committed { get; set; }
+        public bool Done { get; private set; }
+        public override Stream Data => _data;
+
+        public override async ValueTask SealAsync(CancellationToken cancellationToken = default)
+        {
+            if (!_ended)
+            {
+                await _data.FlushAsync(cancellationToken);
+                file.DataStreamEnded(_data.Written);
+                _ended = true;
+            }
+            try
+            {
+                await file.SealAsync(cancellationToken);
+            }
+            catch (Exception e) when (DiskFull.Is(e))
+            {
+                throw new WalDiskFullException(file.Name, e);
+            }
+        }
+
+        public override ValueTask DisposeAsync()
+        {
+            if (!Committed) file.Discard();
+            Done = true;
+            return ValueTask.CompletedTask;
+        }
+    }
+
     public async ValueTask SyncAsync(CancellationToken cancellationToken = default) => await (await WalAsync(cancellationToken)).SyncAsync(cancellationToken);
 
     public long SizeBytes => _wal.SizeBytes + _snapshotBytes;
 
-    public ValueTask DisposeAsync() => DisposeQuietlyAsync(_wal);
+    public ValueTask DisposeAsync()
+    {
+        _snapshotReader?.Dispose();
+        _received?.Dispose();
+        _writing?.File.Dispose();
+        return DisposeQuietlyAsync(_wal);
+    }
 }

@@ -65,6 +65,73 @@ public static class SnapshotFile
     }
 
     /// <summary>
+    /// Verifies the snapshot file in <paramref name="name"/> without loading it (the header, then the checksum computed
+    /// in blocks): for snapshots larger than memory can hold twice. Null when there is no such file; anything else that
+    /// is not a valid snapshot of <paramref name="expected"/> kind throws <see cref="SnapshotCorruptionException"/>, as
+    /// <see cref="ReadAsync"/> does.
+    /// </summary>
+    public static async ValueTask<SnapshotHeader?> VerifyAsync(IFileSystem fs, string name, SnapshotKind expected, CancellationToken cancellationToken = default)
+    {
+        IStorageFile file;
+        try
+        {
+            file = fs.Open(name, create: false);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new SnapshotCorruptionException(name, -1, $"cannot be opened as a file (is it a directory?): {e.Message}", e);
+        }
+        using (file)
+        {
+            try
+            {
+                var length = file.Length;
+                if (length > SnapshotFormat.StreamedPayloadBytesMax + SnapshotFormat.HeaderBytes + SnapshotFormat.TrailerBytes)
+                    throw new SnapshotCorruptionException(name, length, $"{length} bytes is larger than any snapshot this build writes");
+                var head = new byte[(int)Math.Min(length, SnapshotFormat.HeaderBytes)];
+                await ReadExactlyAsync(file, name, 0, head, cancellationToken);
+                var header = SnapshotFormat.CheckHeader(name, head, length, expected);
+                var covered = SnapshotFormat.HeaderBytes + header.PayloadBytes;
+                var hash = new System.IO.Hashing.XxHash3();
+                var block = new byte[(int)Math.Min(1 << 20, covered)];
+                for (long at = 0; at < covered;)
+                {
+                    var n = (int)Math.Min(block.Length, covered - at);
+                    await ReadExactlyAsync(file, name, at, block.AsMemory(0, n), cancellationToken);
+                    hash.Append(block.AsSpan(0, n));
+                    at += n;
+                }
+                var trailer = new byte[SnapshotFormat.TrailerBytes];
+                await ReadExactlyAsync(file, name, covered, trailer, cancellationToken);
+                SnapshotFormat.CheckChecksum(name, covered, System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(trailer), hash.GetCurrentHashAsUInt64());
+                return header;
+            }
+            catch (IOException e) when (e is not SnapshotCorruptionException)
+            {
+                throw new SnapshotCorruptionException(name, -1, $"cannot be read: {e.Message}", e);
+            }
+        }
+    }
+
+    private static async ValueTask ReadExactlyAsync(IStorageFile file, string name, long offset, Memory<byte> buffer, CancellationToken ct)
+    {
+        for (var done = 0; done < buffer.Length;)
+        {
+            var n = await file.ReadAsync(offset + done, buffer[done..], ct);
+            if (n == 0) throw new SnapshotCorruptionException(name, offset + done, "the file shrank while being read");
+            done += n;
+        }
+    }
+
+    /// <summary>
     /// Refuses a snapshot that does not cover the WAL's snapshot mark: the WAL dropped (or will skip) every entry at
     /// or below the mark, so without a snapshot at least that new those entries are gone. A snapshot newer than the
     /// mark is the crash window between writing the file and writing the mark, and passes.

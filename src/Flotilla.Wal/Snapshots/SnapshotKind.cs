@@ -13,3 +13,7 @@ public enum SnapshotKind : byte
 
 /// <summary>A verified snapshot file: header fields and payload, all covered by the checksum.</summary>
 public sealed record StoredSnapshot(SnapshotKind Kind, ulong Index, ulong Term, ReadOnlyMemory<byte> Payload);
+
+/// <summary>What a snapshot file's header says, once checked against the file's length: the payload starts at
+/// <see cref="SnapshotFormat.HeaderBytes"/> and is <c>PayloadBytes</c> long.</summary>
+public sealed record SnapshotHeader(SnapshotKind Kind, ulong Index, ulong Term, long PayloadBytes);

@@ -170,15 +170,16 @@ internal sealed class CoreNetwork
         while (core.HasReady)
         {
             var ready = core.Ready();
-            foreach (var m in ready.MessagesNow) _wire.Enqueue(m);
-            if (ready.Snapshot is not null) storage.SaveSnapshotAsync(ready.Snapshot, discardLog: true);
+            foreach (var m in ready.MessagesNow)
+                if (SnapshotChunks.FillAsync(storage, m).GetAwaiter().GetResult() is { } filled) _wire.Enqueue(filled);
+            var installed = SnapshotChunks.PersistAsync(storage, ready).GetAwaiter().GetResult();
             storage.AppendAsync(ready.Entries);
             if (ready.HardState is { } hs) storage.SaveHardStateAsync(hs);
             if (ready.MustPersist) storage.SyncAsync();
             foreach (var m in ready.MessagesAfterPersist) _wire.Enqueue(m);
-            if (ready.Snapshot is not null)
+            if (installed is not null)
             {
-                InstalledSnapshots[core.Id] = ready.Snapshot;
+                InstalledSnapshots[core.Id] = installed;
                 Applied[core.Id].Clear();
             }
             foreach (var e in ready.CommittedEntries)

@@ -92,7 +92,7 @@ public class WalRaftStorageTests
         fs.Crash(new Random(2));
         var state = await (await Open(fs)).LoadAsync();
         Assert.Equal(390UL, state.Snapshot!.Index);
-        Assert.Equal(new byte[] { 1, 2, 3 }, state.Snapshot.Data.ToArray());
+        Assert.Equal(new byte[] { 1, 2, 3 }, (await state.Snapshot.ReadAllAsync()).ToArray());
         Assert.Equal(Enumerable.Range(391, 10).Select(i => (ulong)i), state.Entries.Select(e => e.Index));
     }
 
@@ -218,7 +218,7 @@ public class WalRaftStorageTests
                 var at = $"seed {seed}, crash at fsync {crashAt} (completed {completed})";
                 Assert.True(state.Snapshot is { Index: 100 } or { Index: 290 }, $"{at}: snapshot {state.Snapshot?.Index}");
                 Assert.True(!completed || state.Snapshot!.Index == 290, $"{at}: a completed save was lost");
-                Assert.Equal(state.Snapshot!.Index == 290 ? [2] : new byte[] { 1 }, state.Snapshot.Data.ToArray());
+                Assert.Equal(state.Snapshot!.Index == 290 ? [2] : new byte[] { 1 }, (await state.Snapshot.ReadAllAsync()).ToArray());
                 Assert.Equal(Enumerable.Range((int)state.Snapshot.Index + 1, 300 - (int)state.Snapshot.Index).Select(i => (ulong)i), state.Entries.Select(e => e.Index));
             }
         }

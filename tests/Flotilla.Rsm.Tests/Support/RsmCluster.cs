@@ -14,11 +14,13 @@ internal sealed class RsmCluster
     private readonly Simulator _sim;
     private readonly RsmOptions _options;
     private readonly bool _keepLog;
+    private readonly bool _streaming;
 
-    public RsmCluster(Simulator sim, int servers, long? snapshotThresholdBytes = null, bool keepLog = true)
+    public RsmCluster(Simulator sim, int servers, long? snapshotThresholdBytes = null, bool keepLog = true, bool streaming = false)
     {
         _sim = sim;
         _keepLog = keepLog;
+        _streaming = streaming;
         Servers = servers;
         _options = new RsmOptions
         {
@@ -34,7 +36,7 @@ internal sealed class RsmCluster
 
     private void Boot(SimNode node) => node.Post(async () =>
     {
-        var rsm = await ReplicatedStateMachine.StartAsync(node.Context, _options, new AppendLogService(_keepLog));
+        var rsm = await ReplicatedStateMachine.StartAsync(node.Context, _options, new AppendLogService(_keepLog, _streaming));
         node.Service = rsm;
     });
 

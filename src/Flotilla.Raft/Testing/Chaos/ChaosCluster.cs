@@ -238,15 +238,17 @@ public sealed class ChaosCluster
                 // A core that never runs out of work is a bug too; fail instead of hanging the test run.
                 if (readys > ReadysPerStepMax) throw new RaftScenarioException($"{n.Core} produced over {ReadysPerStepMax} Readys in one step");
                 var ready = n.Core.Ready();
-                foreach (var m in ready.MessagesNow) Send(m);
-                if (ready.Snapshot is not null) n.Storage.SaveSnapshotAsync(ready.Snapshot, discardLog: true);
+                // Memory storage completes at once: the driver's own snapshot plumbing, run synchronously.
+                foreach (var m in ready.MessagesNow)
+                    if (SnapshotChunks.FillAsync(n.Storage, m).GetAwaiter().GetResult() is { } filled) Send(filled);
+                var installed = SnapshotChunks.PersistAsync(n.Storage, ready).GetAwaiter().GetResult();
                 n.Storage.AppendAsync(ready.Entries);
                 if (ready.HardState is { } hs) n.Storage.SaveHardStateAsync(hs);
                 if (ready.MustPersist) n.Storage.SyncAsync();
                 foreach (var m in ready.MessagesAfterPersist) Send(m);
-                if (ready.Snapshot is not null)
+                if (installed is not null)
                 {
-                    n.Install(ready.Snapshot);
+                    n.Install(installed);
                     Checker.ObserveApplied(n.Id, n.AppliedIndex, n.StateHash);
                 }
                 foreach (var e in ready.CommittedEntries)
