@@ -20,7 +20,7 @@
 # (a) quiet window: `bench kv` put-only, no change; (b) catch-up: time `flotilla cluster add` (start the member, add it
 # as a learner, wait until it is within 100 entries of the leader, promote it: the whole command, as an operator sees
 # it), then remove it again; (c) change window: `bench kv` put-only while a loop adds a member and removes it again.
-# The members' summed RSS is sampled every second (peak printed): the snapshot is built and sent from memory.
+# The members' summed RSS is sampled every second (peak printed).
 # Prints the steps on stderr and, as its last line:
 #   membership: catchup_1gib_s=X catchup_mb_s=Y put_p99_quiet_ms=A put_p99_change_ms=B ...
 # (catchup_<N>mib_s when BENCH_STATE_MB is not 1024). Every process it starts is stopped on exit (trap EXIT).
@@ -47,13 +47,14 @@ for v in STATE_MB VALUE_KIB LOAD_CLIENTS CLIENTS PUT_KEYS CATCH_UP_TIMEOUT SNAPS
 done
 ((VALUE_KIB <= 1024)) || { echo "membership: BENCH_VALUE_KIB must be at most 1024 (the KV's value limit is 1 MiB)" >&2; exit 2; }
 
-# Memory: the snapshot is built, sent and installed in memory (before snapshot streaming), so the members' summed peak
-# RSS was ~57x the state (14.2 GiB for 256 MiB, 2026-12-04). Refuse a state that would not fit rather than let the
+# Memory: the members' summed peak RSS is ~18x the state (4.6 GiB for 256 MiB, 2026-12-04, after snapshot streaming;
+# it was ~57x while snapshots were held in memory): each member keeps the state as UTF-16 strings, the Raft log since
+# the last snapshot (up to BENCH_SNAPSHOT_MB) and GC headroom. Refuse a state that would not fit rather than let the
 # kernel's OOM killer pick processes on a shared machine.
-NEED_MB=$((STATE_MB * 57))
+NEED_MB=$((STATE_MB * 18))
 AVAIL_MB=$(awk '/^MemAvailable:/ { printf "%d", $2 / 1024 }' /proc/meminfo 2>/dev/null || echo 0)
 if ((AVAIL_MB > 0 && NEED_MB > AVAIL_MB)) && [[ ${BENCH_FORCE:-0} != 1 ]]; then
-  echo "membership: ${STATE_MB} MiB of state needs about $((NEED_MB / 1024)) GiB of RAM (measured ~57x the state while snapshots are held in memory); $((AVAIL_MB / 1024)) GiB available: set BENCH_STATE_MB lower, or BENCH_FORCE=1" >&2
+  echo "membership: ${STATE_MB} MiB of state needs about $((NEED_MB / 1024)) GiB of RAM (measured ~18x the state); $((AVAIL_MB / 1024)) GiB available: set BENCH_STATE_MB lower, or BENCH_FORCE=1" >&2
   rmdir "$WORK"
   exit 1
 fi
