@@ -14,16 +14,23 @@ public static class KvSnapshotCodec
     public static byte[] Encode(IEnumerable<(string Key, string Value, ulong Version)> entries, int count)
     {
         var buffer = new ArrayBufferWriter<byte>();
+        WriteCount(buffer, count);
+        foreach (var (key, value, version) in entries) WriteEntry(buffer, key, value, version);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    internal static void WriteCount(ArrayBufferWriter<byte> buffer, int count)
+    {
         BinaryPrimitives.WriteUInt32LittleEndian(buffer.GetSpan(4), (uint)count);
         buffer.Advance(4);
-        foreach (var (key, value, version) in entries)
-        {
-            WriteString(buffer, key);
-            WriteString(buffer, value);
-            BinaryPrimitives.WriteUInt64LittleEndian(buffer.GetSpan(8), version);
-            buffer.Advance(8);
-        }
-        return buffer.WrittenSpan.ToArray();
+    }
+
+    internal static void WriteEntry(ArrayBufferWriter<byte> buffer, string key, string value, ulong version)
+    {
+        WriteString(buffer, key);
+        WriteString(buffer, value);
+        BinaryPrimitives.WriteUInt64LittleEndian(buffer.GetSpan(8), version);
+        buffer.Advance(8);
     }
 
     public static List<(string Key, string Value, ulong Version)> Decode(ReadOnlySpan<byte> data)

@@ -16,14 +16,10 @@ public static class KvSnapshotStream
     public static async ValueTask WriteAsync(Stream output, IEnumerable<(string Key, string Value, ulong Version)> entries, int count, CancellationToken ct)
     {
         var buffer = new ArrayBufferWriter<byte>(BlockBytes + 4096);
-        BinaryPrimitives.WriteUInt32LittleEndian(buffer.GetSpan(4), (uint)count);
-        buffer.Advance(4);
+        KvSnapshotCodec.WriteCount(buffer, count);
         foreach (var (key, value, version) in entries)
         {
-            WriteString(buffer, key);
-            WriteString(buffer, value);
-            BinaryPrimitives.WriteUInt64LittleEndian(buffer.GetSpan(8), version);
-            buffer.Advance(8);
+            KvSnapshotCodec.WriteEntry(buffer, key, value, version);
             if (buffer.WrittenCount < BlockBytes) continue;
             await output.WriteAsync(buffer.WrittenMemory, ct);
             buffer.ResetWrittenCount();
@@ -48,15 +44,6 @@ public static class KvSnapshotStream
             add(key, value, BinaryPrimitives.ReadUInt64LittleEndian(reader.Take(8)));
         }
         if (reader.Left > 0) throw new InvalidDataException($"snapshot has {reader.Left} trailing bytes");
-    }
-
-    private static void WriteString(ArrayBufferWriter<byte> buffer, string s)
-    {
-        var length = Encoding.UTF8.GetByteCount(s);
-        var span = buffer.GetSpan(4 + length);
-        BinaryPrimitives.WriteUInt32LittleEndian(span, (uint)length);
-        Encoding.UTF8.GetBytes(s, span[4..]);
-        buffer.Advance(4 + length);
     }
 
     private static async ValueTask<string> ReadStringAsync(BlockReader reader, long length)

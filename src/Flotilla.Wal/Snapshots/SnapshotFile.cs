@@ -27,39 +27,22 @@ public static class SnapshotFile
     /// </summary>
     public static async ValueTask<StoredSnapshot?> ReadAsync(IFileSystem fs, string name, SnapshotKind expected, CancellationToken cancellationToken = default)
     {
+        if (OpenOrNull(fs, name) is not { } file) return null;
         byte[] bytes;
-        try
+        using (file)
         {
-            // Open rather than Exists: a directory in the file's place must not read as "no snapshot yet".
-            using var file = fs.Open(name, create: false);
-            var length = file.Length;
-            if (length > SnapshotFormat.PayloadBytesMax + SnapshotFormat.HeaderBytes + SnapshotFormat.TrailerBytes)
-                throw new SnapshotCorruptionException(name, length, $"{length} bytes is larger than any snapshot this build writes");
-            bytes = new byte[length];
-            var done = 0;
-            while (done < bytes.Length)
+            try
             {
-                var n = await file.ReadAsync(done, bytes.AsMemory(done), cancellationToken);
-                if (n == 0) throw new SnapshotCorruptionException(name, done, "the file shrank while being read");
-                done += n;
+                var length = file.Length;
+                if (length > SnapshotFormat.PayloadBytesMax + SnapshotFormat.HeaderBytes + SnapshotFormat.TrailerBytes)
+                    throw new SnapshotCorruptionException(name, length, $"{length} bytes is larger than any snapshot this build writes");
+                bytes = new byte[length];
+                await ReadExactlyAsync(file, name, 0, bytes, cancellationToken);
             }
-        }
-        catch (FileNotFoundException)
-        {
-            return null;
-        }
-        catch (DirectoryNotFoundException)
-        {
-            return null;
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            // How .NET reports opening a directory (EISDIR) or a file without permission.
-            throw new SnapshotCorruptionException(name, -1, $"cannot be opened as a file (is it a directory?): {e.Message}", e);
-        }
-        catch (IOException e) when (e is not SnapshotCorruptionException)
-        {
-            throw new SnapshotCorruptionException(name, -1, $"cannot be read: {e.Message}", e);
+            catch (IOException e) when (e is not SnapshotCorruptionException)
+            {
+                throw new SnapshotCorruptionException(name, -1, $"cannot be read: {e.Message}", e);
+            }
         }
         return SnapshotFormat.Decode(name, bytes, expected);
     }
@@ -72,23 +55,7 @@ public static class SnapshotFile
     /// </summary>
     public static async ValueTask<SnapshotHeader?> VerifyAsync(IFileSystem fs, string name, SnapshotKind expected, CancellationToken cancellationToken = default)
     {
-        IStorageFile file;
-        try
-        {
-            file = fs.Open(name, create: false);
-        }
-        catch (FileNotFoundException)
-        {
-            return null;
-        }
-        catch (DirectoryNotFoundException)
-        {
-            return null;
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new SnapshotCorruptionException(name, -1, $"cannot be opened as a file (is it a directory?): {e.Message}", e);
-        }
+        if (OpenOrNull(fs, name) is not { } file) return null;
         using (file)
         {
             try
@@ -118,6 +85,33 @@ public static class SnapshotFile
             {
                 throw new SnapshotCorruptionException(name, -1, $"cannot be read: {e.Message}", e);
             }
+        }
+    }
+
+    /// <summary>The file, or null when there is none. Open rather than Exists: a directory in the file's place must not
+    /// read as "no snapshot yet".</summary>
+    private static IStorageFile? OpenOrNull(IFileSystem fs, string name)
+    {
+        try
+        {
+            return fs.Open(name, create: false);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            // How .NET reports opening a directory (EISDIR) or a file without permission.
+            throw new SnapshotCorruptionException(name, -1, $"cannot be opened as a file (is it a directory?): {e.Message}", e);
+        }
+        catch (IOException e)
+        {
+            throw new SnapshotCorruptionException(name, -1, $"cannot be read: {e.Message}", e);
         }
     }
 
