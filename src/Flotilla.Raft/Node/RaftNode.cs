@@ -33,6 +33,7 @@ public sealed partial class RaftNode : IRpcHandler
     private RaftSnapshot? _blockedCompaction;
     // A snapshot the service wrote as a stream, sealed, waiting for the pump to make it the group's snapshot.
     private SnapshotWriter? _pendingCommit;
+    private bool _snapshotWriting;
     private Ready? _unpersisted;
     private bool _probeDue;
     private long _nextProbeTick;
@@ -157,9 +158,10 @@ public sealed partial class RaftNode : IRpcHandler
     /// </summary>
     public async Task<long?> SnapshotAsync(ulong index, Func<Stream, CancellationToken, ValueTask> write, CancellationToken ct = default)
     {
-        if (_stopped || index <= Core.SnapshotIndex || _pendingCommit is not null) return null;
+        if (_stopped || index <= Core.SnapshotIndex || _pendingCommit is not null || _snapshotWriting) return null;
         var meta = Core.SnapshotMetaAt(index);
         SnapshotWriter? writer = null;
+        _snapshotWriting = true;
         try
         {
             writer = await _storage.BeginSnapshotAsync(meta, ct);
@@ -176,6 +178,10 @@ public sealed partial class RaftNode : IRpcHandler
         {
             if (writer is not null) await writer.DisposeAsync();
             throw;
+        }
+        finally
+        {
+            _snapshotWriting = false;
         }
         if (_stopped)
         {
@@ -316,7 +322,7 @@ public sealed partial class RaftNode : IRpcHandler
                 if (_unpersisted is not null) break; // until the next probe
                 if (_pendingCommit is { } written)
                 {
-                    _pendingCommit = null;
+                    // Cleared only once committed: until then SnapshotAsync takes no new snapshot (storage writes one at a time).
                     await using (written)
                     {
                         try
@@ -328,6 +334,7 @@ public sealed partial class RaftNode : IRpcHandler
                             _log.LogWarning("{Node} group {Group}: no room for a snapshot, keeping the old one and the whole log: {Error}", Id, GroupId, e.Message);
                         }
                     }
+                    _pendingCommit = null;
                     continue;
                 }
                 if (_pendingCompaction is { } snapshot)
