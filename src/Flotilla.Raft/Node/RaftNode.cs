@@ -327,7 +327,7 @@ public sealed partial class RaftNode : IRpcHandler
                     {
                         try
                         {
-                            if (await _storage.CommitSnapshotAsync(written) is { } stored) _core!.CompactTo(stored.Meta, stored.Length);
+                            if (await _storage.CommitSnapshotAsync(written) is { } bytes) _core!.CompactTo(written.Meta, bytes);
                         }
                         catch (WalDiskFullException e)
                         {

@@ -28,9 +28,9 @@ public interface IRaftStorage
     ValueTask<SnapshotWriter> BeginSnapshotAsync(SnapshotMeta meta, CancellationToken cancellationToken = default);
 
     /// <summary>Makes a sealed <paramref name="writer"/>'s snapshot this group's snapshot, durably, and drops the entries
-    /// it covers (as <see cref="SaveSnapshotAsync"/> for the service's own snapshot); returns it (its data read from
-    /// storage), or null when the stored snapshot is already as new (the writer's bytes are discarded).</summary>
-    ValueTask<RaftSnapshot?> CommitSnapshotAsync(SnapshotWriter writer, CancellationToken cancellationToken = default);
+    /// it covers (as <see cref="SaveSnapshotAsync"/> for the service's own snapshot); returns the bytes of its data, or
+    /// null when the stored snapshot is already as new (the writer's bytes are discarded).</summary>
+    ValueTask<long?> CommitSnapshotAsync(SnapshotWriter writer, CancellationToken cancellationToken = default);
 
     /// <summary>Reads the service data of the stored snapshot at <paramref name="index"/> (what a leader sends a follower
     /// that fell behind), from <paramref name="offset"/> into <paramref name="buffer"/>; returns the bytes read, fewer

@@ -93,14 +93,14 @@ public sealed class MemoryRaftStorage : IRaftStorage
     public ValueTask<SnapshotWriter> BeginSnapshotAsync(SnapshotMeta meta, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult<SnapshotWriter>(new MemorySnapshotWriter(meta));
 
-    public async ValueTask<RaftSnapshot?> CommitSnapshotAsync(SnapshotWriter writer, CancellationToken cancellationToken = default)
+    public async ValueTask<long?> CommitSnapshotAsync(SnapshotWriter writer, CancellationToken cancellationToken = default)
     {
         var w = (MemorySnapshotWriter)writer;
         if (!w.IsSealed) throw new InvalidOperationException($"the snapshot at {w.Meta.Index} is not sealed");
         if (_pending.Snapshot is { } old && old.Index >= w.Meta.Index) return null;
         var snapshot = new RaftSnapshot(w.Meta, w.Bytes.ToArray());
         await SaveSnapshotAsync(snapshot, discardLog: false, cancellationToken);
-        return snapshot;
+        return snapshot.Length;
     }
 
     private sealed class MemorySnapshotWriter(SnapshotMeta meta) : SnapshotWriter(meta)

@@ -296,7 +296,7 @@ public sealed class WalRaftStorage : IRaftStorage, IAsyncDisposable
         }
     }
 
-    public async ValueTask<RaftSnapshot?> CommitSnapshotAsync(SnapshotWriter writer, CancellationToken cancellationToken = default)
+    public async ValueTask<long?> CommitSnapshotAsync(SnapshotWriter writer, CancellationToken cancellationToken = default)
     {
         var w = (FileSnapshotWriter)writer;
         if (!w.File.Sealed) throw new InvalidOperationException($"the snapshot at {w.Meta.Index} is not sealed");
@@ -326,7 +326,7 @@ public sealed class WalRaftStorage : IRaftStorage, IAsyncDisposable
         wal.MarkSnapshot(w.Meta.Index, w.Meta.Term);
         await wal.CompactAsync(cancellationToken);
         _loaded = RaftPersistentState.Empty;
-        return OnDisk(_fs, _snapshotFile, w.Meta, _snapshotDataOffset, _snapshotDataBytes);
+        return _snapshotDataBytes;
     }
 
     /// <summary>The service's own snapshot, written as a stream into <c>snapshot.writing</c>.</summary>
