@@ -45,8 +45,24 @@ public sealed class ByteLevelMapTests
         { "non-ascii", Encoding.UTF8.GetBytes("naïve über cat naïve Ωmega cat\ncat") },
         { "utf-8 bom", [.. Encoding.UTF8.GetPreamble(), .. Encoding.UTF8.GetBytes("the cat the hat")] },
         { "utf-16 bom", [.. Encoding.Unicode.GetPreamble(), .. Encoding.Unicode.GetBytes("the cat the hat")] },
+        { "utf-16 big-endian bom", [.. Encoding.BigEndianUnicode.GetPreamble(), .. Encoding.BigEndianUnicode.GetBytes("the cat the hat")] },
+        { "utf-32 bom", [.. Encoding.UTF32.GetPreamble(), .. Encoding.UTF32.GetBytes("the cat the hat")] },
+        { "invalid utf-8", [(byte)'a', 0xFF, (byte)'b', 0xC3, (byte)' ', 0xE2, 0x82, (byte)'c', 0xC3] },
         { "empty", [] },
     };
+
+    [Theory]
+    [MemberData(nameof(Inputs))]
+    public void InputTextDecodesBytesAsReadAllTextDoes(string label, byte[] contents)
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllBytes(path, contents);
+            Assert.True(File.ReadAllText(path) == InputText.Decode(contents), label);
+        }
+        finally { File.Delete(path); }
+    }
 
     [Theory]
     [MemberData(nameof(Inputs))]
