@@ -27,6 +27,27 @@ public sealed class ByteLevelMapTests
         }
     }
 
+    [Fact]
+    public void IndexerTryMapEmitsTheStringMapsWordsOnAscii()
+    {
+        var app = new IndexerApp();
+        foreach (var text in TrickyAscii.Append(File.ReadAllText(TestData.Books[0])))
+        {
+            var fromBytes = new List<KeyValue>();
+            Assert.True(app.TryMap("doc", Encoding.ASCII.GetBytes(text), (key, value) => fromBytes.Add(new KeyValue(Encoding.UTF8.GetString(key), value))));
+            Assert.Equal(app.Map("doc", text).OrderBy(kv => kv.Key, StringComparer.Ordinal), fromBytes.OrderBy(kv => kv.Key, StringComparer.Ordinal));
+        }
+        Assert.False(app.TryMap("doc", Encoding.UTF8.GetBytes("naïve"), (_, _) => Assert.Fail("emitted")));
+    }
+
+    [Fact]
+    public void IndexerCombinesOnlyOneDocumentsValues()
+    {
+        var app = new IndexerApp();
+        Assert.Equal("a.txt", app.Combine("w", ["a.txt", "a.txt"]));
+        Assert.Throws<InvalidOperationException>(() => app.Combine("w", ["a.txt", "b.txt"]));
+    }
+
     [Theory]
     [InlineData("naïve fish")]
     [InlineData("\uFEFFhello")] // a byte order mark: File.ReadAllText drops it
