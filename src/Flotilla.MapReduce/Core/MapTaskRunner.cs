@@ -139,6 +139,5 @@ public static class MapTaskRunner
         return new MapOutput(partitions, 1, table.Count);
     }
 
-    internal static void SortByKey(List<KeyValue> records) =>
-        records.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+    internal static void SortByKey(List<KeyValue> records) => KeySorter.Sort(records);
 }
