@@ -163,6 +163,9 @@ static int Phases(string appName, int reduce, string[] files)
         var contents = Step("map: read input", () => File.ReadAllText(file));
         var records = Step("map: app.Map", () => app.Map(file, contents).ToList());
         var output = Step("map: MapTaskRunner.Run (map+partition+sort)", () => MapTaskRunner.Run(app, file, contents, reduce, partition, combine: true));
+        var bytes = Step("map: read input as bytes", () => File.ReadAllBytes(file));
+        if (app is IUtf8MapApp utf8) Step("map: app.TryMap on the bytes, emit counts only", () => { long n = 0; utf8.TryMap(file, bytes, (_, _) => n++); return n; });
+        Step("map: MapTaskRunner.Run on the bytes (as the worker does)", () => MapTaskRunner.Run(app, file, bytes, reduce, partition, combine: true));
         var encoded = Step("map: encode partitions", () => output.Partitions.Select(p => { var m = new MemoryStream(); IntermediateFormat.Write(m, p); return m.ToArray(); }).ToList());
         Step("map: write files (atomic, fsync)", () =>
         {

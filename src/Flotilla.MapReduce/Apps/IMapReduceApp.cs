@@ -49,3 +49,19 @@ public interface ISpanMapApp : ICombiningApp
 {
     void Map(string fileName, string contents, SpanEmitter emit);
 }
+
+/// <summary>Receives one record from <see cref="IUtf8MapApp.TryMap"/>: <paramref name="key"/> is UTF-8, valid only during the call.</summary>
+public delegate void Utf8SpanEmitter(ReadOnlySpan<byte> key, string value);
+
+/// <summary>
+/// An optional byte-level map for combining apps: the input file's bytes are handed over undecoded and keys come back
+/// as UTF-8 spans, so the engine neither decodes the file to UTF-16 nor makes a string per key until it writes the
+/// key out. <see cref="TryMap"/> may decline input it cannot tokenize as bytes (for word count: anything not ASCII)
+/// by returning false before emitting anything; the engine then decodes the file as <c>File.ReadAllText</c> does and
+/// uses the string map. When it accepts, it must emit exactly what <see cref="IMapReduceApp.Map"/> emits on the
+/// decoded text. Used only when the combiner runs.
+/// </summary>
+public interface IUtf8MapApp : ICombiningApp
+{
+    bool TryMap(string fileName, ReadOnlySpan<byte> contents, Utf8SpanEmitter emit);
+}

@@ -1,10 +1,15 @@
+using System.Buffers;
 using System.Globalization;
+using System.Text;
 
 namespace Flotilla.MapReduce.Apps;
 
 /// <summary>Word count: keys are maximal runs of letters, each occurrence counts one.</summary>
-public sealed class WordCountApp : ISpanMapApp
+public sealed class WordCountApp : ISpanMapApp, IUtf8MapApp
 {
+    // On ASCII, char.IsLetter is true for exactly these.
+    private static readonly SearchValues<byte> AsciiLetters = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"u8);
+
     public IEnumerable<KeyValue> Map(string fileName, string contents)
     {
         var start = -1;
@@ -32,6 +37,23 @@ public sealed class WordCountApp : ISpanMapApp
                 emit(contents.AsSpan(start, i - start), "1");
                 start = -1;
             }
+        }
+    }
+
+    /// <summary>The same words as <see cref="Map(string, string)"/> on pure ASCII input; declines anything else.</summary>
+    public bool TryMap(string fileName, ReadOnlySpan<byte> contents, Utf8SpanEmitter emit)
+    {
+        if (!Ascii.IsValid(contents)) return false;
+        var rest = contents;
+        while (true)
+        {
+            var start = rest.IndexOfAny(AsciiLetters);
+            if (start < 0) return true;
+            rest = rest[start..];
+            var length = rest.IndexOfAnyExcept(AsciiLetters);
+            if (length < 0) length = rest.Length;
+            emit(rest[..length], "1");
+            rest = rest[length..];
         }
     }
 

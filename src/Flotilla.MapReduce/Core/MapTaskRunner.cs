@@ -21,6 +21,21 @@ public static class MapTaskRunner
             : RunCombining(combiner, fileName, contents, reduceCount, partition);
     }
 
+    /// <summary>
+    /// Same as the string overload on the file's raw bytes: a combining <see cref="IUtf8MapApp"/> maps them without
+    /// decoding; any other app (or one that declines the input) gets them decoded as <c>File.ReadAllText</c> would.
+    /// </summary>
+    public static MapOutput Run(IMapReduceApp app, string fileName, byte[] contents, int reduceCount,
+        Func<string, int, int> partition, bool combine)
+    {
+        if (combine && app is IUtf8MapApp utf8App)
+        {
+            var table = new Utf8KeyTable();
+            if (CollectUtf8(utf8App, fileName, contents, table)) return PartitionCombined(utf8App, table, reduceCount, partition);
+        }
+        return Run(app, fileName, InputText.Decode(contents), reduceCount, partition, combine);
+    }
+
     private static MapOutput RunPlain(IMapReduceApp app, string fileName, string contents, int reduceCount, Func<string, int, int> partition)
     {
         var partitions = new List<KeyValue>[reduceCount];
@@ -87,6 +102,42 @@ public static class MapTaskRunner
         });
     }
 
-    internal static void SortByKey(List<KeyValue> records) =>
-        records.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+    private static bool CollectUtf8(IUtf8MapApp app, string fileName, byte[] contents, Utf8KeyTable table)
+    {
+        var batch = new List<string>(CombineBatch);
+        var accepted = app.TryMap(fileName, contents, (key, value) =>
+        {
+            var index = table.IndexOf(key);
+            if (table.AddValue(index, value) >= CombineBatch)
+            {
+                table.CopyValues(index, batch);
+                table.ReplaceValues(index, app.Combine(table.Key(index), batch));
+            }
+        });
+        if (!accepted && table.Count > 0)
+            throw new InvalidOperationException($"{app.GetType().Name}.TryMap emitted records and then declined {fileName}");
+        return accepted;
+    }
+
+    private static MapOutput PartitionCombined(ICombiningApp app, Utf8KeyTable table, int reduceCount, Func<string, int, int> partition)
+    {
+        var partitions = new List<KeyValue>[reduceCount];
+        for (var r = 0; r < reduceCount; r++) partitions[r] = [];
+        var values = new List<string>();
+        for (var index = 0; index < table.Count; index++)
+        {
+            var key = table.Key(index);
+            var value = table.SingleValue(index);
+            if (value is null)
+            {
+                table.CopyValues(index, values);
+                value = app.Combine(key, values);
+            }
+            partitions[partition(key, reduceCount)].Add(new KeyValue(key, value));
+        }
+        foreach (var records in partitions) SortByKey(records);
+        return new MapOutput(partitions, 1, table.Count);
+    }
+
+    internal static void SortByKey(List<KeyValue> records) => KeySorter.Sort(records);
 }

@@ -95,7 +95,7 @@ public sealed class MapReduceWorker
         var report = NewReport(task);
         try
         {
-            var contents = File.ReadAllText(task.InputFile);
+            var contents = File.ReadAllBytes(task.InputFile); // decoded only if the app needs text (see IUtf8MapApp)
             var partition = Partitioners.Create(task.Partitioner, _options.App);
             var output = MapTaskRunner.Run(_options.App, task.InputFile, contents, task.ReduceCount, partition, task.Combine);
             long bytesOut = 0;
