@@ -8,7 +8,6 @@ namespace Flotilla.MapReduce.Apps;
 public sealed class IndexerApp : IUtf8MapApp
 {
     // On ASCII, char.IsLetter is true for exactly these (as in WordCountApp).
-    private static readonly SearchValues<byte> AsciiLetters = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"u8);
 
     public IEnumerable<KeyValue> Map(string fileName, string contents)
     {
@@ -35,20 +34,13 @@ public sealed class IndexerApp : IUtf8MapApp
     {
         if (!Ascii.IsValid(contents)) return false;
         var seen = new Utf8KeyTable();
-        var rest = contents;
-        while (true)
+        foreach (var word in new AsciiWords(contents))
         {
-            var start = rest.IndexOfAny(AsciiLetters);
-            if (start < 0) return true;
-            rest = rest[start..];
-            var length = rest.IndexOfAnyExcept(AsciiLetters);
-            if (length < 0) length = rest.Length;
-            var word = rest[..length];
             var known = seen.Count;
             seen.IndexOf(word);
             if (seen.Count > known) emit(word, fileName); // a word new to this document
-            rest = rest[length..];
         }
+        return true;
     }
 
     /// <summary>

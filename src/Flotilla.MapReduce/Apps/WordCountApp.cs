@@ -8,7 +8,6 @@ namespace Flotilla.MapReduce.Apps;
 public sealed class WordCountApp : ISpanMapApp, IUtf8MapApp
 {
     // On ASCII, char.IsLetter is true for exactly these.
-    private static readonly SearchValues<byte> AsciiLetters = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"u8);
 
     public IEnumerable<KeyValue> Map(string fileName, string contents)
     {
@@ -44,17 +43,8 @@ public sealed class WordCountApp : ISpanMapApp, IUtf8MapApp
     public bool TryMap(string fileName, ReadOnlySpan<byte> contents, Utf8SpanEmitter emit)
     {
         if (!Ascii.IsValid(contents)) return false;
-        var rest = contents;
-        while (true)
-        {
-            var start = rest.IndexOfAny(AsciiLetters);
-            if (start < 0) return true;
-            rest = rest[start..];
-            var length = rest.IndexOfAnyExcept(AsciiLetters);
-            if (length < 0) length = rest.Length;
-            emit(rest[..length], "1");
-            rest = rest[length..];
-        }
+        foreach (var word in new AsciiWords(contents)) emit(word, "1");
+        return true;
     }
 
     // Sums rather than counts values, so partial sums from the combiner are counted correctly.
