@@ -24,13 +24,9 @@ public sealed partial class RaftCore
     public RaftSnapshot? Compact(ulong index, ReadOnlyMemory<byte> data)
     {
         if (index <= _log.SnapshotIndex) return null;
-        if (index > _log.Applied) throw new ArgumentOutOfRangeException(nameof(index), $"snapshot at {index} but only {_log.Applied} applied");
-        var snapshot = new RaftSnapshot(new SnapshotMeta(index, _log.TermAt(index)!.Value, MembershipAt(index)), data);
-        _log.CompactTo(index);
-        TrimMembershipHistory(index);
-        _snapshot = snapshot.Meta;
-        _snapshotBytes = data.Length;
-        return snapshot;
+        var meta = SnapshotMetaAt(index);
+        CompactTo(meta, data.Length);
+        return new RaftSnapshot(meta, data);
     }
 
     /// <summary>Where a snapshot of the state applied up to <paramref name="index"/> sits: its term and the membership

@@ -29,7 +29,8 @@ public interface IRaftStorage
 
     /// <summary>Makes a sealed <paramref name="writer"/>'s snapshot this group's snapshot, durably, and drops the entries
     /// it covers (as <see cref="SaveSnapshotAsync"/> for the service's own snapshot); returns the bytes of its data, or
-    /// null when the stored snapshot is already as new (the writer's bytes are discarded).</summary>
+    /// null when the stored snapshot is already as new. A writer not committed (that case, or a failure) is discarded
+    /// when the caller disposes it.</summary>
     ValueTask<long?> CommitSnapshotAsync(SnapshotWriter writer, CancellationToken cancellationToken = default);
 
     /// <summary>Reads the service data of the stored snapshot at <paramref name="index"/> (what a leader sends a follower

@@ -259,25 +259,39 @@ public sealed class WalRaftStorage : IRaftStorage, IAsyncDisposable
         try
         {
             await received.SealAsync(cancellationToken);
-            await received.PublishAsync(_snapshotFile, cancellationToken);
-            _snapshotBytes = received.FileBytes;
         }
         catch (Exception e) when (DiskFull.Is(e))
         {
             _snapshotFull = $"disk full ({_snapshotFile}): {e.Message}";
             throw new WalDiskFullException(_snapshotFile, e);
         }
+        // The mark discards the whole log here: the log does not hold the snapshot's last entry.
+        await AdoptAsync(wal, received, cancellationToken);
         _received = null;
-        _snapshotFileIndex = meta.Index;
-        _snapshotDataOffset = received.DataOffset;
-        _snapshotDataBytes = received.DataBytes;
+        return OnDisk(_fs, _snapshotFile, meta, _snapshotDataOffset, _snapshotDataBytes);
+    }
+
+    /// <summary>Makes a sealed streamed file the group's snapshot, in a compaction's order: the file renamed into place
+    /// (durably), then the WAL's mark, then the WAL's compaction.</summary>
+    private async ValueTask AdoptAsync(WriteAheadLog wal, StreamedSnapshotFile file, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await file.PublishAsync(_snapshotFile, cancellationToken);
+        }
+        catch (Exception e) when (DiskFull.Is(e))
+        {
+            _snapshotFull = $"disk full ({_snapshotFile}): {e.Message}";
+            throw new WalDiskFullException(_snapshotFile, e);
+        }
+        _snapshotBytes = file.FileBytes;
+        _snapshotFileIndex = file.Meta.Index;
+        _snapshotDataOffset = file.DataOffset;
+        _snapshotDataBytes = file.DataBytes;
         _snapshotFull = null;
-        // The same order as a compaction: the file is in place, then the mark (which, the log not holding the
-        // snapshot's last entry, discards the whole log), then compaction.
-        wal.MarkSnapshot(meta.Index, meta.Term);
+        wal.MarkSnapshot(file.Meta.Index, file.Meta.Term);
         await wal.CompactAsync(cancellationToken);
         _loaded = RaftPersistentState.Empty;
-        return OnDisk(_fs, _snapshotFile, meta, _snapshotDataOffset, _snapshotDataBytes);
     }
 
     public async ValueTask<SnapshotWriter> BeginSnapshotAsync(SnapshotMeta meta, CancellationToken cancellationToken = default)
@@ -301,31 +315,10 @@ public sealed class WalRaftStorage : IRaftStorage, IAsyncDisposable
         var w = (FileSnapshotWriter)writer;
         if (!w.File.Sealed) throw new InvalidOperationException($"the snapshot at {w.Meta.Index} is not sealed");
         var wal = await WalAsync(cancellationToken);
-        if (w.Meta.Index <= wal.SnapshotIndex)
-        {
-            // A newer snapshot arrived from the leader while this one was written.
-            await w.DisposeAsync();
-            return null;
-        }
-        try
-        {
-            await w.File.PublishAsync(_snapshotFile, cancellationToken);
-        }
-        catch (Exception e) when (DiskFull.Is(e))
-        {
-            await w.DisposeAsync();
-            _snapshotFull = $"disk full ({_snapshotFile}): {e.Message}";
-            throw new WalDiskFullException(_snapshotFile, e);
-        }
+        // A newer snapshot arrived from the leader while this one was written: the caller's dispose discards it.
+        if (w.Meta.Index <= wal.SnapshotIndex) return null;
+        await AdoptAsync(wal, w.File, cancellationToken);
         w.Committed = true;
-        _snapshotBytes = w.File.FileBytes;
-        _snapshotFileIndex = w.Meta.Index;
-        _snapshotDataOffset = w.File.DataOffset;
-        _snapshotDataBytes = w.File.DataBytes;
-        _snapshotFull = null;
-        wal.MarkSnapshot(w.Meta.Index, w.Meta.Term);
-        await wal.CompactAsync(cancellationToken);
-        _loaded = RaftPersistentState.Empty;
         return _snapshotDataBytes;
     }
 
